@@ -1,0 +1,344 @@
+/*
+ * fastflow.h - public C API of libfastflow.
+ *
+ * libfastflow is unsupervised visual anomaly detection and localisation with
+ * FastFlow (Yu et al. 2021): a frozen ImageNet backbone feeds 2D normalizing
+ * flows trained on normal images only; the per-pixel likelihood is the
+ * anomaly map and its maximum the image score.
+ *
+ * This is the only public header. Conventions (docs/api-conventions.md):
+ *
+ *  - Every fallible call returns an ff_status (int32_t): FF_OK (0) or a
+ *    positive code from enum ff_status_code. ff_status_string() gives a static
+ *    description; ff_last_error_message() the calling thread's detail of its
+ *    last failure (which file, which tensor, which byte offset).
+ *  - On failure, outputs stay untouched and nothing is leaked.
+ *  - Constructors fill a trailing `**out`; destroy functions return void and
+ *    accept NULL.
+ *  - Options are typed setters keyed by numbered enums; no struct is ever
+ *    passed by value, there are no callbacks, unions, bit-fields or varargs,
+ *    and every integer has a fixed width. Results go into caller-owned buffers
+ *    with an explicit capacity, after a shape query.
+ *  - Paths are UTF-8 `const char *`.
+ *
+ * Threading:
+ *  - ff_backbone and ff_flow are immutable after creation and may be used by
+ *    any number of threads at once (like zstd's CDict or whisper's context).
+ *  - ff_extractor, ff_scorer and ff_trainer are working objects: each is used
+ *    by one thread at a time (like zstd's CCtx). Create one per thread.
+ *  - Working objects keep their parents alive (reference counting), so
+ *    objects may be destroyed in any order.
+ *  - Functions marked "global" change library-wide settings.
+ */
+#ifndef FASTFLOW_H
+#define FASTFLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Compile-time version of this header; ff_version_number() gives the
+ * library's. MAJOR is the ABI (the soname); minor releases only add. */
+#define FF_VERSION_MAJOR 0
+#define FF_VERSION_MINOR 1
+#define FF_VERSION_PATCH 0
+#define FF_VERSION_NUMBER (FF_VERSION_MAJOR * 10000 + FF_VERSION_MINOR * 100 + FF_VERSION_PATCH)
+#define FF_VERSION_STRING "0.1.0"
+
+/* Export macro: define FF_API before including this header to override it
+ * (binding generators define it empty). */
+#ifndef FF_API
+#if defined(_WIN32) && !defined(FF_STATIC)
+#ifdef FF_BUILDING
+#define FF_API __declspec(dllexport)
+#else
+#define FF_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define FF_API __attribute__((visibility("default")))
+#else
+#define FF_API
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes, errors, version                                            */
+/* ------------------------------------------------------------------------ */
+
+/* A status is an int32_t holding a value of enum ff_status_code. Values are
+ * pinned and append-only: new codes may be added in minor releases. */
+typedef int32_t ff_status;
+
+enum ff_status_code {
+    FF_OK = 0,
+    FF_E_INVALID_ARGUMENT = 1, /* NULL, out-of-range value, wrong size, NaN    */
+    FF_E_IO = 2,               /* a file could not be opened, read or written */
+    FF_E_BAD_FORMAT = 3,       /* corrupt/truncated image, tensor or model    */
+    FF_E_UNSUPPORTED = 4,      /* valid but not supported (e.g. unknown arch) */
+    FF_E_OUT_OF_MEMORY = 5,
+    FF_E_BUFFER_TOO_SMALL = 6, /* caller buffer capacity below what is needed */
+    FF_E_LIMIT_EXCEEDED = 7,   /* e.g. image above the configured pixel limit */
+    FF_E_STATE = 8,            /* call not valid in the object's current state */
+    FF_E_NUMERIC = 9,          /* NaN/Inf appeared in a computation            */
+    FF_E_INTERNAL = 10         /* a bug or a oneDNN failure; please report     */
+};
+
+/* Static, never NULL; "unknown status" for unknown codes. Any thread. */
+FF_API const char *ff_status_string(ff_status status);
+
+/* Detail of the calling thread's last failure; "" if none. Valid until the
+ * calling thread's next libfastflow call. Never NULL. Any thread. */
+FF_API const char *ff_last_error_message(void);
+
+/* Runtime version: MAJOR*10000 + MINOR*100 + PATCH, and "MAJOR.MINOR.PATCH". */
+FF_API uint32_t ff_version_number(void);
+FF_API const char *ff_version_string(void);
+/* Build details: oneDNN version and runtime, codecs. Static string. */
+FF_API const char *ff_build_info(void);
+
+/* Library-wide settings (global: affect every thread). */
+enum ff_global_param {
+    /* i64. Images with more pixels than this are rejected with
+     * FF_E_LIMIT_EXCEEDED before any pixel is decoded (decompression-bomb
+     * guard). Default 100000000, bounds [1, 2^40]. */
+    FF_GLOBAL_MAX_IMAGE_PIXELS = 1,
+    /* i64. Threads each computation uses (OpenMP inside oneDNN and the
+     * library's own loops); 0 = all cores, the default. Bounds [0, 1024]. */
+    FF_GLOBAL_NUM_THREADS = 2
+};
+FF_API ff_status ff_global_set_i64(int32_t key, int64_t value);
+FF_API ff_status ff_global_get_i64(int32_t key, int64_t *value_out);
+
+/* ------------------------------------------------------------------------ */
+/* Images                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* 8-bit interleaved pixel formats. Values are pinned. */
+enum ff_pixel_format {
+    FF_PIXEL_GRAY8 = 1,
+    FF_PIXEL_RGB8 = 2,
+    FF_PIXEL_RGBA8 = 3,
+    FF_PIXEL_BGR8 = 4
+};
+
+/* Bytes per pixel of a format (1, 3, 4 or 3), or 0 for an unknown format. */
+FF_API int32_t ff_pixel_format_channels(int32_t pixel_format);
+
+/* Reads a PNG or JPEG file's header: its width, height and number of colour
+ * channels in the file (1 grey, 2 grey+alpha, 3 colour, 4 colour+alpha or
+ * CMYK). Any output pointer may be NULL. Decodes no pixels. */
+FF_API ff_status ff_image_probe_file(const char *path, int32_t *width_out, int32_t *height_out,
+                                     int32_t *channels_out);
+FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *width_out,
+                                       int32_t *height_out, int32_t *channels_out);
+
+/* Decodes a PNG (8/16 bit, grey, grey+alpha, RGB, RGBA, palette) or JPEG
+ * (grey, RGB/YCbCr, CMYK) into a caller buffer in `pixel_format`, with rows
+ * `row_stride` bytes apart (0 = packed, width * channels). `capacity` is the
+ * buffer size in bytes; it must be at least (height-1)*stride + width*channels.
+ * 16-bit samples are reduced to 8 bits; alpha is dropped for GRAY8/RGB8/BGR8
+ * and set to 255 for RGBA8 when the file has none. */
+FF_API ff_status ff_image_decode_file(const char *path, int32_t pixel_format, uint8_t *pixels,
+                                      size_t capacity, size_t row_stride);
+FF_API ff_status ff_image_decode_memory(const void *data, size_t size, int32_t pixel_format,
+                                        uint8_t *pixels, size_t capacity, size_t row_stride);
+
+/* Writes an 8-bit PNG, GRAY8 or RGB8 (RGBA8/BGR8 are converted), atomically:
+ * a temporary file in the same folder is written, synced and renamed. */
+FF_API ff_status ff_image_write_png(const char *path, const uint8_t *pixels, int32_t width,
+                                    int32_t height, size_t row_stride, int32_t pixel_format);
+
+/* Pre-processing exactly as the model expects: scale to [0,1] floats,
+ * antialiased bilinear resize to out_width x out_height computed in float
+ * (torchvision Resize(antialias=True) on a float tensor), then ImageNet
+ * normalisation. Writes planar float32 [3, out_height, out_width] (grey is
+ * replicated, alpha dropped). `capacity` counts floats. */
+FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32_t height,
+                                     size_t row_stride, int32_t pixel_format, int32_t out_width,
+                                     int32_t out_height, float *out, size_t capacity);
+
+/* ------------------------------------------------------------------------ */
+/* Backbones                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A frozen ImageNet feature extractor. Immutable after load; any thread. */
+typedef struct ff_backbone ff_backbone;
+/* A per-thread working object that runs a backbone (primitives, buffers). */
+typedef struct ff_extractor ff_extractor;
+
+/* Loads a backbone from a safetensors state dict as published for
+ * torchvision/timm (e.g. timm's resnet18.tv_in1k model.safetensors).
+ * `arch` is one of "resnet18", "resnet34", "resnet50", "wide_resnet50_2".
+ * Tensor names may carry a prefix such as "feature_extractor."; it is found
+ * automatically. BatchNorm is folded into the convolutions at load. */
+FF_API ff_status ff_backbone_load(const char *arch, const char *weights_path, ff_backbone **out);
+FF_API ff_status ff_backbone_load_from_memory(const char *arch, const void *data, size_t size,
+                                              ff_backbone **out);
+FF_API void ff_backbone_destroy(ff_backbone *backbone);
+
+/* The architecture name given at load. Static for the backbone's lifetime. */
+FF_API const char *ff_backbone_arch(const ff_backbone *backbone);
+/* Number of feature maps (3 for ResNets). */
+FF_API ff_status ff_backbone_num_levels(const ff_backbone *backbone, int32_t *levels_out);
+/* Shape [channels, height, width] of feature level `level` for an input of
+ * in_height x in_width (both divisible by 16, between 32 and 4096). */
+FF_API ff_status ff_backbone_level_shape(const ff_backbone *backbone, int32_t level,
+                                         int32_t in_height, int32_t in_width,
+                                         int32_t *channels_out, int32_t *height_out,
+                                         int32_t *width_out);
+
+FF_API ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out);
+FF_API void ff_extractor_destroy(ff_extractor *extractor);
+
+/* Runs the backbone on a pre-processed NCHW float32 batch
+ * [batch, 3, in_height, in_width] (as ff_image_preprocess writes it) and
+ * keeps every feature level inside the extractor until the next run.
+ * Object-exclusive. */
+FF_API ff_status ff_extractor_run(ff_extractor *extractor, const float *input, int32_t batch,
+                                  int32_t in_height, int32_t in_width);
+/* Copies feature level `level` of the last run, NCHW float32
+ * [batch, C, H, W], into `out` (capacity in floats). */
+FF_API ff_status ff_extractor_read(const ff_extractor *extractor, int32_t level, float *out,
+                                   size_t capacity);
+
+/* ------------------------------------------------------------------------ */
+/* Flow models                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* A FastFlow model: per feature level a trainable LayerNorm and a stack of
+ * affine coupling steps, over a backbone. Immutable once created (training
+ * happens in an ff_trainer, which hands out trained ff_flow snapshots);
+ * any thread. */
+typedef struct ff_flow ff_flow;
+/* Options for ff_flow_create; a plain settings holder, one thread at a time. */
+typedef struct ff_flow_options ff_flow_options;
+
+enum ff_flow_param {
+    FF_FLOW_INPUT_HEIGHT = 1,  /* i32, default 256, divisible by 16, [32, 4096]  */
+    FF_FLOW_INPUT_WIDTH = 2,   /* i32, default 256, divisible by 16, [32, 4096]  */
+    FF_FLOW_STEPS = 3,         /* i32, default 8, [1, 64]                        */
+    FF_FLOW_CONV3X3_ONLY = 4,  /* i32 0/1, default 1: every subnet uses 3x3
+                                  convolutions; 0 alternates 3x3 and 1x1        */
+    FF_FLOW_HIDDEN_RATIO = 5,  /* f32, default 1.0, (0, 16]                      */
+    FF_FLOW_CLAMP = 6,         /* f32, default 2.0, (0, 100]                     */
+    FF_FLOW_SEED = 7           /* i64, default 0: seeds weights and permutations */
+};
+
+FF_API ff_status ff_flow_options_create(ff_flow_options **out);
+FF_API void ff_flow_options_destroy(ff_flow_options *options);
+FF_API ff_status ff_flow_options_set_i32(ff_flow_options *options, int32_t key, int32_t value);
+FF_API ff_status ff_flow_options_set_i64(ff_flow_options *options, int32_t key, int64_t value);
+FF_API ff_status ff_flow_options_set_f32(ff_flow_options *options, int32_t key, float value);
+FF_API ff_status ff_flow_options_get_i32(const ff_flow_options *options, int32_t key,
+                                         int32_t *value_out);
+FF_API ff_status ff_flow_options_get_i64(const ff_flow_options *options, int32_t key,
+                                         int64_t *value_out);
+FF_API ff_status ff_flow_options_get_f32(const ff_flow_options *options, int32_t key,
+                                         float *value_out);
+
+/* A freshly initialised (untrained) flow for `backbone`; options may be NULL
+ * for the defaults. The flow keeps the backbone alive. */
+FF_API ff_status ff_flow_create(const ff_backbone *backbone, const ff_flow_options *options,
+                                ff_flow **out);
+/* Loads a model file (safetensors, docs/model-format.md). With backbone ==
+ * NULL the backbone embedded in the file is used; otherwise the given one
+ * (its architecture must match the file's). */
+FF_API ff_status ff_flow_load(const char *path, const ff_backbone *backbone, ff_flow **out);
+/* Saves atomically (temporary file, fsync, rename). embed_backbone = 1 writes
+ * the backbone weights too, so the file deploys alone. */
+FF_API ff_status ff_flow_save(const ff_flow *flow, const char *path, int32_t embed_backbone);
+FF_API void ff_flow_destroy(ff_flow *flow);
+
+/* The flow's backbone (borrowed; valid while the flow lives). */
+FF_API const ff_backbone *ff_flow_backbone(const ff_flow *flow);
+/* Reads a creation option back (FF_FLOW_* keys). */
+FF_API ff_status ff_flow_get_i32(const ff_flow *flow, int32_t key, int32_t *value_out);
+FF_API ff_status ff_flow_get_i64(const ff_flow *flow, int32_t key, int64_t *value_out);
+FF_API ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_out);
+
+/* ------------------------------------------------------------------------ */
+/* Training                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Trains a copy of a flow on normal images. The caller drives it: add
+ * images, then run one batch or one epoch per call and read the counters, so
+ * any caller can draw progress or stop early. One thread at a time. */
+typedef struct ff_trainer ff_trainer;
+
+enum ff_trainer_param {
+    FF_TRAINER_BATCH_SIZE = 1,    /* i32, default 32, [1, 4096]                */
+    FF_TRAINER_LEARNING_RATE = 2, /* f32, default 1e-3, (0, 1]                 */
+    FF_TRAINER_WEIGHT_DECAY = 3,  /* f32, default 1e-5, [0, 1] (L2, not AdamW) */
+    FF_TRAINER_SEED = 4,          /* i64, default 0: shuffling                 */
+    /* read-only counters (get only) */
+    FF_TRAINER_NUM_IMAGES = 100,        /* i64 images added                    */
+    FF_TRAINER_EPOCH = 101,             /* i64 completed epochs                */
+    FF_TRAINER_BATCH_IN_EPOCH = 102,    /* i64 batches done in current epoch   */
+    FF_TRAINER_BATCHES_PER_EPOCH = 103, /* i64 ceil(images / batch size)       */
+    FF_TRAINER_STEPS = 104,             /* i64 optimiser steps so far          */
+    FF_TRAINER_FEATURE_BYTES = 105      /* i64 bytes of cached features        */
+};
+
+/* The trainer starts from a copy of `flow`'s parameters. */
+FF_API ff_status ff_trainer_create(const ff_flow *flow, ff_trainer **out);
+FF_API void ff_trainer_destroy(ff_trainer *trainer);
+FF_API ff_status ff_trainer_set_i32(ff_trainer *trainer, int32_t key, int32_t value);
+FF_API ff_status ff_trainer_set_i64(ff_trainer *trainer, int32_t key, int64_t value);
+FF_API ff_status ff_trainer_set_f32(ff_trainer *trainer, int32_t key, float value);
+FF_API ff_status ff_trainer_get_i64(const ff_trainer *trainer, int32_t key, int64_t *value_out);
+FF_API ff_status ff_trainer_get_f32(const ff_trainer *trainer, int32_t key, float *value_out);
+
+/* Adds one normal image: it is pre-processed and its backbone features are
+ * computed now and cached (memory per image: 4 bytes x the sum over levels
+ * of C*H*W; 688 KiB for resnet18 at 256x256; FF_TRAINER_FEATURE_BYTES). */
+FF_API ff_status ff_trainer_add_image(ff_trainer *trainer, const uint8_t *pixels, int32_t width,
+                                      int32_t height, size_t row_stride, int32_t pixel_format);
+FF_API ff_status ff_trainer_add_image_file(ff_trainer *trainer, const char *path);
+
+/* One optimiser step on the next shuffled batch (a new epoch starts, with a
+ * new shuffle, when the previous one is exhausted; the last batch of an epoch
+ * may be smaller). loss_out (may be NULL) receives the batch loss. */
+FF_API ff_status ff_trainer_run_batch(ff_trainer *trainer, float *loss_out);
+/* Runs the remaining batches of the current epoch; loss_out (may be NULL)
+ * receives the epoch's mean batch loss. */
+FF_API ff_status ff_trainer_run_epoch(ff_trainer *trainer, float *loss_out);
+/* A trained, immutable snapshot of the current parameters. */
+FF_API ff_status ff_trainer_snapshot(const ff_trainer *trainer, ff_flow **out);
+
+/* ------------------------------------------------------------------------ */
+/* Scoring                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A per-thread working object over a shared flow. One thread at a time. */
+typedef struct ff_scorer ff_scorer;
+
+FF_API ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out);
+FF_API void ff_scorer_destroy(ff_scorer *scorer);
+
+/* Shape of the anomaly map: the model's input size. */
+FF_API ff_status ff_scorer_map_shape(const ff_scorer *scorer, int32_t *height_out,
+                                     int32_t *width_out);
+
+/* Scores one image: pre-processing, backbone, flows. The anomaly map
+ * (values in [-1, 0], higher = more anomalous) goes to map_out
+ * (map_height*map_width floats, capacity in floats; NULL = score only), the
+ * image score (the map's maximum) to score_out. */
+FF_API ff_status ff_scorer_score_image(ff_scorer *scorer, const uint8_t *pixels, int32_t width,
+                                       int32_t height, size_t row_stride, int32_t pixel_format,
+                                       float *map_out, size_t map_capacity, float *score_out);
+FF_API ff_status ff_scorer_score_file(ff_scorer *scorer, const char *path, float *map_out,
+                                      size_t map_capacity, float *score_out);
+/* Scores a pre-processed batch [batch, 3, H, W] (H, W the model's input
+ * size). maps_out receives batch maps back to back (NULL = scores only),
+ * scores_out batch scores. */
+FF_API ff_status ff_scorer_score_tensor(ff_scorer *scorer, const float *input, int32_t batch,
+                                        float *maps_out, size_t maps_capacity, float *scores_out,
+                                        size_t scores_capacity);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FASTFLOW_H */

@@ -1,0 +1,28 @@
+/* Internal view of backbones, shared by the extractor, flows (which embed
+ * the backbone in model files) and the trainer/scorer. */
+#ifndef FF_BACKBONE_BACKBONE_H
+#define FF_BACKBONE_BACKBONE_H
+
+#include "fastflow.h"
+#include "tensor/safetensors.h"
+
+/* Adds a reference (backbones are refcounted; ff_backbone_destroy drops
+ * one). Returns the same pointer. Thread-safe. */
+const ff_backbone *ff_backbone_retain(const ff_backbone *bb);
+
+/* Writes the weights the backbone was loaded from, under their torchvision
+ * / timm names with `prefix` prepended (e.g. "feature_extractor."), in their
+ * original dtype, so that the file loads again with ff_backbone_load. */
+ff_status ff_backbone_export_tensors(const ff_backbone *bb, ff_st_writer *w, const char *prefix);
+
+/* Loads from an already opened safetensors file (used for model files
+ * that embed their backbone); `prefix` is the names' prefix ("" or e.g.
+ * "feature_extractor."), NULL to detect it. */
+ff_status ff_backbone_load_st(const char *arch, const ff_st_file *f, const char *prefix,
+                              ff_backbone **out);
+
+/* Whether the backbone's feature maps go through the flow's LayerNorm
+ * (ResNets: 1, ViTs: 0). */
+int32_t ff_backbone_uses_layernorm(const ff_backbone *bb);
+
+#endif

@@ -1,0 +1,98 @@
+/* safetensors files: a strict reader and an atomic writer.
+ *
+ * Format: 8-byte little-endian header length N, N bytes of JSON
+ * {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
+ *  "__metadata__": {"key": "value", ...}}, then the data section; offsets are
+ * relative to the data section. The reader validates everything before any
+ * tensor is used: N within the file, JSON well-formed, known dtypes, every
+ * tensor's dtype size x shape = its byte range, ranges inside the data
+ * section and not overlapping, names unique, metadata values strings. */
+#ifndef FF_TENSOR_SAFETENSORS_H
+#define FF_TENSOR_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fastflow.h"
+
+#define FF_ST_MAX_DIMS 8
+
+typedef enum ff_dtype {
+    FF_DT_F32 = 0,
+    FF_DT_F16,
+    FF_DT_BF16,
+    FF_DT_F64,
+    FF_DT_I64,
+    FF_DT_I32,
+    FF_DT_I16,
+    FF_DT_I8,
+    FF_DT_U8,
+    FF_DT_BOOL
+} ff_dtype;
+
+const char *ff_dtype_name(ff_dtype dt);
+size_t ff_dtype_size(ff_dtype dt);
+
+typedef struct ff_st_tensor {
+    const char *name;
+    ff_dtype dtype;
+    int32_t ndim;
+    int64_t shape[FF_ST_MAX_DIMS];
+    int64_t numel;
+    const uint8_t *data; /* inside the file image; numel * dtype size bytes */
+    size_t nbytes;
+} ff_st_tensor;
+
+typedef struct ff_st_file ff_st_file;
+
+/* Reads and validates a whole file (it is read into memory). Errors:
+ * FF_E_IO (cannot open/read), FF_E_BAD_FORMAT (message names the problem,
+ * the tensor and the byte offset). `what` names the file in messages. */
+ff_status ff_st_open(const char *path, ff_st_file **out);
+/* Copies `data`. */
+ff_status ff_st_open_memory(const void *data, size_t size, const char *what, ff_st_file **out);
+void ff_st_close(ff_st_file *f);
+
+size_t ff_st_count(const ff_st_file *f);
+const ff_st_tensor *ff_st_at(const ff_st_file *f, size_t index); /* in file order */
+const ff_st_tensor *ff_st_find(const ff_st_file *f, const char *name); /* NULL if absent */
+
+/* Metadata: the value of `key` in __metadata__, or NULL. */
+const char *ff_st_meta(const ff_st_file *f, const char *key);
+size_t ff_st_meta_count(const ff_st_file *f);
+void ff_st_meta_at(const ff_st_file *f, size_t index, const char **key, const char **value);
+
+/* Reads tensor `name` as float32 into dst (F32, F16, BF16, F64 accepted).
+ * When expect_shape is non-NULL the tensor must have exactly that shape;
+ * errors (FF_E_BAD_FORMAT) name the tensor, what was expected and found. A
+ * missing tensor is FF_E_BAD_FORMAT "missing tensor '<name>'". */
+ff_status ff_st_read_f32(const ff_st_file *f, const char *name, int32_t ndim,
+                         const int64_t *expect_shape, float *dst);
+/* Same for integer tensors (I64, I32, I16, I8, U8) read as int64. */
+ff_status ff_st_read_i64(const ff_st_file *f, const char *name, int32_t ndim,
+                         const int64_t *expect_shape, int64_t *dst);
+
+/* Writer: collects tensors and metadata, then writes atomically (temporary
+ * file in the same folder, fsync, rename, fsync of the folder). Tensor data
+ * is copied when added. Names must be unique. */
+typedef struct ff_st_writer ff_st_writer;
+ff_status ff_st_writer_create(ff_st_writer **out);
+void ff_st_writer_destroy(ff_st_writer *w);
+ff_status ff_st_writer_add(ff_st_writer *w, const char *name, ff_dtype dtype, int32_t ndim,
+                           const int64_t *shape, const void *data);
+ff_status ff_st_writer_add_f32(ff_st_writer *w, const char *name, int32_t ndim, const int64_t *shape,
+                               const float *data);
+ff_status ff_st_writer_add_i64(ff_st_writer *w, const char *name, int32_t ndim, const int64_t *shape,
+                               const int64_t *data);
+ff_status ff_st_writer_set_meta(ff_st_writer *w, const char *key, const char *value);
+ff_status ff_st_writer_save(const ff_st_writer *w, const char *path);
+/* The serialised file in memory (malloc'd; free with free()). */
+ff_status ff_st_writer_serialize(const ff_st_writer *w, uint8_t **data_out, size_t *size_out);
+
+/* Atomic file write used by every saver: writes `size` bytes to a temporary
+ * file next to `path`, fsyncs, renames over `path`. */
+ff_status ff_write_file_atomic(const char *path, const void *data, size_t size);
+/* Reads a whole file into a malloc'd buffer (NUL-terminated beyond size). */
+ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out);
+
+#endif
