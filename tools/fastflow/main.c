@@ -1,14 +1,44 @@
-/* fastflow: command-line front end of libfastflow. */
+/* fastflow: command-line front end of libfastflow. Dispatches to one
+ * subcommand per file (cmd_*.c). */
 #include <stdio.h>
 #include <string.h>
 
+#include "commands.h"
 #include "fastflow.h"
 
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"features", ff_cmd_features, "write a backbone's feature maps of an image to safetensors"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: fastflow <command> [options]\n       fastflow --version | --help\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'fastflow <command> --help' for a command's options.\n");
+}
+
 int main(int argc, char **argv) {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
         printf("fastflow %s\n%s\n", ff_version_string(), ff_build_info());
         return 0;
     }
-    fprintf(stderr, "usage: fastflow --version\n");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "fastflow: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
     return 2;
 }

@@ -1,0 +1,94 @@
+#include "cli_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_fail(const char *cmd, const char *what, ff_status st) {
+    const char *detail = ff_last_error_message();
+    fprintf(stderr, "fastflow %s: %s: %s%s%s\n", cmd, what, ff_status_string(st), detail[0] ? ": " : "", detail);
+    return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *message) {
+    fprintf(stderr, "fastflow %s: %s\nTry 'fastflow %s --help'.\n", cmd, message, cmd);
+    return 2;
+}
+
+/* Matches --name or --name=value; returns the value (or NULL when it is the
+ * next argument) through *inline_value. */
+static bool match(char **argv, int i, const char *name, const char **inline_value) {
+    size_t n = strlen(name);
+    if (strncmp(argv[i], name, n) != 0) return false;
+    if (argv[i][n] == '\0') {
+        *inline_value = NULL;
+        return true;
+    }
+    if (argv[i][n] == '=') {
+        *inline_value = argv[i] + n + 1;
+        return true;
+    }
+    return false;
+}
+
+bool cli_opt_str(int argc, char **argv, int *i, const char *name, const char **out, bool *bad) {
+    const char *v;
+    if (!match(argv, *i, name, &v)) return false;
+    if (!v) {
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "fastflow: option %s needs a value\n", name);
+            *bad = true;
+            return true;
+        }
+        v = argv[++*i];
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_opt_i64(int argc, char **argv, int *i, const char *name, int64_t lo, int64_t hi, int64_t *out,
+                 bool *bad) {
+    const char *v = NULL;
+    if (!cli_opt_str(argc, argv, i, name, &v, bad)) return false;
+    if (*bad) return true;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi) {
+        fprintf(stderr, "fastflow: option %s takes a whole number in [%lld, %lld], got '%s'\n", name, (long long)lo,
+                (long long)hi, v);
+        *bad = true;
+        return true;
+    }
+    *out = (int64_t)x;
+    return true;
+}
+
+bool cli_opt_i32(int argc, char **argv, int *i, const char *name, int32_t lo, int32_t hi, int32_t *out,
+                 bool *bad) {
+    int64_t x = 0;
+    if (!cli_opt_i64(argc, argv, i, name, lo, hi, &x, bad)) return false;
+    if (!*bad) *out = (int32_t)x;
+    return true;
+}
+
+bool cli_opt_f32(int argc, char **argv, int *i, const char *name, float lo, float hi, float *out, bool *bad) {
+    const char *v = NULL;
+    if (!cli_opt_str(argc, argv, i, name, &v, bad)) return false;
+    if (*bad) return true;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(x) || x < lo || x > hi) {
+        fprintf(stderr, "fastflow: option %s takes a number in [%g, %g], got '%s'\n", name, (double)lo, (double)hi,
+                v);
+        *bad = true;
+        return true;
+    }
+    *out = (float)x;
+    return true;
+}
+
+bool cli_flag(char **argv, int i, const char *name) { return strcmp(argv[i], name) == 0; }
