@@ -338,6 +338,47 @@ FF_API ff_status ff_scorer_score_tensor(ff_scorer *scorer, const float *input, i
                                         float *maps_out, size_t maps_capacity, float *scores_out,
                                         size_t scores_capacity);
 
+/* ------------------------------------------------------------------------ */
+/* Heatmaps                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Renders an anomaly map as an RGB8 heatmap of the map's own size, ready for
+ * ff_image_write_png. Any thread.
+ *  - map: width x height floats, row-major (e.g. from ff_scorer_score_*);
+ *    NaN anywhere is an invalid argument.
+ *  - Colour: t = (v - lo) / (hi - lo) clamped to [0, 1], coloured with the
+ *    Turbo colormap (dark blue at lo, cyan, green, yellow, dark red at hi).
+ *    lo < hi, both finite. Use one lo/hi for a whole data set so colours
+ *    compare across images.
+ *  - image (NULL = colormap only): the input picture in any pixel format
+ *    and size; when its size differs from the map's it is resized to the
+ *    map's size (antialiased bilinear, like the model's pre-processing).
+ *    Each output channel is (1 - alpha) * image + alpha * colour, rounded;
+ *    alpha in [0, 1]. To overlay at the picture's own resolution, pass a
+ *    map at that resolution.
+ *  - out_rgb: rows out_stride bytes apart (0 = packed, width * 3);
+ *    out_capacity bytes >= (height - 1) * stride + width * 3. */
+FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t height, float lo, float hi,
+                                   const uint8_t *image, int32_t image_width, int32_t image_height,
+                                   size_t image_stride, int32_t image_format, float alpha,
+                                   uint8_t *out_rgb, size_t out_capacity, size_t out_stride);
+
+/* Draws the contour of a ground-truth mask over an RGB8 picture in place
+ * (typically a heatmap from ff_heatmap_render). Any thread.
+ *  - mask: GRAY8, non-zero = defect, any size; resized nearest-neighbour to
+ *    the picture's size when the sizes differ (as the evaluation protocol
+ *    resizes masks).
+ *  - The contour is 2 pixels wide: every defect pixel with a non-defect
+ *    8-neighbour and every non-defect pixel with a defect 8-neighbour (the
+ *    picture's border is not a contour). Those pixels are set to
+ *    color_rgb = 0xRRGGBB (e.g. 0xFFFFFF, white).
+ *  - rgb: width x height RGB8, rows rgb_stride bytes apart (0 = packed),
+ *    rgb_capacity bytes. A mask without defect pixels draws nothing. */
+FF_API ff_status ff_heatmap_draw_contour(const uint8_t *mask, int32_t mask_width, int32_t mask_height,
+                                         size_t mask_stride, uint32_t color_rgb, uint8_t *rgb,
+                                         int32_t width, int32_t height, size_t rgb_capacity,
+                                         size_t rgb_stride);
+
 #ifdef __cplusplus
 }
 #endif

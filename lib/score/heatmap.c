@@ -1,0 +1,239 @@
+/* Heatmap overlays: an anomaly map coloured with Turbo, blended over the
+ * input picture, and a ground-truth mask's contour drawn on top. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/settings.h"
+#include "fastflow.h"
+#include "score/colormap.h"
+
+/* Bytes a width x height picture of `channels` bytes per pixel needs with
+ * rows `stride` apart; false on overflow. */
+static bool picture_bytes(int32_t width, int32_t height, size_t channels, size_t stride, size_t *out) {
+    size_t row, rows, total;
+    if (!ff_mul_size((size_t)width, channels, &row)) return false;
+    if (!ff_mul_size((size_t)(height - 1), stride, &rows)) return false;
+    if (!ff_add_size(rows, row, &total)) return false;
+    *out = total;
+    return true;
+}
+
+static ff_status check_picture(const char *what, int32_t width, int32_t height, size_t channels, size_t *stride,
+                               size_t capacity, bool has_capacity) {
+    FF_CHECK_ARG(width > 0 && height > 0, "%s: size %dx%d must be positive", what, (int)width, (int)height);
+    if ((int64_t)width * (int64_t)height > ff_settings_max_image_pixels())
+        return ff_fail(FF_E_LIMIT_EXCEEDED, "%s: %dx%d pixels exceed the limit of %lld", what, (int)width,
+                       (int)height, (long long)ff_settings_max_image_pixels());
+    size_t packed = (size_t)width * channels;
+    if (*stride == 0) *stride = packed;
+    FF_CHECK_ARG(*stride >= packed, "%s: row stride %zu is below width x channels = %zu", what, *stride, packed);
+    size_t need;
+    if (!picture_bytes(width, height, channels, *stride, &need))
+        return ff_fail(FF_E_INVALID_ARGUMENT, "%s: size overflow", what);
+    if (has_capacity && capacity < need)
+        return ff_fail(FF_E_BUFFER_TOO_SMALL, "%s: capacity %zu bytes, need %zu", what, capacity, need);
+    return FF_OK;
+}
+
+/* Antialiased bilinear resampling weights for one axis (PIL's BILINEAR
+ * filter: a triangle stretched by the scale when shrinking). Output i reads
+ * input [first[i], first[i] + count[i]) with weights w[i * taps ...]. */
+typedef struct {
+    int32_t *first, *count;
+    float *w;
+    int32_t taps;
+} axis_taps;
+
+static void taps_free(axis_taps *t) {
+    ff_free(t->first);
+    ff_free(t->count);
+    ff_free(t->w);
+}
+
+static ff_status taps_make(int32_t in, int32_t out, axis_taps *t) {
+    double scale = (double)in / (double)out;
+    double support = scale > 1.0 ? scale : 1.0;
+    t->taps = (int32_t)ceil(support) * 2 + 1;
+    t->first = ff_calloc((size_t)out, sizeof(int32_t));
+    t->count = ff_calloc((size_t)out, sizeof(int32_t));
+    t->w = ff_calloc((size_t)out * (size_t)t->taps, sizeof(float));
+    if (!t->first || !t->count || !t->w) {
+        taps_free(t);
+        return ff_fail(FF_E_OUT_OF_MEMORY, "heatmap: cannot allocate resize weights");
+    }
+    for (int32_t i = 0; i < out; i++) {
+        double center = (i + 0.5) * scale;
+        int32_t lo = (int32_t)floor(center - support + 0.5), hi = (int32_t)floor(center + support + 0.5);
+        if (lo < 0) lo = 0;
+        if (hi > in) hi = in;
+        if (hi - lo > t->taps) hi = lo + t->taps;
+        double sum = 0.0;
+        float *w = t->w + (size_t)i * (size_t)t->taps;
+        for (int32_t k = lo; k < hi; k++) {
+            double x = fabs((k + 0.5 - center) / support);
+            double v = x < 1.0 ? 1.0 - x : 0.0;
+            w[k - lo] = (float)v;
+            sum += v;
+        }
+        for (int32_t k = 0; k < hi - lo; k++) w[k] = sum > 0.0 ? (float)(w[k] / sum) : 0.0f;
+        t->first[i] = lo;
+        t->count[i] = hi - lo;
+    }
+    return FF_OK;
+}
+
+/* Bytes per pixel, 0 for an unknown format (kept local so that this file
+ * depends on no other layer). */
+static int32_t format_channels(int32_t format) {
+    switch (format) {
+    case FF_PIXEL_GRAY8: return 1;
+    case FF_PIXEL_RGB8: return 3;
+    case FF_PIXEL_RGBA8: return 4;
+    case FF_PIXEL_BGR8: return 3;
+    default: return 0;
+    }
+}
+
+/* Reads pixel x of a row as RGB. */
+static inline void read_rgb(const uint8_t *row, int32_t x, int32_t format, float rgb[3]) {
+    switch (format) {
+    case FF_PIXEL_GRAY8: rgb[0] = rgb[1] = rgb[2] = row[x]; break;
+    case FF_PIXEL_RGB8: rgb[0] = row[3 * x], rgb[1] = row[3 * x + 1], rgb[2] = row[3 * x + 2]; break;
+    case FF_PIXEL_RGBA8: rgb[0] = row[4 * x], rgb[1] = row[4 * x + 1], rgb[2] = row[4 * x + 2]; break;
+    default: rgb[0] = row[3 * x + 2], rgb[1] = row[3 * x + 1], rgb[2] = row[3 * x]; break; /* BGR8 */
+    }
+}
+
+/* The picture resized to width x height as packed float RGB in [0, 255]. */
+static ff_status resize_to_rgb(const uint8_t *image, int32_t iw, int32_t ih, size_t stride, int32_t format,
+                               int32_t width, int32_t height, float **out) {
+    axis_taps tx = {0}, ty = {0};
+    float *tmp = NULL, *dst = NULL;
+    ff_status st = taps_make(iw, width, &tx);
+    if (st == FF_OK) st = taps_make(ih, height, &ty);
+    if (st == FF_OK) st = ff_alloc_floats((size_t)ih * (size_t)width * 3, "heatmap resize", &tmp);
+    if (st == FF_OK) st = ff_alloc_floats((size_t)height * (size_t)width * 3, "heatmap resize", &dst);
+    if (st != FF_OK) goto done;
+    /* horizontal pass: every input row to `width` columns */
+    for (int32_t y = 0; y < ih; y++) {
+        const uint8_t *row = image + (size_t)y * stride;
+        float *o = tmp + (size_t)y * (size_t)width * 3;
+        for (int32_t x = 0; x < width; x++) {
+            const float *w = tx.w + (size_t)x * (size_t)tx.taps;
+            float acc[3] = {0, 0, 0}, px[3];
+            for (int32_t k = 0; k < tx.count[x]; k++) {
+                read_rgb(row, tx.first[x] + k, format, px);
+                acc[0] += w[k] * px[0], acc[1] += w[k] * px[1], acc[2] += w[k] * px[2];
+            }
+            memcpy(o + 3 * (size_t)x, acc, sizeof acc);
+        }
+    }
+    /* vertical pass */
+    for (int32_t y = 0; y < height; y++) {
+        const float *w = ty.w + (size_t)y * (size_t)ty.taps;
+        float *o = dst + (size_t)y * (size_t)width * 3;
+        memset(o, 0, sizeof(float) * 3 * (size_t)width);
+        for (int32_t k = 0; k < ty.count[y]; k++) {
+            const float *r = tmp + (size_t)(ty.first[y] + k) * (size_t)width * 3;
+            for (size_t i = 0; i < 3 * (size_t)width; i++) o[i] += w[k] * r[i];
+        }
+    }
+    *out = dst;
+    dst = NULL;
+done:
+    ff_free(dst);
+    ff_free(tmp);
+    taps_free(&tx);
+    taps_free(&ty);
+    return st;
+}
+
+static inline uint8_t to_u8(float v) {
+    if (!(v > 0.0f)) return 0;
+    if (v >= 255.0f) return 255;
+    return (uint8_t)(v + 0.5f);
+}
+
+FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t height, float lo, float hi,
+                                   const uint8_t *image, int32_t image_width, int32_t image_height,
+                                   size_t image_stride, int32_t image_format, float alpha, uint8_t *out_rgb,
+                                   size_t out_capacity, size_t out_stride) {
+    ff_clear_error();
+    FF_CHECK_ARG(map != NULL, "heatmap: map is NULL");
+    FF_CHECK_ARG(out_rgb != NULL, "heatmap: out_rgb is NULL");
+    FF_CHECK_ARG(isfinite(lo) && isfinite(hi) && lo < hi, "heatmap: need finite lo < hi, got lo=%g hi=%g",
+                 (double)lo, (double)hi);
+    FF_CHECK_ARG(isfinite(alpha) && alpha >= 0.0f && alpha <= 1.0f, "heatmap: alpha %g is outside [0, 1]",
+                 (double)alpha);
+    FF_TRY(check_picture("heatmap output", width, height, 3, &out_stride, out_capacity, true));
+    size_t n = (size_t)width * (size_t)height;
+    for (size_t i = 0; i < n; i++)
+        if (isnan(map[i])) return ff_fail(FF_E_INVALID_ARGUMENT, "heatmap: map[%zu] is NaN", i);
+    float *rgb = NULL;
+    if (image) {
+        int32_t channels = format_channels(image_format);
+        FF_CHECK_ARG(channels > 0, "heatmap: unknown image pixel format %d", (int)image_format);
+        FF_TRY(check_picture("heatmap image", image_width, image_height, (size_t)channels, &image_stride, 0, false));
+        FF_TRY(resize_to_rgb(image, image_width, image_height, image_stride, image_format, width, height, &rgb));
+    }
+    const float scale = 255.0f / (hi - lo);
+    for (int32_t y = 0; y < height; y++) {
+        const float *m = map + (size_t)y * (size_t)width;
+        uint8_t *o = out_rgb + (size_t)y * out_stride;
+        const float *px = rgb ? rgb + (size_t)y * (size_t)width * 3 : NULL;
+        for (int32_t x = 0; x < width; x++) {
+            float t = (m[x] - lo) * scale; /* +-inf clamp like any other value */
+            int idx = t > 0.0f ? (t < 255.0f ? (int)(t + 0.5f) : 255) : 0;
+            const uint8_t *c = ff_turbo_rgb[idx];
+            for (int k = 0; k < 3; k++)
+                o[3 * x + k] = px ? to_u8((1.0f - alpha) * px[3 * x + k] + alpha * (float)c[k]) : c[k];
+        }
+    }
+    ff_free(rgb);
+    return FF_OK;
+}
+
+FF_API ff_status ff_heatmap_draw_contour(const uint8_t *mask, int32_t mask_width, int32_t mask_height,
+                                         size_t mask_stride, uint32_t color_rgb, uint8_t *rgb, int32_t width,
+                                         int32_t height, size_t rgb_capacity, size_t rgb_stride) {
+    ff_clear_error();
+    FF_CHECK_ARG(mask != NULL, "contour: mask is NULL");
+    FF_CHECK_ARG(rgb != NULL, "contour: rgb is NULL");
+    FF_CHECK_ARG(color_rgb <= 0xFFFFFFu, "contour: colour 0x%X is not 0xRRGGBB", (unsigned)color_rgb);
+    FF_TRY(check_picture("contour mask", mask_width, mask_height, 1, &mask_stride, 0, false));
+    FF_TRY(check_picture("contour picture", width, height, 3, &rgb_stride, rgb_capacity, true));
+    /* the mask at the picture's size, nearest neighbour as torch's
+     * interpolate(mode="nearest"): source = floor(dst * in / out) */
+    uint8_t *bin = ff_alloc((size_t)width * (size_t)height);
+    if (!bin) return ff_fail(FF_E_OUT_OF_MEMORY, "contour: cannot allocate %dx%d", (int)width, (int)height);
+    for (int32_t y = 0; y < height; y++) {
+        const uint8_t *row = mask + (size_t)((int64_t)y * mask_height / height) * mask_stride;
+        for (int32_t x = 0; x < width; x++)
+            bin[(size_t)y * (size_t)width + (size_t)x] = row[(int64_t)x * mask_width / width] != 0;
+    }
+    const uint8_t col[3] = {(uint8_t)(color_rgb >> 16), (uint8_t)(color_rgb >> 8), (uint8_t)color_rgb};
+    for (int32_t y = 0; y < height; y++) {
+        for (int32_t x = 0; x < width; x++) {
+            uint8_t v = bin[(size_t)y * (size_t)width + (size_t)x];
+            bool edge = false;
+            for (int32_t dy = -1; dy <= 1 && !edge; dy++) {
+                int32_t yy = y + dy;
+                if (yy < 0 || yy >= height) continue;
+                for (int32_t dx = -1; dx <= 1; dx++) {
+                    int32_t xx = x + dx;
+                    if (xx < 0 || xx >= width) continue;
+                    if (bin[(size_t)yy * (size_t)width + (size_t)xx] != v) {
+                        edge = true;
+                        break;
+                    }
+                }
+            }
+            if (edge) memcpy(rgb + (size_t)y * rgb_stride + 3 * (size_t)x, col, 3);
+        }
+    }
+    ff_free(bin);
+    return FF_OK;
+}
