@@ -1,0 +1,16 @@
+/* Connected components of a binary mask, as the MVTec AD evaluation code
+ * finds its ground-truth regions: scipy.ndimage.label(mask, np.ones((3, 3)))
+ * i.e. 8-connectivity (diagonal neighbours join). */
+#ifndef FF_EVAL_COMPONENTS_H
+#define FF_EVAL_COMPONENTS_H
+
+#include <stdint.h>
+
+/* Labels the 8-connected components of the non-zero pixels of `mask`
+ * (height x width, packed) into `labels`: 0 for zero pixels, 1..count for
+ * the components in raster order of their first pixel (scipy's numbering).
+ * `stack` is scratch of height*width uint32. Returns the component count. */
+uint32_t ff_label_components8(const uint8_t *mask, int32_t height, int32_t width,
+                              uint32_t *labels, uint32_t *stack);
+
+#endif
