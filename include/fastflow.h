@@ -339,6 +339,49 @@ FF_API ff_status ff_scorer_score_tensor(ff_scorer *scorer, const float *input, i
                                         size_t scores_capacity);
 
 /* ------------------------------------------------------------------------ */
+/* Evaluation metrics                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Ranking metrics of the MVTec AD protocol, exact and O(n log n) (one radix
+ * sort of the scores). Higher scores mean "more anomalous". Labels and mask
+ * pixels are uint8_t 0 (normal) or 1 (anomalous); any other value, a NaN or
+ * infinite score, n == 0 or more than 2^32-1 values is FF_E_INVALID_ARGUMENT.
+ * Results are computed in double. Any thread; no shared state. */
+
+/* Area under the ROC curve, equal to sklearn.metrics.roc_auc_score: tied
+ * scores form one threshold (the trapezoid over distinct thresholds, which
+ * is the Mann-Whitney U statistic with average ranks). Needs both classes
+ * (FF_E_INVALID_ARGUMENT otherwise). Image AUROC: one score per image;
+ * pixel AUROC: every pixel of every map, masks as labels. */
+FF_API ff_status ff_metric_auroc(const float *scores, const uint8_t *labels, uint64_t n,
+                                 double *auroc_out);
+
+/* Area under the per-region-overlap curve (AUPRO) as the official MVTec AD
+ * evaluation code computes it: the ground-truth regions are the
+ * 8-connected components of each mask (scipy.ndimage.label with a 3x3
+ * structure of ones); at each distinct threshold t (pixels with score >= t
+ * are positive) PRO is the mean over all regions of all images of the
+ * fraction of the region's pixels that are positive, and FPR the fraction
+ * of all normal pixels that are positive. The curve (0,0), points, (1,1) is
+ * integrated with the trapezoid rule up to FPR max_fpr (linearly
+ * interpolated at the cut-off) and divided by max_fpr. maps and masks hold
+ * num_images images of height x width, back to back. max_fpr in (0, 1];
+ * the protocol uses 0.3. Needs at least one anomalous region and one normal
+ * pixel. */
+FF_API ff_status ff_metric_pro(const float *maps, const uint8_t *masks, int32_t num_images,
+                               int32_t height, int32_t width, double max_fpr, double *aupro_out);
+
+/* The best F1 score over all thresholds and the threshold reaching it, as
+ * anomalib's F1AdaptiveThreshold: the precision-recall curve of
+ * sklearn.metrics.precision_recall_curve (a sample is predicted anomalous
+ * when score >= threshold; the thresholds are the distinct scores), and the
+ * score at its maximum F1 = 2PR/(P+R). On ties the lowest threshold wins
+ * (argmax over increasing thresholds). Needs at least one anomalous sample;
+ * normal ones may be absent. Either output pointer may be NULL. */
+FF_API ff_status ff_metric_f1_optimal(const float *scores, const uint8_t *labels, uint64_t n,
+                                      double *f1_out, float *threshold_out);
+
+/* ------------------------------------------------------------------------ */
 /* Heatmaps                                                                 */
 /* ------------------------------------------------------------------------ */
 
