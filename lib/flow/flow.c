@@ -1,0 +1,247 @@
+/* ff_flow_options and the ff_flow object: creation, option read-back and
+ * reference counting. Parameters are initialised in flow_init.c; files are
+ * read and written in model_file.c. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backbone/backbone.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "flow/flow_internal.h"
+
+void ff_flow_options_defaults(struct ff_flow_options *o) {
+    o->in_h = FF_FLOW_DEFAULT_SIZE;
+    o->in_w = FF_FLOW_DEFAULT_SIZE;
+    o->steps = FF_FLOW_DEFAULT_STEPS;
+    o->conv3x3_only = 1;
+    o->hidden_ratio = FF_FLOW_DEFAULT_HIDDEN_RATIO;
+    o->clamp = FF_FLOW_DEFAULT_CLAMP;
+    o->seed = 0;
+}
+
+ff_status ff_flow_options_create(ff_flow_options **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    ff_flow_options *o = malloc(sizeof *o);
+    if (o == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate flow options");
+    ff_flow_options_defaults(o);
+    *out = o;
+    return FF_OK;
+}
+
+void ff_flow_options_destroy(ff_flow_options *options) { free(options); }
+
+static const char *key_name(int32_t key) {
+    switch (key) {
+    case FF_FLOW_INPUT_HEIGHT: return "FF_FLOW_INPUT_HEIGHT";
+    case FF_FLOW_INPUT_WIDTH: return "FF_FLOW_INPUT_WIDTH";
+    case FF_FLOW_STEPS: return "FF_FLOW_STEPS";
+    case FF_FLOW_CONV3X3_ONLY: return "FF_FLOW_CONV3X3_ONLY";
+    case FF_FLOW_HIDDEN_RATIO: return "FF_FLOW_HIDDEN_RATIO";
+    case FF_FLOW_CLAMP: return "FF_FLOW_CLAMP";
+    case FF_FLOW_SEED: return "FF_FLOW_SEED";
+    default: return NULL;
+    }
+}
+
+/* Type of each key: 'i' i32, 'f' f32, 'l' i64; 0 unknown. */
+static char key_type(int32_t key) {
+    switch (key) {
+    case FF_FLOW_INPUT_HEIGHT:
+    case FF_FLOW_INPUT_WIDTH:
+    case FF_FLOW_STEPS:
+    case FF_FLOW_CONV3X3_ONLY: return 'i';
+    case FF_FLOW_HIDDEN_RATIO:
+    case FF_FLOW_CLAMP: return 'f';
+    case FF_FLOW_SEED: return 'l';
+    default: return 0;
+    }
+}
+
+static ff_status check_key(int32_t key, char want) {
+    char t = key_type(key);
+    if (t == 0) return ff_fail(FF_E_INVALID_ARGUMENT, "unknown flow option key %d", (int)key);
+    if (t != want)
+        return ff_fail(FF_E_INVALID_ARGUMENT, "flow option %s is %s, not %s", key_name(key),
+                       t == 'i' ? "i32" : t == 'f' ? "f32" : "i64",
+                       want == 'i' ? "i32" : want == 'f' ? "f32" : "i64");
+    return FF_OK;
+}
+
+ff_status ff_flow_options_set_i32(ff_flow_options *o, int32_t key, int32_t value) {
+    ff_clear_error();
+    FF_CHECK_ARG(o != NULL, "options is NULL");
+    FF_TRY(check_key(key, 'i'));
+    switch (key) {
+    case FF_FLOW_INPUT_HEIGHT:
+    case FF_FLOW_INPUT_WIDTH:
+        FF_CHECK_ARG(value >= 32 && value <= 4096 && value % 16 == 0,
+                     "%s must be divisible by 16 and in [32, 4096], got %d", key_name(key), (int)value);
+        if (key == FF_FLOW_INPUT_HEIGHT) o->in_h = value;
+        else o->in_w = value;
+        return FF_OK;
+    case FF_FLOW_STEPS:
+        FF_CHECK_ARG(value >= 1 && value <= FF_MAX_STEPS, "FF_FLOW_STEPS must be in [1, %d], got %d",
+                     FF_MAX_STEPS, (int)value);
+        o->steps = value;
+        return FF_OK;
+    default:
+        FF_CHECK_ARG(value == 0 || value == 1, "FF_FLOW_CONV3X3_ONLY must be 0 or 1, got %d", (int)value);
+        o->conv3x3_only = value;
+        return FF_OK;
+    }
+}
+
+ff_status ff_flow_options_set_i64(ff_flow_options *o, int32_t key, int64_t value) {
+    ff_clear_error();
+    FF_CHECK_ARG(o != NULL, "options is NULL");
+    FF_TRY(check_key(key, 'l'));
+    o->seed = value; /* every value is a valid seed */
+    return FF_OK;
+}
+
+ff_status ff_flow_options_set_f32(ff_flow_options *o, int32_t key, float value) {
+    ff_clear_error();
+    FF_CHECK_ARG(o != NULL, "options is NULL");
+    FF_TRY(check_key(key, 'f'));
+    if (key == FF_FLOW_HIDDEN_RATIO) {
+        FF_CHECK_ARG(isfinite(value) && value > 0.0f && value <= 16.0f,
+                     "FF_FLOW_HIDDEN_RATIO must be in (0, 16], got %g", (double)value);
+        o->hidden_ratio = value;
+    } else {
+        FF_CHECK_ARG(isfinite(value) && value > 0.0f && value <= 100.0f,
+                     "FF_FLOW_CLAMP must be in (0, 100], got %g", (double)value);
+        o->clamp = value;
+    }
+    return FF_OK;
+}
+
+static int32_t opt_i32(const struct ff_flow_options *o, int32_t key) {
+    switch (key) {
+    case FF_FLOW_INPUT_HEIGHT: return o->in_h;
+    case FF_FLOW_INPUT_WIDTH: return o->in_w;
+    case FF_FLOW_STEPS: return o->steps;
+    default: return o->conv3x3_only;
+    }
+}
+
+ff_status ff_flow_options_get_i32(const ff_flow_options *o, int32_t key, int32_t *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(o != NULL && value_out != NULL, "options or value_out is NULL");
+    FF_TRY(check_key(key, 'i'));
+    *value_out = opt_i32(o, key);
+    return FF_OK;
+}
+
+ff_status ff_flow_options_get_i64(const ff_flow_options *o, int32_t key, int64_t *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(o != NULL && value_out != NULL, "options or value_out is NULL");
+    FF_TRY(check_key(key, 'l'));
+    *value_out = o->seed;
+    return FF_OK;
+}
+
+ff_status ff_flow_options_get_f32(const ff_flow_options *o, int32_t key, float *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(o != NULL && value_out != NULL, "options or value_out is NULL");
+    FF_TRY(check_key(key, 'f'));
+    *value_out = key == FF_FLOW_HIDDEN_RATIO ? o->hidden_ratio : o->clamp;
+    return FF_OK;
+}
+
+ff_status ff_flow_layout_for_backbone(const ff_backbone *bb, const struct ff_flow_options *o,
+                                      ff_flow_layout *out) {
+    int32_t levels = 0;
+    FF_TRY(ff_backbone_num_levels(bb, &levels));
+    if (levels < 1 || levels > FF_MAX_LEVELS)
+        return ff_fail(FF_E_UNSUPPORTED, "backbone has %d feature levels; flows support 1 to %d", (int)levels,
+                       FF_MAX_LEVELS);
+    int32_t chw[FF_MAX_LEVELS][3];
+    for (int32_t l = 0; l < levels; l++)
+        FF_TRY(ff_backbone_level_shape(bb, l, o->in_h, o->in_w, &chw[l][0], &chw[l][1], &chw[l][2]));
+    return ff_flow_layout_init(out, levels, (const int32_t(*)[3])chw, o->in_h, o->in_w, o->steps,
+                               o->conv3x3_only, o->hidden_ratio, o->clamp, ff_backbone_uses_layernorm(bb));
+}
+
+ff_status ff_flow_alloc(const ff_backbone *bb, const ff_flow_layout *layout, int64_t seed, ff_flow **out) {
+    ff_flow *f = calloc(1, sizeof *f);
+    if (f == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate a flow");
+    f->layout = *layout;
+    f->seed = seed;
+    f->params = ff_calloc(layout->num_params, sizeof(float));
+    f->perms = ff_calloc(layout->num_perm, sizeof(int32_t));
+    if (f->params == NULL || f->perms == NULL) {
+        ff_free(f->params);
+        ff_free(f->perms);
+        free(f);
+        return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate %zu flow parameters", layout->num_params);
+    }
+    atomic_init(&f->refcount, 1);
+    f->backbone = ff_backbone_retain(bb);
+    *out = f;
+    return FF_OK;
+}
+
+const ff_flow *ff_flow_retain(const ff_flow *flow) {
+    ff_flow *f = (ff_flow *)(uintptr_t)flow; /* the count is the only mutable part */
+    atomic_fetch_add_explicit(&f->refcount, 1, memory_order_relaxed);
+    return flow;
+}
+
+void ff_flow_destroy(ff_flow *flow) {
+    if (flow == NULL) return;
+    if (atomic_fetch_sub_explicit(&flow->refcount, 1, memory_order_acq_rel) != 1) return;
+    ff_free(flow->params);
+    ff_free(flow->perms);
+    ff_backbone_destroy((ff_backbone *)(uintptr_t)flow->backbone);
+    free(flow);
+}
+
+ff_status ff_flow_create(const ff_backbone *backbone, const ff_flow_options *options, ff_flow **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(backbone != NULL, "backbone is NULL");
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    struct ff_flow_options o;
+    if (options) o = *options;
+    else ff_flow_options_defaults(&o);
+    ff_flow_layout layout;
+    FF_TRY(ff_flow_layout_for_backbone(backbone, &o, &layout));
+    ff_flow *f = NULL;
+    FF_TRY(ff_flow_alloc(backbone, &layout, o.seed, &f));
+    ff_flow_init_params(&f->layout, (uint64_t)o.seed, f->params, f->perms);
+    *out = f;
+    return FF_OK;
+}
+
+const ff_backbone *ff_flow_backbone(const ff_flow *flow) { return flow ? flow->backbone : NULL; }
+
+ff_status ff_flow_get_i32(const ff_flow *flow, int32_t key, int32_t *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(flow != NULL && value_out != NULL, "flow or value_out is NULL");
+    FF_TRY(check_key(key, 'i'));
+    const ff_flow_layout *L = &flow->layout;
+    switch (key) {
+    case FF_FLOW_INPUT_HEIGHT: *value_out = L->in_h; break;
+    case FF_FLOW_INPUT_WIDTH: *value_out = L->in_w; break;
+    case FF_FLOW_STEPS: *value_out = L->num_steps; break;
+    default: *value_out = L->conv3x3_only; break;
+    }
+    return FF_OK;
+}
+
+ff_status ff_flow_get_i64(const ff_flow *flow, int32_t key, int64_t *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(flow != NULL && value_out != NULL, "flow or value_out is NULL");
+    FF_TRY(check_key(key, 'l'));
+    *value_out = flow->seed;
+    return FF_OK;
+}
+
+ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(flow != NULL && value_out != NULL, "flow or value_out is NULL");
+    FF_TRY(check_key(key, 'f'));
+    *value_out = key == FF_FLOW_HIDDEN_RATIO ? flow->layout.hidden_ratio : flow->layout.clamp;
+    return FF_OK;
+}

@@ -1,0 +1,66 @@
+/* The ff_flow and ff_flow_options objects, shared by flow.c (creation,
+ * getters, lifetime), flow_init.c (fresh parameters), model_file.c
+ * (save/load), the trainer (copies params, hands out snapshots) and the
+ * scorer (reads params). */
+#ifndef FF_FLOW_INTERNAL_H
+#define FF_FLOW_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "fastflow.h"
+#include "flow/flow_layout.h"
+
+/* Defaults of enum ff_flow_param. */
+#define FF_FLOW_DEFAULT_SIZE 256
+#define FF_FLOW_DEFAULT_STEPS 8
+#define FF_FLOW_DEFAULT_HIDDEN_RATIO 1.0f
+#define FF_FLOW_DEFAULT_CLAMP 2.0f
+
+/* global_scale at initialisation: 2*ln(e^5 - 1), so that
+ * 0.1 * softplus_{beta=0.5}(global_scale) = 1 exactly as anomalib. */
+#define FF_FLOW_INIT_GLOBAL_SCALE 9.986478501101022f
+
+struct ff_flow_options {
+    int32_t in_h, in_w;
+    int32_t steps;
+    int32_t conv3x3_only;
+    float hidden_ratio;
+    float clamp;
+    int64_t seed;
+};
+
+struct ff_flow {
+    atomic_int refcount;
+    const ff_backbone *backbone; /* retained */
+    ff_flow_layout layout;
+    float *params;  /* layout.num_params floats (ff_alloc) */
+    int32_t *perms; /* layout.num_perm entries (ff_alloc) */
+    int64_t seed;   /* creation seed; 0 for loaded files without one */
+};
+
+/* Defaults of every option. */
+void ff_flow_options_defaults(struct ff_flow_options *o);
+
+/* Builds the parameter layout of a flow over `bb` (level shapes at the
+ * input size; LayerNorm when the backbone uses it). */
+ff_status ff_flow_layout_for_backbone(const ff_backbone *bb, const struct ff_flow_options *o,
+                                      ff_flow_layout *out);
+
+/* Allocates a flow with refcount 1 that retains `bb`; params and perms are
+ * allocated but not initialised. */
+ff_status ff_flow_alloc(const ff_backbone *bb, const ff_flow_layout *layout, int64_t seed,
+                        ff_flow **out);
+
+/* Adds a reference; ff_flow_destroy drops one. Thread-safe. */
+const ff_flow *ff_flow_retain(const ff_flow *flow);
+
+/* flow_init.c: fresh parameters as the spec's initialisation, drawn from
+ * ff_rng seeded with `seed` (weights, then permutations, level by level,
+ * step by step, in layout order). */
+void ff_flow_init_params(const ff_flow_layout *layout, uint64_t seed, float *params, int32_t *perms);
+
+/* 1 when perm[0..c) is a permutation of 0..c-1. */
+int ff_flow_perm_valid(const int32_t *perm, int32_t c);
+
+#endif

@@ -1,0 +1,317 @@
+/* Model files: one safetensors file per trained flow (docs/model-format.md).
+ *
+ *   __metadata__: format "libfastflow", format_version "1", backbone,
+ *                 input_height, input_width, flow_steps, hidden_ratio,
+ *                 conv3x3_only ("true"/"false"), clamp, seed
+ *   tensors:      anomalib's FastflowModel state-dict names (flow_names.h),
+ *                 plus feature_extractor.<backbone names> when embedded.
+ *
+ * w_perm is written as I64 [C] indices; the loader also takes anomalib's
+ * dense one-hot [C, C, 1, 1] matrix. w_perm_inv is never written and
+ * ignored when present. Loading is strict: every number in the metadata is
+ * parsed whole and range-checked, every tensor must be present with its
+ * exact shape and finite values, and tensors the metadata does not account
+ * for are rejected (they mean the metadata and the weights disagree). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backbone/backbone.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "flow/flow_internal.h"
+#include "flow/flow_names.h"
+#include "tensor/safetensors.h"
+
+#define FF_MODEL_FORMAT "libfastflow"
+#define FF_MODEL_FORMAT_VERSION "1"
+#define FF_BACKBONE_PREFIX "feature_extractor."
+
+/* ---------------------------------------------------------------- save -- */
+
+static ff_status set_meta_int(ff_st_writer *w, const char *key, long long v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    return ff_st_writer_set_meta(w, key, buf);
+}
+
+static ff_status set_meta_float(ff_st_writer *w, const char *key, float v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.9g", (double)v); /* 9 digits: round-trips a float */
+    return ff_st_writer_set_meta(w, key, buf);
+}
+
+static ff_status fill_writer(const ff_flow *flow, ff_st_writer *w, int32_t embed, int64_t *scratch) {
+    const ff_flow_layout *L = &flow->layout;
+    FF_TRY(ff_st_writer_set_meta(w, "format", FF_MODEL_FORMAT));
+    FF_TRY(ff_st_writer_set_meta(w, "format_version", FF_MODEL_FORMAT_VERSION));
+    FF_TRY(ff_st_writer_set_meta(w, "backbone", ff_backbone_arch(flow->backbone)));
+    FF_TRY(set_meta_int(w, "input_height", L->in_h));
+    FF_TRY(set_meta_int(w, "input_width", L->in_w));
+    FF_TRY(set_meta_int(w, "flow_steps", L->num_steps));
+    FF_TRY(set_meta_float(w, "hidden_ratio", L->hidden_ratio));
+    FF_TRY(ff_st_writer_set_meta(w, "conv3x3_only", L->conv3x3_only ? "true" : "false"));
+    FF_TRY(set_meta_float(w, "clamp", L->clamp));
+    FF_TRY(set_meta_int(w, "seed", (long long)flow->seed));
+    if (embed) FF_TRY(ff_backbone_export_tensors(flow->backbone, w, FF_BACKBONE_PREFIX));
+    size_t n = ff_flow_names_count(L);
+    for (size_t i = 0; i < n; i++) {
+        ff_flow_tensor_name t;
+        FF_TRY(ff_flow_names_get(L, i, &t));
+        if (t.kind == FF_FLOW_NAME_PARAM) {
+            FF_TRY(ff_st_writer_add_f32(w, t.name, t.ndim, t.shape, flow->params + t.offset));
+        } else if (t.kind == FF_FLOW_NAME_PERM) {
+            int32_t c = L->level[t.level].c;
+            for (int32_t j = 0; j < c; j++) scratch[j] = flow->perms[t.offset + (size_t)j];
+            const int64_t shape[1] = {c};
+            FF_TRY(ff_st_writer_add_i64(w, t.name, 1, shape, scratch));
+        } /* w_perm_inv: derived, not written */
+    }
+    return FF_OK;
+}
+
+ff_status ff_flow_save(const ff_flow *flow, const char *path, int32_t embed_backbone) {
+    ff_clear_error();
+    FF_CHECK_ARG(flow != NULL, "flow is NULL");
+    FF_CHECK_ARG(path != NULL && path[0] != '\0', "path is NULL or empty");
+    FF_CHECK_ARG(embed_backbone == 0 || embed_backbone == 1, "embed_backbone must be 0 or 1, got %d",
+                 (int)embed_backbone);
+    int32_t maxc = 0;
+    for (int32_t l = 0; l < flow->layout.num_levels; l++)
+        if (flow->layout.level[l].c > maxc) maxc = flow->layout.level[l].c;
+    int64_t *scratch = malloc(sizeof(int64_t) * (size_t)maxc);
+    if (scratch == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate while saving '%s'", path);
+    ff_st_writer *w = NULL;
+    ff_status st = ff_st_writer_create(&w);
+    if (st == FF_OK) st = fill_writer(flow, w, embed_backbone, scratch);
+    if (st == FF_OK) st = ff_st_writer_save(w, path);
+    ff_st_writer_destroy(w);
+    free(scratch);
+    if (st != FF_OK) return ff_fail_context(st, "saving model '%s'", path);
+    return FF_OK;
+}
+
+/* ---------------------------------------------------------------- load -- */
+
+static ff_status meta_required(const ff_st_file *f, const char *key, const char **out) {
+    const char *v = ff_st_meta(f, key);
+    if (v == NULL) return ff_fail(FF_E_BAD_FORMAT, "metadata key '%s' is missing", key);
+    *out = v;
+    return FF_OK;
+}
+
+/* A decimal integer, the whole string, in [lo, hi]. */
+static ff_status meta_int(const ff_st_file *f, const char *key, long long lo, long long hi, long long *out) {
+    const char *v;
+    FF_TRY(meta_required(f, key, &v));
+    const char *p = v;
+    if (*p == '-') p++;
+    if (*p < '0' || *p > '9')
+        return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = '%s' is not an integer", key, v);
+    errno = 0;
+    char *end = NULL;
+    long long x = strtoll(v, &end, 10);
+    if (errno != 0 || end == NULL || *end != '\0')
+        return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = '%s' is not an integer", key, v);
+    if (x < lo || x > hi)
+        return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = %lld is out of range [%lld, %lld]", key, x, lo, hi);
+    *out = x;
+    return FF_OK;
+}
+
+/* A finite decimal number, the whole string, in (lo, hi]. */
+static ff_status meta_float(const ff_st_file *f, const char *key, float lo, float hi, float *out) {
+    const char *v;
+    FF_TRY(meta_required(f, key, &v));
+    const char *p = v;
+    if (*p == '-' || *p == '+') p++;
+    if (!((*p >= '0' && *p <= '9') || *p == '.'))
+        return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = '%s' is not a number", key, v);
+    errno = 0;
+    char *end = NULL;
+    float x = strtof(v, &end);
+    if (errno != 0 || end == NULL || *end != '\0' || !isfinite(x))
+        return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = '%s' is not a finite number", key, v);
+    if (!(x > lo && x <= hi))
+        return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = %g is out of range (%g, %g]", key, (double)x, (double)lo,
+                       (double)hi);
+    *out = x;
+    return FF_OK;
+}
+
+static ff_status parse_options(const ff_st_file *f, struct ff_flow_options *o, const char **arch) {
+    const char *v;
+    FF_TRY(meta_required(f, "format", &v));
+    if (strcmp(v, FF_MODEL_FORMAT) != 0)
+        return ff_fail(FF_E_BAD_FORMAT, "metadata 'format' is '%s', expected '%s'", v, FF_MODEL_FORMAT);
+    FF_TRY(meta_required(f, "format_version", &v));
+    if (strcmp(v, FF_MODEL_FORMAT_VERSION) != 0)
+        return ff_fail(FF_E_UNSUPPORTED, "metadata 'format_version' is '%s'; this library reads version %s", v,
+                       FF_MODEL_FORMAT_VERSION);
+    FF_TRY(meta_required(f, "backbone", arch));
+    long long h, w, steps, seed = 0;
+    FF_TRY(meta_int(f, "input_height", 32, 4096, &h));
+    FF_TRY(meta_int(f, "input_width", 32, 4096, &w));
+    if (h % 16 || w % 16)
+        return ff_fail(FF_E_BAD_FORMAT, "metadata input size %lldx%lld is not divisible by 16", h, w);
+    FF_TRY(meta_int(f, "flow_steps", 1, FF_MAX_STEPS, &steps));
+    float hidden, clamp;
+    FF_TRY(meta_float(f, "hidden_ratio", 0.0f, 16.0f, &hidden));
+    FF_TRY(meta_float(f, "clamp", 0.0f, 100.0f, &clamp));
+    FF_TRY(meta_required(f, "conv3x3_only", &v));
+    int32_t only3;
+    if (strcmp(v, "true") == 0) only3 = 1;
+    else if (strcmp(v, "false") == 0) only3 = 0;
+    else return ff_fail(FF_E_BAD_FORMAT, "metadata 'conv3x3_only' is '%s', expected 'true' or 'false'", v);
+    if (ff_st_meta(f, "seed") != NULL) FF_TRY(meta_int(f, "seed", INT64_MIN, INT64_MAX, &seed));
+    o->in_h = (int32_t)h;
+    o->in_w = (int32_t)w;
+    o->steps = (int32_t)steps;
+    o->hidden_ratio = hidden;
+    o->clamp = clamp;
+    o->conv3x3_only = only3;
+    o->seed = (int64_t)seed;
+    return FF_OK;
+}
+
+static int all_finite(const float *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p[i])) return 0;
+    return 1;
+}
+
+static ff_status read_param(const ff_st_file *f, const ff_flow_layout *L, const ff_flow_tensor_name *t,
+                            float *params) {
+    const ff_st_tensor *x = ff_st_find(f, t->name);
+    if (x == NULL) return ff_fail(FF_E_BAD_FORMAT, "missing tensor '%s'", t->name);
+    /* A subnet weight whose kernel disagrees with conv3x3_only gets its own
+     * message: the usual cause is metadata that does not match the weights. */
+    if (t->ndim == 4 && t->shape[2] > 1 && x->ndim == 4 && x->shape[2] != t->shape[2] &&
+        (strstr(t->name, ".subnet.1.weight") || strstr(t->name, ".subnet.4.weight")))
+        return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has %lldx%lld kernels but conv3x3_only = %s expects %lldx%lld",
+                       t->name, (long long)x->shape[2], (long long)x->shape[3], L->conv3x3_only ? "true" : "false",
+                       (long long)t->shape[2], (long long)t->shape[3]);
+    if (t->ndim == 4 && t->shape[2] == 1 && x->ndim == 4 && x->shape[2] != 1 &&
+        (strstr(t->name, ".subnet.1.weight") || strstr(t->name, ".subnet.4.weight")))
+        return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has %lldx%lld kernels but conv3x3_only = false expects 1x1",
+                       t->name, (long long)x->shape[2], (long long)x->shape[3]);
+    FF_TRY(ff_st_read_f32(f, t->name, t->ndim, t->shape, params + t->offset));
+    if (!all_finite(params + t->offset, t->count))
+        return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' holds NaN or infinite values", t->name);
+    return FF_OK;
+}
+
+static ff_status read_perm(const ff_st_file *f, const ff_flow_tensor_name *t, int32_t c, int32_t *perm,
+                           float *scratch) {
+    const ff_st_tensor *x = ff_st_find(f, t->name);
+    if (x == NULL) return ff_fail(FF_E_BAD_FORMAT, "missing tensor '%s'", t->name);
+    if (x->ndim == 1) {
+        const int64_t shape[1] = {c};
+        int64_t *idx = (int64_t *)(void *)scratch; /* scratch holds c*c floats >= c int64 for c >= 2 */
+        FF_TRY(ff_st_read_i64(f, t->name, 1, shape, idx));
+        for (int32_t i = 0; i < c; i++) {
+            if (idx[i] < 0 || idx[i] >= c)
+                return ff_fail(FF_E_BAD_FORMAT, "tensor '%s': index %lld at %d is outside [0, %d)", t->name,
+                               (long long)idx[i], (int)i, (int)c);
+            perm[i] = (int32_t)idx[i];
+        }
+        if (!ff_flow_perm_valid(perm, c))
+            return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' is not a permutation (an index repeats)", t->name);
+        return FF_OK;
+    }
+    const int64_t shape[4] = {c, c, 1, 1};
+    if (x->ndim != 4)
+        return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has %d dimensions; expected [%d] indices or a [%d, %d, 1, 1] "
+                       "one-hot matrix", t->name, (int)x->ndim, (int)c, (int)c, (int)c);
+    FF_TRY(ff_st_read_f32(f, t->name, 4, shape, scratch));
+    ff_status st = ff_flow_perm_from_matrix(scratch, c, 0, perm);
+    if (st != FF_OK) return ff_fail_context(st, "tensor '%s'", t->name);
+    return FF_OK;
+}
+
+/* Rejects tensors that neither the backbone nor the flow layout names. */
+static ff_status check_no_extra(const ff_st_file *f, const ff_flow_layout *L) {
+    size_t n = ff_st_count(f);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = ff_st_at(f, i)->name;
+        if (strncmp(name, FF_BACKBONE_PREFIX, strlen(FF_BACKBONE_PREFIX)) == 0) continue;
+        ff_flow_tensor_name t;
+        if (ff_flow_names_find(L, name, &t) != FF_OK)
+            return ff_fail(FF_E_BAD_FORMAT,
+                           "unexpected tensor '%s' (not part of a flow with %d levels and %d steps; "
+                           "do the metadata and the weights disagree?)",
+                           name, (int)L->num_levels, (int)L->num_steps);
+    }
+    ff_clear_error(); /* the failed lookups above left messages */
+    return FF_OK;
+}
+
+static ff_status read_flow(const ff_st_file *f, ff_flow *flow) {
+    const ff_flow_layout *L = &flow->layout;
+    FF_TRY(check_no_extra(f, L));
+    int32_t maxc = 0;
+    for (int32_t l = 0; l < L->num_levels; l++)
+        if (L->level[l].c > maxc) maxc = L->level[l].c;
+    float *scratch = NULL;
+    FF_TRY(ff_alloc_floats((size_t)maxc * (size_t)maxc + 2 * (size_t)maxc, "permutation scratch", &scratch));
+    ff_status st = FF_OK;
+    size_t n = ff_flow_names_count(L);
+    for (size_t i = 0; i < n && st == FF_OK; i++) {
+        ff_flow_tensor_name t;
+        st = ff_flow_names_get(L, i, &t);
+        if (st != FF_OK) break;
+        if (t.kind == FF_FLOW_NAME_PARAM) st = read_param(f, L, &t, flow->params);
+        else if (t.kind == FF_FLOW_NAME_PERM)
+            st = read_perm(f, &t, L->level[t.level].c, flow->perms + t.offset, scratch);
+    }
+    ff_free(scratch);
+    return st;
+}
+
+static ff_status load_st(const ff_st_file *f, const ff_backbone *backbone, ff_flow **out) {
+    struct ff_flow_options o;
+    const char *arch = NULL;
+    FF_TRY(parse_options(f, &o, &arch));
+    ff_backbone *own = NULL;
+    if (backbone != NULL) {
+        if (strcmp(ff_backbone_arch(backbone), arch) != 0)
+            return ff_fail(FF_E_INVALID_ARGUMENT, "the model was trained on backbone '%s' but '%s' was given", arch,
+                           ff_backbone_arch(backbone));
+    } else {
+        int has = 0;
+        for (size_t i = 0; i < ff_st_count(f) && !has; i++)
+            has = strncmp(ff_st_at(f, i)->name, FF_BACKBONE_PREFIX, strlen(FF_BACKBONE_PREFIX)) == 0;
+        if (!has)
+            return ff_fail(FF_E_INVALID_ARGUMENT,
+                           "the model embeds no backbone (no '" FF_BACKBONE_PREFIX "*' tensors); pass one");
+        ff_status st = ff_backbone_load_st(arch, f, FF_BACKBONE_PREFIX, &own);
+        if (st != FF_OK) return ff_fail_context(st, "embedded backbone '%s'", arch);
+        backbone = own;
+    }
+    ff_flow_layout layout;
+    ff_flow *flow = NULL;
+    ff_status st = ff_flow_layout_for_backbone(backbone, &o, &layout);
+    if (st == FF_OK) st = ff_flow_alloc(backbone, &layout, o.seed, &flow);
+    if (st == FF_OK) st = read_flow(f, flow);
+    ff_backbone_destroy(own); /* the flow holds its own reference */
+    if (st != FF_OK) {
+        ff_flow_destroy(flow);
+        return st;
+    }
+    *out = flow;
+    return FF_OK;
+}
+
+ff_status ff_flow_load(const char *path, const ff_backbone *backbone, ff_flow **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(path != NULL, "path is NULL");
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    ff_st_file *f = NULL;
+    ff_status st = ff_st_open(path, &f);
+    if (st == FF_OK) st = load_st(f, backbone, out);
+    ff_st_close(f);
+    if (st != FF_OK) return ff_fail_context(st, "model '%s'", path);
+    return FF_OK;
+}

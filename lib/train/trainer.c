@@ -1,0 +1,333 @@
+/* ff_trainer: trains a copy of a flow's parameters on cached backbone
+ * features with Adam, one shuffled batch per call.
+ *
+ * State: the parameters, their gradients and Adam's two moments (4 floats
+ * per parameter), the feature cache, one training flow engine, and the
+ * batch buffers (allocated once per batch size, so steps allocate nothing).
+ * Shuffling uses ff_rng seeded with FF_TRAINER_SEED; each epoch draws a
+ * fresh Fisher-Yates permutation of the image indices from the same
+ * stream, so a run is reproducible for a seed and a thread count. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/rng.h"
+#include "core/settings.h"
+#include "flow/flow_engine.h"
+#include "flow/flow_internal.h"
+#include "score/image_input.h"
+#include "train/adam.h"
+#include "train/feature_cache.h"
+
+struct ff_trainer {
+    const ff_flow *flow; /* retained; its layout and perms are shared */
+    const ff_flow_layout *layout;
+    float *params, *grads, *m, *v;
+    ff_extractor *extractor;
+    ff_flow_engine *engine;
+    ff_feature_cache cache;
+    ff_image_buffer image;
+    float *input; /* [3, H, W] */
+
+    int32_t batch_size;
+    float lr, weight_decay;
+    int64_t seed;
+    ff_rng rng;
+
+    float *batch[FF_MAX_LEVELS]; /* [batch_cap, C, H, W] */
+    int32_t batch_cap;
+    int32_t *order;     /* this epoch's shuffled indices */
+    int64_t order_cap;
+    int32_t in_epoch;   /* an epoch is under way: order is drawn */
+    int64_t epoch_images; /* images in the current epoch */
+    int64_t epoch, batch_in_epoch, steps;
+    double epoch_loss_sum;
+};
+
+ff_status ff_trainer_create(const ff_flow *flow, ff_trainer **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(flow != NULL, "flow is NULL");
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    ff_threads_apply();
+    ff_trainer *t = calloc(1, sizeof *t);
+    if (t == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate a trainer");
+    t->flow = ff_flow_retain(flow);
+    t->layout = &flow->layout;
+    t->batch_size = 32;
+    t->lr = 1e-3f;
+    t->weight_decay = 1e-5f;
+    t->seed = 0;
+    ff_rng_seed(&t->rng, 0);
+    ff_feature_cache_init(&t->cache, t->layout);
+    size_t n = t->layout->num_params;
+    size_t hw3 = 3 * (size_t)t->layout->in_h * (size_t)t->layout->in_w;
+    ff_status st = ff_alloc_floats(n, "trainer parameters", &t->params);
+    if (st == FF_OK) st = ff_alloc_floats(n, "trainer gradients", &t->grads);
+    if (st == FF_OK) st = ff_alloc_floats(n, "Adam first moment", &t->m);
+    if (st == FF_OK) st = ff_alloc_floats(n, "Adam second moment", &t->v);
+    if (st == FF_OK) st = ff_alloc_floats(hw3, "trainer input", &t->input);
+    if (st == FF_OK) st = ff_extractor_create(flow->backbone, &t->extractor);
+    if (st == FF_OK) st = ff_flow_engine_create(t->layout, 1, &t->engine);
+    if (st != FF_OK) {
+        ff_trainer_destroy(t);
+        return st;
+    }
+    memcpy(t->params, flow->params, n * sizeof(float));
+    memset(t->m, 0, n * sizeof(float));
+    memset(t->v, 0, n * sizeof(float));
+    *out = t;
+    return FF_OK;
+}
+
+void ff_trainer_destroy(ff_trainer *t) {
+    if (t == NULL) return;
+    ff_flow_engine_destroy(t->engine);
+    ff_extractor_destroy(t->extractor);
+    ff_feature_cache_free(&t->cache);
+    ff_image_buffer_free(&t->image);
+    for (int32_t l = 0; l < FF_MAX_LEVELS; l++) ff_free(t->batch[l]);
+    ff_free(t->params);
+    ff_free(t->grads);
+    ff_free(t->m);
+    ff_free(t->v);
+    ff_free(t->input);
+    free(t->order);
+    ff_flow_destroy((ff_flow *)(uintptr_t)t->flow);
+    free(t);
+}
+
+/* ------------------------------------------------------------ settings -- */
+
+ff_status ff_trainer_set_i32(ff_trainer *t, int32_t key, int32_t value) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    if (key != FF_TRAINER_BATCH_SIZE)
+        return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not a settable i32 (only FF_TRAINER_BATCH_SIZE)",
+                       (int)key);
+    FF_CHECK_ARG(value >= 1 && value <= 4096, "FF_TRAINER_BATCH_SIZE must be in [1, 4096], got %d", (int)value);
+    if (t->in_epoch)
+        return ff_fail(FF_E_STATE, "the batch size can only change between epochs (%lld batches of this epoch done)",
+                       (long long)t->batch_in_epoch);
+    t->batch_size = value;
+    return FF_OK;
+}
+
+ff_status ff_trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    if (key != FF_TRAINER_SEED)
+        return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not a settable i64 (only FF_TRAINER_SEED)", (int)key);
+    if (t->steps > 0 || t->in_epoch)
+        return ff_fail(FF_E_STATE, "the shuffling seed can only be set before training starts");
+    t->seed = value;
+    ff_rng_seed(&t->rng, (uint64_t)value);
+    return FF_OK;
+}
+
+ff_status ff_trainer_set_f32(ff_trainer *t, int32_t key, float value) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    switch (key) {
+    case FF_TRAINER_LEARNING_RATE:
+        FF_CHECK_ARG(isfinite(value) && value > 0.0f && value <= 1.0f,
+                     "FF_TRAINER_LEARNING_RATE must be in (0, 1], got %g", (double)value);
+        t->lr = value;
+        return FF_OK;
+    case FF_TRAINER_WEIGHT_DECAY:
+        FF_CHECK_ARG(isfinite(value) && value >= 0.0f && value <= 1.0f,
+                     "FF_TRAINER_WEIGHT_DECAY must be in [0, 1], got %g", (double)value);
+        t->weight_decay = value;
+        return FF_OK;
+    default:
+        return ff_fail(FF_E_INVALID_ARGUMENT,
+                       "trainer key %d is not a settable f32 (FF_TRAINER_LEARNING_RATE, FF_TRAINER_WEIGHT_DECAY)",
+                       (int)key);
+    }
+}
+
+static int64_t batches_per_epoch(const ff_trainer *t, int64_t images) {
+    return (images + t->batch_size - 1) / t->batch_size;
+}
+
+ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
+    int64_t v;
+    switch (key) {
+    case FF_TRAINER_BATCH_SIZE: v = t->batch_size; break;
+    case FF_TRAINER_SEED: v = t->seed; break;
+    case FF_TRAINER_NUM_IMAGES: v = t->cache.count; break;
+    case FF_TRAINER_EPOCH: v = t->epoch; break;
+    case FF_TRAINER_BATCH_IN_EPOCH: v = t->batch_in_epoch; break;
+    case FF_TRAINER_BATCHES_PER_EPOCH:
+        v = batches_per_epoch(t, t->in_epoch ? t->epoch_images : t->cache.count);
+        break;
+    case FF_TRAINER_STEPS: v = t->steps; break;
+    case FF_TRAINER_FEATURE_BYTES: v = ff_feature_cache_bytes(&t->cache); break;
+    default: return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not readable as i64", (int)key);
+    }
+    *value_out = v;
+    return FF_OK;
+}
+
+ff_status ff_trainer_get_f32(const ff_trainer *t, int32_t key, float *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
+    switch (key) {
+    case FF_TRAINER_LEARNING_RATE: *value_out = t->lr; return FF_OK;
+    case FF_TRAINER_WEIGHT_DECAY: *value_out = t->weight_decay; return FF_OK;
+    default: return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not readable as f32", (int)key);
+    }
+}
+
+/* -------------------------------------------------------------- images -- */
+
+static ff_status check_can_add(const ff_trainer *t) {
+    if (t->in_epoch)
+        return ff_fail(FF_E_STATE, "images can only be added between epochs (%lld batches of this epoch done)",
+                       (long long)t->batch_in_epoch);
+    if (t->cache.count >= INT32_MAX) return ff_fail(FF_E_LIMIT_EXCEEDED, "too many training images");
+    return FF_OK;
+}
+
+/* t->input holds a pre-processed image: run the backbone and cache. */
+static ff_status cache_input(ff_trainer *t) {
+    FF_TRY(ff_extractor_run(t->extractor, t->input, 1, t->layout->in_h, t->layout->in_w));
+    return ff_feature_cache_append(&t->cache, t->extractor);
+}
+
+ff_status ff_trainer_add_image(ff_trainer *t, const uint8_t *pixels, int32_t width, int32_t height,
+                               size_t row_stride, int32_t pixel_format) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
+    FF_TRY(check_can_add(t));
+    ff_threads_apply();
+    size_t cap = 3 * (size_t)t->layout->in_h * (size_t)t->layout->in_w;
+    FF_TRY(ff_image_preprocess(pixels, width, height, row_stride, pixel_format, t->layout->in_w, t->layout->in_h,
+                               t->input, cap));
+    return cache_input(t);
+}
+
+ff_status ff_trainer_add_image_file(ff_trainer *t, const char *path) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    FF_CHECK_ARG(path != NULL, "path is NULL");
+    FF_TRY(check_can_add(t));
+    ff_threads_apply();
+    FF_TRY(ff_image_file_to_input(&t->image, path, t->layout->in_h, t->layout->in_w, t->input));
+    ff_status st = cache_input(t);
+    if (st != FF_OK) return ff_fail_context(st, "'%s'", path);
+    return FF_OK;
+}
+
+/* ------------------------------------------------------------ training -- */
+
+static ff_status ensure_batch_buffers(ff_trainer *t, int32_t n) {
+    if (n <= t->batch_cap) return FF_OK;
+    for (int32_t l = 0; l < t->layout->num_levels; l++) {
+        ff_free(t->batch[l]);
+        t->batch[l] = NULL;
+    }
+    t->batch_cap = 0;
+    for (int32_t l = 0; l < t->layout->num_levels; l++) {
+        size_t count;
+        if (!ff_mul_size(t->cache.per_image[l], (size_t)n, &count))
+            return ff_fail(FF_E_OUT_OF_MEMORY, "batch buffer size overflows");
+        FF_TRY(ff_alloc_floats(count, "training batch", &t->batch[l]));
+    }
+    t->batch_cap = n;
+    return FF_OK;
+}
+
+static ff_status start_epoch(ff_trainer *t) {
+    int64_t n = t->cache.count;
+    if (n > t->order_cap) {
+        int32_t *o = realloc(t->order, sizeof(int32_t) * (size_t)n);
+        if (o == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate the shuffle order");
+        t->order = o;
+        t->order_cap = n;
+    }
+    for (int64_t i = 0; i < n; i++) t->order[i] = (int32_t)i;
+    ff_rng_shuffle_i32(&t->rng, t->order, n);
+    t->epoch_images = n;
+    t->epoch_loss_sum = 0.0;
+    t->in_epoch = 1;
+    return FF_OK;
+}
+
+static int all_finite(const float *p, size_t n) {
+    int ok = 1;
+#pragma omp parallel for reduction(&& : ok) schedule(static)
+    for (size_t i = 0; i < n; i++) ok = ok && isfinite(p[i]);
+    return ok;
+}
+
+static ff_status step(ff_trainer *t, float *loss_out) {
+    if (t->cache.count == 0) return ff_fail(FF_E_STATE, "no training images were added");
+    ff_threads_apply();
+    if (!t->in_epoch) FF_TRY(start_epoch(t));
+    int64_t start = t->batch_in_epoch * t->batch_size;
+    int64_t left = t->epoch_images - start;
+    int32_t n = (int32_t)(left < t->batch_size ? left : t->batch_size);
+    FF_TRY(ensure_batch_buffers(t, t->batch_size));
+    ff_feature_cache_gather(&t->cache, t->order + start, n, t->batch);
+    const float *feats[FF_MAX_LEVELS];
+    for (int32_t l = 0; l < t->layout->num_levels; l++) feats[l] = t->batch[l];
+    float loss = 0.0f;
+    FF_TRY(ff_flow_engine_forward(t->engine, t->params, t->flow->perms, feats, n, NULL, NULL, &loss));
+    if (!isfinite(loss))
+        return ff_fail(FF_E_NUMERIC, "the loss is %g at step %lld (epoch %lld, batch %lld); parameters unchanged",
+                       (double)loss, (long long)t->steps + 1, (long long)t->epoch, (long long)t->batch_in_epoch);
+    FF_TRY(ff_flow_engine_backward(t->engine, t->params, t->flow->perms, t->grads));
+    if (!all_finite(t->grads, t->layout->num_params))
+        return ff_fail(FF_E_NUMERIC, "a gradient is NaN or infinite at step %lld; parameters unchanged",
+                       (long long)t->steps + 1);
+    ff_adam_config cfg = {ff_adam_float_to_double(t->lr), 0.9, 0.999, 1e-8,
+                          ff_adam_float_to_double(t->weight_decay)};
+    t->steps++;
+    ff_adam_step(&cfg, t->steps, t->params, t->grads, t->m, t->v, t->layout->num_params);
+    t->batch_in_epoch++;
+    t->epoch_loss_sum += loss;
+    if (t->batch_in_epoch == batches_per_epoch(t, t->epoch_images)) {
+        t->epoch++;
+        t->batch_in_epoch = 0;
+        t->in_epoch = 0;
+    }
+    if (loss_out) *loss_out = loss;
+    return FF_OK;
+}
+
+ff_status ff_trainer_run_batch(ff_trainer *t, float *loss_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    return step(t, loss_out);
+}
+
+ff_status ff_trainer_run_epoch(ff_trainer *t, float *loss_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    if (t->cache.count == 0) return ff_fail(FF_E_STATE, "no training images were added");
+    int64_t epoch = t->epoch;
+    while (t->epoch == epoch) FF_TRY(step(t, NULL));
+    /* the finished epoch's sum stays until the next epoch starts */
+    double sum = t->epoch_loss_sum;
+    int64_t batches = batches_per_epoch(t, t->epoch_images);
+    if (loss_out) *loss_out = (float)(sum / (double)batches);
+    return FF_OK;
+}
+
+ff_status ff_trainer_snapshot(const ff_trainer *t, ff_flow **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    const ff_flow *src = t->flow;
+    ff_flow *f = NULL;
+    FF_TRY(ff_flow_alloc(src->backbone, &src->layout, src->seed, &f));
+    memcpy(f->params, t->params, src->layout.num_params * sizeof(float));
+    memcpy(f->perms, src->perms, src->layout.num_perm * sizeof(int32_t));
+    *out = f;
+    return FF_OK;
+}
