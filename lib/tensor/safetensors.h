@@ -10,6 +10,7 @@
 #ifndef FF_TENSOR_SAFETENSORS_H
 #define FF_TENSOR_SAFETENSORS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,11 +28,32 @@ typedef enum ff_dtype {
     FF_DT_I16,
     FF_DT_I8,
     FF_DT_U8,
-    FF_DT_BOOL
+    FF_DT_BOOL,
+    /* appended later; values above are pinned */
+    FF_DT_U16,
+    FF_DT_U32,
+    FF_DT_U64
 } ff_dtype;
 
+#define FF_DT_COUNT ((int)FF_DT_U64 + 1)
+
+/* Safetensors spelling ("F32", "BF16", ...); "?" for a value outside the
+ * enum. Size in bytes; 0 outside the enum. */
 const char *ff_dtype_name(ff_dtype dt);
 size_t ff_dtype_size(ff_dtype dt);
+/* Parses a safetensors dtype name; false when unknown (also for F8_* types,
+ * which this library does not read). */
+bool ff_dtype_from_name(const char *name, ff_dtype *out);
+/* True for F32, F16, BF16, F64: the dtypes ff_st_read_f32 accepts. */
+bool ff_dtype_is_float(ff_dtype dt);
+
+/* Half-precision conversions (IEEE binary16 and bfloat16). To F32 is exact
+ * (subnormals, infinities, NaN payloads kept); from F32 rounds to nearest
+ * even, overflows to infinity and keeps NaN a (quiet) NaN. */
+float ff_f16_to_f32(uint16_t h);
+float ff_bf16_to_f32(uint16_t b);
+uint16_t ff_f32_to_f16(float f);
+uint16_t ff_f32_to_bf16(float f);
 
 typedef struct ff_st_tensor {
     const char *name;
