@@ -1,0 +1,129 @@
+/* The synthetic inspection data set: determinism, masks that cover the
+ * defects, defects that stand out, bad arguments. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tools/fastflow/synth_data.h"
+#include "test_util.h"
+
+enum { N = 96 };
+
+static float work[N * N * 3];
+
+/* splitmix64's published first outputs for seed 0 (e.g. the reference
+ * implementation at prng.di.unimi.it) */
+static void test_splitmix(void) {
+    uint64_t s = 0;
+    CHECK(synth_splitmix64(&s) == UINT64_C(0xE220A8397B1DCDAF));
+    CHECK(synth_splitmix64(&s) == UINT64_C(0x6E789E6AA1B965F4));
+    CHECK(synth_splitmix64(&s) == UINT64_C(0x06C45D188009454F));
+}
+
+static void test_names(void) {
+    CHECK(strcmp(synth_kind_name(SYNTH_SCRATCH), "scratch") == 0);
+    CHECK(strcmp(synth_kind_name(SYNTH_GOOD), "good") == 0);
+    CHECK(synth_kind_name(4) == NULL && synth_kind_name(-1) == NULL);
+    CHECK(synth_texture_from_name("metal") == SYNTH_METAL);
+    CHECK(synth_texture_from_name("granite") == SYNTH_GRANITE);
+    CHECK(synth_texture_from_name("velvet") == -1 && synth_texture_from_name(NULL) == -1);
+    CHECK(strcmp(synth_texture_name(SYNTH_FABRIC), "fabric") == 0 && synth_texture_name(3) == NULL);
+}
+
+static void test_determinism(void) {
+    static uint8_t a[N * N * 3], b[N * N * 3], ma[N * N], mb[N * N];
+    for (int32_t t = 0; t < SYNTH_NUM_TEXTURES; t++) {
+        synth_params p = {N, t, 42};
+        CHECK(synth_render(&p, SYNTH_TEST, SYNTH_SCRATCH, 3, work, a, ma) == 0);
+        CHECK(synth_render(&p, SYNTH_TEST, SYNTH_SCRATCH, 3, work, b, mb) == 0);
+        CHECK(memcmp(a, b, sizeof a) == 0 && memcmp(ma, mb, sizeof ma) == 0);
+        /* another index, another seed, another split: different images */
+        CHECK(synth_render(&p, SYNTH_TEST, SYNTH_SCRATCH, 4, work, b, mb) == 0);
+        CHECK(memcmp(a, b, sizeof a) != 0 && memcmp(ma, mb, sizeof ma) != 0);
+        synth_params q = {N, t, 43};
+        CHECK(synth_render(&q, SYNTH_TEST, SYNTH_SCRATCH, 3, work, b, mb) == 0);
+        CHECK(memcmp(a, b, sizeof a) != 0);
+        CHECK(synth_render(&p, SYNTH_TRAIN, SYNTH_GOOD, 3, work, a, NULL) == 0);
+        CHECK(synth_render(&p, SYNTH_TEST, SYNTH_GOOD, 3, work, b, NULL) == 0);
+        CHECK(memcmp(a, b, sizeof a) != 0);
+    }
+}
+
+/* Defect images: the mask is non-empty and compact, the image equals its
+ * defect-free surface away from the mask, and the mask region differs from
+ * the surface clearly (mean |difference| per channel). */
+static void test_defects(void) {
+    static uint8_t img[N * N * 3], surf[N * N * 3], mask[N * N];
+    for (int32_t t = 0; t < SYNTH_NUM_TEXTURES; t++) {
+        synth_params p = {N, t, 7};
+        for (int32_t kind = SYNTH_GOOD; kind < SYNTH_NUM_KINDS; kind++) {
+            for (int32_t idx = 0; idx < 4; idx++) {
+                CHECK(synth_render(&p, SYNTH_TEST, kind, idx, work, img, mask) == 0);
+                CHECK(synth_render_surface(&p, SYNTH_TEST, kind, idx, work, surf) == 0);
+                size_t inside = 0, far_changed = 0, binary = 1;
+                double diff_in = 0;
+                for (int32_t y = 0; y < N; y++)
+                    for (int32_t x = 0; x < N; x++) {
+                        size_t i = (size_t)y * N + (size_t)x;
+                        binary &= mask[i] == 0 || mask[i] == 255;
+                        int d = 0;
+                        for (int c = 0; c < 3; c++) d += abs(img[3 * i + c] - surf[3 * i + c]);
+                        if (mask[i]) {
+                            inside++;
+                            diff_in += d / 3.0;
+                            continue;
+                        }
+                        /* no mask pixel within 12 px (the stain's soft edge) */
+                        bool near = false;
+                        for (int32_t dy = -12; dy <= 12 && !near; dy++)
+                            for (int32_t dx = -12; dx <= 12; dx++) {
+                                int32_t yy = y + dy, xx = x + dx;
+                                if (yy >= 0 && yy < N && xx >= 0 && xx < N && mask[yy * N + xx]) {
+                                    near = true;
+                                    break;
+                                }
+                            }
+                        if (!near && d) far_changed++;
+                    }
+                CHECK(binary);
+                CHECK(far_changed == 0);
+                if (kind == SYNTH_GOOD) {
+                    CHECK(inside == 0 && memcmp(img, surf, sizeof img) == 0);
+                    continue;
+                }
+                /* sizes at 96 px: scratch >= 40 px of line, spot r 2-5 px,
+                 * stain r 7-12 px; none covers a quarter of the image */
+                CHECK(inside >= 10 && inside < N * N / 4);
+                double mean = diff_in / (double)(inside ? inside : 1);
+                if (!(mean > (kind == SYNTH_STAIN ? 12.0 : 40.0)))
+                    fprintf(stderr, "texture %d kind %d index %d: mean |diff| in mask %.1f\n", (int)t, (int)kind,
+                            (int)idx, mean);
+                CHECK(mean > (kind == SYNTH_STAIN ? 12.0 : 40.0));
+            }
+        }
+    }
+}
+
+static void test_bad_args(void) {
+    static uint8_t img[N * N * 3];
+    synth_params p = {N, SYNTH_METAL, 0};
+    CHECK(synth_render(NULL, SYNTH_TEST, SYNTH_GOOD, 0, work, img, NULL) == -1);
+    CHECK(synth_render(&p, SYNTH_TEST, SYNTH_GOOD, 0, NULL, img, NULL) == -1);
+    CHECK(synth_render(&p, SYNTH_TEST, SYNTH_GOOD, 0, work, NULL, NULL) == -1);
+    CHECK(synth_render(&p, SYNTH_TEST, 4, 0, work, img, NULL) == -1);
+    CHECK(synth_render(&p, SYNTH_TEST, SYNTH_GOOD, -1, work, img, NULL) == -1);
+    CHECK(synth_render(&p, 2, SYNTH_GOOD, 0, work, img, NULL) == -1);
+    CHECK(synth_render(&p, SYNTH_TRAIN, SYNTH_SPOT, 0, work, img, NULL) == -1); /* training is defect-free */
+    synth_params small = {16, SYNTH_METAL, 0}, tex = {N, 3, 0};
+    CHECK(synth_render(&small, SYNTH_TEST, SYNTH_GOOD, 0, work, img, NULL) == -1);
+    CHECK(synth_render(&tex, SYNTH_TEST, SYNTH_GOOD, 0, work, img, NULL) == -1);
+    CHECK(synth_render_surface(&tex, SYNTH_TEST, SYNTH_GOOD, 0, work, img) == -1);
+}
+
+int main(void) {
+    test_splitmix();
+    test_names();
+    test_determinism();
+    test_defects();
+    test_bad_args();
+    return ff_test_finish();
+}
