@@ -360,6 +360,8 @@ static void test_round_trip(void) {
     CHECK_OK(ff_st_writer_add_f32(w, "scalar", 0, NULL, &scalar));
     int64_t s_empty[3] = {4, 0, 2};
     CHECK_OK(ff_st_writer_add_f32(w, "empty", 3, s_empty, NULL));
+    int64_t s_empty_huge[3] = {FF_JSON_MAX_INT, 0, FF_JSON_MAX_INT}; /* empty: no overflow */
+    CHECK_OK(ff_st_writer_add_f32(w, "empty_huge", 3, s_empty_huge, NULL));
     CHECK_OK(ff_st_writer_add(w, tricky, FF_DT_U8, 1, s1, u8));
     CHECK_OK(ff_st_writer_set_meta(w, "arch", "first"));
     CHECK_OK(ff_st_writer_set_meta(w, tricky, tricky));
@@ -390,11 +392,11 @@ static void test_round_trip(void) {
 
     ff_st_file *f = NULL;
     CHECK_OK(ff_st_open(path, &f));
-    CHECK(ff_st_count(f) == 17);
-    const char *order[17] = {"f32", "f16", "bf16", "f64", "i64", "i32", "i16", "i8", "u8",
-                             "bool", "u16", "u32", "u64", "u64big", "scalar", "empty", tricky};
-    for (size_t i = 0; i < 17; i++) CHECK(ff_st_at(f, i) && strcmp(ff_st_at(f, i)->name, order[i]) == 0);
-    CHECK(ff_st_at(f, 17) == NULL);
+    CHECK(ff_st_count(f) == 18);
+    const char *order[18] = {"f32", "f16", "bf16", "f64", "i64", "i32", "i16", "i8", "u8",
+                             "bool", "u16", "u32", "u64", "u64big", "scalar", "empty", "empty_huge", tricky};
+    for (size_t i = 0; i < 18; i++) CHECK(ff_st_at(f, i) && strcmp(ff_st_at(f, i)->name, order[i]) == 0);
+    CHECK(ff_st_at(f, 18) == NULL);
     const ff_st_tensor *t = ff_st_find(f, "f32");
     CHECK(t && t->dtype == FF_DT_F32 && t->ndim == 2 && t->shape[0] == 2 && t->shape[1] == 3 && t->numel == 6 &&
           t->nbytes == 24 && memcmp(t->data, f32, 24) == 0);
@@ -402,6 +404,8 @@ static void test_round_trip(void) {
     CHECK(t && t->ndim == 0 && t->numel == 1 && t->nbytes == 4);
     t = ff_st_find(f, "empty");
     CHECK(t && t->ndim == 3 && t->numel == 0 && t->nbytes == 0 && t->shape[0] == 4 && t->shape[1] == 0);
+    t = ff_st_find(f, "empty_huge");
+    CHECK(t && t->numel == 0 && t->shape[2] == FF_JSON_MAX_INT);
     t = ff_st_find(f, "u64");
     CHECK(t && t->dtype == FF_DT_U64 && memcmp(t->data, u64, sizeof u64) == 0);
 

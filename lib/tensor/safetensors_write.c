@@ -102,14 +102,19 @@ ff_status ff_st_writer_add(ff_st_writer *w, const char *name, ff_dtype dtype, in
     FF_CHECK_ARG(ndim == 0 || shape, "ff_st_writer_add '%s': NULL shape", name);
     FF_CHECK_ARG(valid_utf8(name), "ff_st_writer_add: tensor name is not valid UTF-8");
     FF_CHECK_ARG(strcmp(name, "__metadata__") != 0, "ff_st_writer_add: '__metadata__' is reserved");
-    size_t numel = 1;
+    /* As in the reader: a zero dimension makes the tensor empty whatever
+     * the other dimensions are, so only non-empty shapes can overflow. */
+    bool empty = false;
     for (int32_t i = 0; i < ndim; i++) {
         FF_CHECK_ARG(shape[i] >= 0 && shape[i] <= FF_JSON_MAX_INT,
                      "ff_st_writer_add '%s': dimension %d = %lld out of range", name, (int)i,
                      (long long)shape[i]);
+        if (shape[i] == 0) empty = true;
+    }
+    size_t numel = empty ? 0 : 1;
+    for (int32_t i = 0; i < ndim && !empty; i++)
         if (!ff_mul_size(numel, (size_t)shape[i], &numel))
             return ff_fail(FF_E_INVALID_ARGUMENT, "ff_st_writer_add '%s': element count overflows", name);
-    }
     size_t nbytes;
     if (!ff_mul_size(numel, ff_dtype_size(dtype), &nbytes) || nbytes > (size_t)FF_JSON_MAX_INT)
         return ff_fail(FF_E_INVALID_ARGUMENT, "ff_st_writer_add '%s': tensor too large", name);
