@@ -1,0 +1,150 @@
+/* The training loop shared by fastflow train and fastflow demo (moved out
+ * of cmd_train.c unchanged, except that the command name is a parameter). */
+#include "train_loop.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli_util.h"
+
+void train_args_defaults(train_args *a) {
+    memset(a, 0, sizeof *a);
+    a->batch = 32;
+    a->steps = 8;
+    a->size = 256;
+    a->lr = 1e-3f;
+    a->wd = 1e-5f;
+    a->hidden_ratio = 1.0f;
+    a->conv3x3_only = 1;
+}
+
+double cli_now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void format_duration(double s, char *buf, size_t n) {
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, n, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else if (t >= 60) snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(buf, n, "%lds", t);
+}
+
+static int build_flow(const char *CMD, const train_args *a, ff_backbone *bb, ff_flow **flow) {
+    ff_flow_options *o = NULL;
+    ff_status st = ff_flow_options_create(&o);
+    if (st == FF_OK) st = ff_flow_options_set_i32(o, FF_FLOW_INPUT_HEIGHT, a->size);
+    if (st == FF_OK) st = ff_flow_options_set_i32(o, FF_FLOW_INPUT_WIDTH, a->size);
+    if (st == FF_OK) st = ff_flow_options_set_i32(o, FF_FLOW_STEPS, a->steps);
+    if (st == FF_OK) st = ff_flow_options_set_i32(o, FF_FLOW_CONV3X3_ONLY, a->conv3x3_only);
+    if (st == FF_OK) st = ff_flow_options_set_f32(o, FF_FLOW_HIDDEN_RATIO, a->hidden_ratio);
+    if (st == FF_OK) st = ff_flow_options_set_i64(o, FF_FLOW_SEED, a->seed);
+    if (st == FF_OK) st = ff_flow_create(bb, o, flow);
+    ff_flow_options_destroy(o);
+    return st == FF_OK ? 0 : cli_fail(CMD, "creating the flow", st);
+}
+
+static int configure(const char *CMD, const train_args *a, ff_trainer *t) {
+    ff_status st = ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, a->batch);
+    if (st == FF_OK) st = ff_trainer_set_f32(t, FF_TRAINER_LEARNING_RATE, a->lr);
+    if (st == FF_OK) st = ff_trainer_set_f32(t, FF_TRAINER_WEIGHT_DECAY, a->wd);
+    if (st == FF_OK) st = ff_trainer_set_i64(t, FF_TRAINER_SEED, a->seed);
+    return st == FF_OK ? 0 : cli_fail(CMD, "configuring the trainer", st);
+}
+
+static int add_images(const char *CMD, const ff_dataset *ds, ff_trainer *t, bool tty) {
+    double t0 = cli_now_seconds();
+    for (size_t i = 0; i < ds->num_train; i++) {
+        ff_status st = ff_trainer_add_image_file(t, ds->train_paths[i]);
+        if (st != FF_OK) {
+            if (tty) fputc('\n', stderr);
+            return cli_fail(CMD, ds->train_paths[i], st);
+        }
+        if (tty) fprintf(stderr, "\rcaching features %zu/%zu", i + 1, ds->num_train);
+    }
+    int64_t bytes = 0;
+    ff_trainer_get_i64(t, FF_TRAINER_FEATURE_BYTES, &bytes);
+    if (tty) fputc('\n', stderr);
+    printf("cached features of %zu images (%.1f MiB) in %.1f s\n", ds->num_train, (double)bytes / 1048576.0,
+           cli_now_seconds() - t0);
+    fflush(stdout);
+    return 0;
+}
+
+static void draw_bar(int32_t epoch, int32_t epochs, int64_t batch, int64_t batches, float loss, double left) {
+    const int width = 24;
+    int filled = (int)((double)width * (double)batch / (double)batches);
+    char bar[32];
+    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    char eta[32];
+    format_duration(left, eta, sizeof eta);
+    fprintf(stderr, "\repoch %d/%d [%s] batch %lld/%lld loss %.4g left %s   ", (int)epoch, (int)epochs, bar,
+            (long long)batch, (long long)batches, (double)loss, eta);
+    fflush(stderr);
+}
+
+static int train(const char *CMD, const train_args *a, ff_trainer *t, bool tty) {
+    int64_t batches = 0;
+    ff_trainer_get_i64(t, FF_TRAINER_BATCHES_PER_EPOCH, &batches);
+    double start = cli_now_seconds(), epoch_total = 0.0;
+    for (int32_t e = 1; e <= a->epochs; e++) {
+        double t0 = cli_now_seconds();
+        double sum = 0.0;
+        for (int64_t b = 1; b <= batches; b++) {
+            float loss = 0.0f;
+            ff_status st = ff_trainer_run_batch(t, &loss);
+            if (st != FF_OK) {
+                if (tty) fputc('\n', stderr);
+                return cli_fail(CMD, "training", st);
+            }
+            sum += loss;
+            if (tty) {
+                double done = (double)(e - 1) * (double)batches + (double)b;
+                double total = (double)a->epochs * (double)batches;
+                double left = (cli_now_seconds() - start) / done * (total - done);
+                draw_bar(e, a->epochs, b, batches, loss, left);
+            }
+        }
+        double secs = cli_now_seconds() - t0;
+        epoch_total += secs;
+        if (tty) fputc('\n', stderr);
+        printf("epoch %d/%d loss %.6g time %.2f s\n", (int)e, (int)a->epochs, sum / (double)batches, secs);
+        fflush(stdout);
+    }
+    printf("trained %d epochs in %.1f s (%.2f s per epoch)\n", (int)a->epochs, epoch_total,
+           epoch_total / (double)a->epochs);
+    return 0;
+}
+
+int train_model(const char *CMD, const train_args *a, const ff_dataset *ds, ff_flow **trained) {
+    bool tty = isatty(fileno(stderr)) != 0;
+    ff_backbone *bb = NULL;
+    ff_flow *flow = NULL;
+    ff_trainer *t = NULL;
+    int rc = 1;
+    ff_status st = ff_backbone_load(a->arch, a->weights, &bb);
+    if (st != FF_OK) {
+        rc = cli_fail(CMD, a->weights, st);
+        goto done;
+    }
+    if ((rc = build_flow(CMD, a, bb, &flow)) != 0) goto done;
+    if ((st = ff_trainer_create(flow, &t)) != FF_OK) {
+        rc = cli_fail(CMD, "creating the trainer", st);
+        goto done;
+    }
+    if ((rc = configure(CMD, a, t)) != 0 || (rc = add_images(CMD, ds, t, tty)) != 0 ||
+        (rc = train(CMD, a, t, tty)) != 0)
+        goto done;
+    if ((st = ff_trainer_snapshot(t, trained)) != FF_OK) rc = cli_fail(CMD, "taking the trained flow", st);
+done:
+    ff_trainer_destroy(t);
+    ff_flow_destroy(flow);
+    ff_backbone_destroy(bb);
+    return rc;
+}

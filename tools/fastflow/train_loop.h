@@ -1,0 +1,33 @@
+/* The training loop shared by `fastflow train` and `fastflow demo`: loads
+ * the backbone, creates a flow, caches the training images' features and
+ * runs the epochs with progress output (a bar redrawn on a terminal, one
+ * plain line per epoch otherwise). */
+#ifndef FF_CLI_TRAIN_LOOP_H
+#define FF_CLI_TRAIN_LOOP_H
+
+#include <stdint.h>
+
+#include "eval/dataset.h"
+#include "fastflow.h"
+
+typedef struct {
+    const char *data, *category, *arch, *weights, *out;
+    int32_t epochs, batch, steps, size, conv3x3_only;
+    int64_t seed, threads;
+    float lr, wd, hidden_ratio;
+} train_args;
+
+/* batch 32, 8 steps, size 256, lr 1e-3, weight decay 1e-5, hidden ratio 1,
+ * 3x3-only convolutions, seed 0; no paths, epochs 0. */
+void train_args_defaults(train_args *a);
+
+/* Trains on ds's training images with a's backbone and options; on
+ * success *trained receives the trained flow (the caller destroys it).
+ * Returns 0, or prints an error prefixed with "fastflow <cmd>:" and
+ * returns 1. */
+int train_model(const char *cmd, const train_args *a, const ff_dataset *ds, ff_flow **trained);
+
+/* Monotonic clock in seconds. */
+double cli_now_seconds(void);
+
+#endif
