@@ -380,7 +380,7 @@ static ff_status parse_object(parser *ps, ff_json_value *v, int depth) {
         }
     }
     size_t n = ps->nmems - mark;
-    FF_TRY(check_duplicates(ps, ps->mems + mark, n));
+    if (n > 1) FF_TRY(check_duplicates(ps, ps->mems + mark, n)); /* mems may still be NULL */
     v->kind = FF_JSON_OBJECT;
     v->u.object.count = n;
     v->u.object.members = NULL;
