@@ -1,6 +1,10 @@
 /* Connected components of a binary mask, as the MVTec AD evaluation code
  * finds its ground-truth regions: scipy.ndimage.label(mask, np.ones((3, 3)))
- * i.e. 8-connectivity (diagonal neighbours join). */
+ * i.e. 8-connectivity (diagonal neighbours join). anomalib's AUPRO uses
+ * 8-connectivity as well (cv2.connectedComponents' default), although it
+ * builds its curve differently (per-region ROC curves interpolated onto a
+ * common FPR grid), so its AUPRO can differ slightly from the official one
+ * that ff_metric_pro reproduces. */
 #ifndef FF_EVAL_COMPONENTS_H
 #define FF_EVAL_COMPONENTS_H
 
