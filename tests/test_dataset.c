@@ -1,7 +1,8 @@
 /* Data set reader (MVTec AD layout, plain folders) on synthetic trees in a
- * temporary folder, and the mask pipeline's nearest-neighbour resize
- * against PyTorch's F.interpolate(mode="nearest") (golden file from
- * tools/reference/gen_metrics_golden.py). */
+ * temporary folder, the mask pipeline's nearest-neighbour resize against
+ * PyTorch's F.interpolate(mode="nearest") (golden file from
+ * tools/reference/gen_metrics_golden.py), and mask files written as PNG and
+ * loaded back. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,67 @@ static void test_nearest_golden(void) {
     ff_st_close(f);
 }
 
+/* Mask files: written as PNG (grey and colour), decoded, resized with the
+ * PyTorch nearest rule, "> 0" -> 1. */
+static void test_mask_files(const char *root) {
+    enum { W = 9, H = 7 };
+    uint8_t grey[H * W], rgb[H * W * 3];
+    for (int i = 0; i < H * W; i++) {
+        /* 0 background, a faint 1 (still a defect), 255 */
+        grey[i] = (uint8_t)(i % 5 == 0 ? 255 : i % 7 == 0 ? 1 : 0);
+        rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i] ? 255 : 0;
+    }
+    char gpath[4096], cpath[4096], bad[4096];
+    snprintf(gpath, sizeof gpath, "%s/m_grey.png", root);
+    snprintf(cpath, sizeof cpath, "%s/m_rgb.png", root);
+    CHECK_OK(ff_image_write_png(gpath, grey, W, H, 0, FF_PIXEL_GRAY8));
+    CHECK_OK(ff_image_write_png(cpath, rgb, W, H, 0, FF_PIXEL_RGB8));
+
+    static const int32_t sizes[][2] = {{H, W}, {2 * H, 2 * W}, {4, 5}, {16, 16}, {1, 1}};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        int32_t oh = sizes[s][0], ow = sizes[s][1];
+        uint8_t got[16 * 18], want[16 * 18];
+        memset(got, 7, sizeof got);
+        ff_mask_resize_nearest(grey, H, W, W, oh, ow, want);
+        int ok_values = 1;
+        for (int32_t y = 0; y < oh; y++)
+            for (int32_t x = 0; x < ow; x++) {
+                uint8_t src = grey[ff_nearest_source_index(y, H, oh) * W +
+                                   ff_nearest_source_index(x, W, ow)];
+                ok_values &= want[y * ow + x] == (src != 0);
+            }
+        CHECK(ok_values);
+        CHECK_OK(ff_mask_load(gpath, oh, ow, got));
+        CHECK(memcmp(got, want, (size_t)(oh * ow)) == 0);
+        memset(got, 7, sizeof got);
+        CHECK_OK(ff_mask_load(cpath, oh, ow, got));
+        CHECK(memcmp(got, want, (size_t)(oh * ow)) == 0);
+    }
+    /* at its own size the mask is the file, binarised (the faint 1 too) */
+    uint8_t same[H * W];
+    CHECK_OK(ff_mask_load(gpath, H, W, same));
+    int equal = 1, faint = 0;
+    for (int i = 0; i < H * W; i++) {
+        equal &= same[i] == (grey[i] != 0);
+        faint += grey[i] == 1 && same[i] == 1;
+    }
+    CHECK(equal);
+    CHECK(faint > 0);
+
+    /* a broken mask file names its path */
+    uint8_t out[4] = {0};
+    snprintf(bad, sizeof bad, "%s/cat/ground_truth/crack/x_mask.png", root); /* empty file */
+    ff_status st = ff_mask_load(bad, 2, 2, out);
+    CHECK(st == FF_E_BAD_FORMAT || st == FF_E_IO);
+    CHECK_MSG("x_mask.png");
+    snprintf(bad, sizeof bad, "%s/no_such_mask.png", root);
+    CHECK_STATUS(ff_mask_load(bad, 2, 2, out), FF_E_IO);
+    CHECK_MSG("no_such_mask.png");
+    CHECK_STATUS(ff_mask_load(gpath, 0, 2, out), FF_E_INVALID_ARGUMENT);
+    CHECK_MSG("must be positive");
+    CHECK_STATUS(ff_mask_load(NULL, 2, 2, out), FF_E_INVALID_ARGUMENT);
+}
+
 int main(void) {
     const char *root = ff_test_tmpdir();
     build_mvtec_tree(root);
@@ -238,5 +300,6 @@ int main(void) {
     test_plain_folder(root);
     test_bad_layouts(root);
     test_nearest_golden();
+    test_mask_files(root);
     return ff_test_finish();
 }
