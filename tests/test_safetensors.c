@@ -293,6 +293,8 @@ static void test_malformed(void) {
              "tensors 'a' [0, 10] and 'b' [2, 3] have overlapping", NULL);
     open_bad("{" T("a", "U8", "[4]", "[0,4]") "," T("b", "U8", "[4]", "[0,4]") "}", 4, "overlapping", NULL);
 
+    open_bad("{\"__metadata__\":{\"k\":[[[[[[[[[[[[[[[[[[[[\"deep\"]]]]]]]]]]]]]]]]]]]}}", 0, "JSON nesting too deep", NULL);
+
     /* metadata */
     open_bad("{\"__metadata__\":5}", 0, "__metadata__ is not an object of strings (found integer", NULL);
     open_bad("{\"__metadata__\":null}", 0, "__metadata__ is not an object of strings (found null", NULL);

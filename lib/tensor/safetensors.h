@@ -6,7 +6,13 @@
  * relative to the data section. The reader validates everything before any
  * tensor is used: N within the file, JSON well-formed, known dtypes, every
  * tensor's dtype size x shape = its byte range, ranges inside the data
- * section and not overlapping, names unique, metadata values strings. */
+ * section and not overlapping, names unique, metadata values strings.
+ *
+ * Deliberate leniency: the safetensors spec wants the data section covered
+ * exactly; holes between tensors and trailing bytes are accepted here
+ * (harmless, and some writers pad), overlaps are not. Zero-byte tensors
+ * overlap nothing. Tensor data need not be aligned; readers use memcpy.
+ * An opened ff_st_file is immutable: concurrent reads are safe. */
 #ifndef FF_TENSOR_SAFETENSORS_H
 #define FF_TENSOR_SAFETENSORS_H
 
@@ -76,7 +82,7 @@ ff_status ff_st_open_memory(const void *data, size_t size, const char *what, ff_
 void ff_st_close(ff_st_file *f);
 
 size_t ff_st_count(const ff_st_file *f);
-const ff_st_tensor *ff_st_at(const ff_st_file *f, size_t index); /* in file order */
+const ff_st_tensor *ff_st_at(const ff_st_file *f, size_t index); /* in header (JSON) order */
 const ff_st_tensor *ff_st_find(const ff_st_file *f, const char *name); /* NULL if absent */
 
 /* Metadata: the value of `key` in __metadata__, or NULL. */
@@ -90,7 +96,9 @@ void ff_st_meta_at(const ff_st_file *f, size_t index, const char **key, const ch
  * missing tensor is FF_E_BAD_FORMAT "missing tensor '<name>'". */
 ff_status ff_st_read_f32(const ff_st_file *f, const char *name, int32_t ndim,
                          const int64_t *expect_shape, float *dst);
-/* Same for integer tensors (I64, I32, I16, I8, U8) read as int64. */
+/* Without expect_shape, ndim is ignored and dst must hold the tensor's numel.
+ * Same for integer tensors (I64, I32, I16, I8, U8, U16, U32, U64, BOOL) read
+ * as int64; a U64 value above INT64_MAX is FF_E_BAD_FORMAT (dst untouched). */
 ff_status ff_st_read_i64(const ff_st_file *f, const char *name, int32_t ndim,
                          const int64_t *expect_shape, int64_t *dst);
 
@@ -112,7 +120,10 @@ ff_status ff_st_writer_save(const ff_st_writer *w, const char *path);
 ff_status ff_st_writer_serialize(const ff_st_writer *w, uint8_t **data_out, size_t *size_out);
 
 /* Atomic file write used by every saver: writes `size` bytes to a temporary
- * file next to `path`, fsyncs, renames over `path`. */
+ * file next to `path` ("<path>.tmp-XXXXXX"), fsyncs, renames over `path`,
+ * fsyncs the folder. On failure (FF_E_IO) the temporary file is removed and
+ * `path` is untouched. New files get mode 0644; a replaced file keeps its
+ * mode. A symlink at `path` is replaced, not followed. */
 ff_status ff_write_file_atomic(const char *path, const void *data, size_t size);
 /* Reads a whole file into a malloc'd buffer (NUL-terminated beyond size). */
 ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out);

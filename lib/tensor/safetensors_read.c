@@ -149,7 +149,7 @@ static ff_status parse_tensor(ff_st_file *f, const ff_json_member *m, size_t dat
         return ff_fail(FF_E_BAD_FORMAT, "%s: tensor '%s': data_offsets [%llu, %llu] has begin > end (header byte %zu)",
                        f->what, name, (unsigned long long)begin, (unsigned long long)end, off->offset);
     if (end - begin != (uint64_t)nbytes) {
-        char s[160];
+        char s[256];
         format_shape(s, sizeof s, t->ndim, t->shape);
         return ff_fail(FF_E_BAD_FORMAT,
                        "%s: tensor '%s': data_offsets [%llu, %llu] span %llu bytes but %s %s needs %zu",
@@ -317,7 +317,7 @@ static ff_status lookup(const ff_st_file *f, const char *name, int32_t ndim, con
         bool same = t->ndim == ndim;
         for (int32_t i = 0; same && i < ndim; i++) same = t->shape[i] == expect[i];
         if (!same) {
-            char want[160], got[160];
+            char want[256], got[256];
             format_shape(want, sizeof want, ndim, expect);
             format_shape(got, sizeof got, t->ndim, t->shape);
             return ff_fail(FF_E_BAD_FORMAT, "%s: tensor '%s' has shape %s, expected %s", f->what, name,
