@@ -1,0 +1,250 @@
+/* ff_trainer: Adam against torch.optim.Adam (the flow golden files store
+ * the parameters after one step), settings and counters, determinism for a
+ * seed, the loss going down on a tiny set, NaN handling. Synthetic: a
+ * random resnet18 at 64x64, 2 flow steps. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/flow_internal.h"
+#include "flow_testlib.h"
+#include "tensor/safetensors.h"
+#include "test_util.h"
+#include "train/adam.h"
+
+#define SIZE 64
+#define STEPS 2
+#define NIMG 6
+
+/* tests/golden/adam_steps.safetensors (tools/reference/gen_adam_golden.py):
+ * three torch.optim.Adam steps on 4096 parameters, two configurations.
+ * (The flow golden files' adam.* tensors cannot serve: their generator saved
+ * the state dict after opt.step(), which updates those tensors in place, so
+ * their "parameters" already are the post-step values.) */
+static void test_adam_golden(void) {
+    ff_st_file *f = NULL;
+    CHECK_OK(ff_st_open(ff_test_golden_path("adam_steps.safetensors"), &f));
+    if (!f) return;
+    const char *configs[2] = {"a", "b"};
+    for (int c = 0; c < 2; c++) {
+        enum { N = 4096 };
+        static float p[N], g[N], want[N], m[N], v[N];
+        const int64_t shape[1] = {N};
+        char name[64];
+        snprintf(name, sizeof name, "%s.p0", configs[c]);
+        CHECK_OK(ff_st_read_f32(f, name, 1, shape, p));
+        snprintf(name, sizeof name, "%s.lr", configs[c]);
+        double lr = strtod(ff_st_meta(f, name), NULL);
+        snprintf(name, sizeof name, "%s.weight_decay", configs[c]);
+        double wd = strtod(ff_st_meta(f, name), NULL);
+        /* the trainer's path: the setting arrives as a float */
+        CHECK(ff_adam_float_to_double((float)lr) == lr && ff_adam_float_to_double((float)wd) == wd);
+        ff_adam_config cfg = {lr, 0.9, 0.999, 1e-8, wd};
+        memset(m, 0, sizeof m);
+        memset(v, 0, sizeof v);
+        for (int t = 1; t <= 3; t++) {
+            snprintf(name, sizeof name, "%s.g%d", configs[c], t);
+            CHECK_OK(ff_st_read_f32(f, name, 1, shape, g));
+            snprintf(name, sizeof name, "%s.p%d", configs[c], t);
+            CHECK_OK(ff_st_read_f32(f, name, 1, shape, want));
+            ff_adam_step(&cfg, t, p, g, m, v, N);
+            size_t exact = 0;
+            for (size_t i = 0; i < N; i++) exact += p[i] == want[i];
+            printf("Adam config %s step %d: %zu of %d parameters bit-identical to torch\n", configs[c], t, exact,
+                   (int)N);
+            CHECK(ff_test_close(name, p, want, N, 1e-6, 1e-12));
+        }
+    }
+    ff_st_close(f);
+}
+
+static void test_float_to_double(void) {
+    CHECK(ff_adam_float_to_double(1e-3f) == 1e-3);
+    CHECK(ff_adam_float_to_double(1e-5f) == 1e-5);
+    CHECK(ff_adam_float_to_double(0.5f) == 0.5);
+    CHECK((float)ff_adam_float_to_double(3.14159274f) == 3.14159274f);
+}
+
+static ff_trainer *trainer_with_images(const ff_flow *flow, int32_t batch, int64_t seed) {
+    ff_trainer *t = NULL;
+    if (ff_trainer_create(flow, &t) != FF_OK) return NULL;
+    ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, batch);
+    ff_trainer_set_i64(t, FF_TRAINER_SEED, seed);
+    for (int i = 0; i < NIMG; i++) {
+        uint8_t *img = ft_image(100 + (uint64_t)i, 70, 64, 0);
+        ff_status st = ff_trainer_add_image(t, img, 70, 64, 0, FF_PIXEL_RGB8);
+        free(img);
+        if (st != FF_OK) {
+            fprintf(stderr, "add_image: %s\n", ff_last_error_message());
+            ff_trainer_destroy(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+static int64_t get(const ff_trainer *t, int32_t key) {
+    int64_t v = -1;
+    ff_trainer_get_i64(t, key, &v);
+    return v;
+}
+
+static void test_settings(const ff_flow *flow) {
+    ff_trainer *t = NULL;
+    CHECK_STATUS(ff_trainer_create(NULL, &t), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_trainer_create(flow, NULL), FF_E_INVALID_ARGUMENT);
+    CHECK_OK(ff_trainer_create(flow, &t));
+    if (!t) return;
+    float f = 0;
+    CHECK(get(t, FF_TRAINER_BATCH_SIZE) == 32);
+    CHECK_OK(ff_trainer_get_f32(t, FF_TRAINER_LEARNING_RATE, &f));
+    CHECK(f == 1e-3f);
+    CHECK_OK(ff_trainer_get_f32(t, FF_TRAINER_WEIGHT_DECAY, &f));
+    CHECK(f == 1e-5f);
+    CHECK(get(t, FF_TRAINER_NUM_IMAGES) == 0 && get(t, FF_TRAINER_STEPS) == 0 && get(t, FF_TRAINER_EPOCH) == 0);
+    CHECK_STATUS(ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, 0), FF_E_INVALID_ARGUMENT);
+    CHECK_MSG("FF_TRAINER_BATCH_SIZE");
+    CHECK_STATUS(ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, 4097), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_trainer_set_f32(t, FF_TRAINER_LEARNING_RATE, NAN), FF_E_INVALID_ARGUMENT);
+    CHECK_MSG("FF_TRAINER_LEARNING_RATE");
+    CHECK_STATUS(ff_trainer_set_f32(t, FF_TRAINER_LEARNING_RATE, 0.0f), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_trainer_set_f32(t, FF_TRAINER_LEARNING_RATE, 1.5f), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_trainer_set_f32(t, FF_TRAINER_WEIGHT_DECAY, -1e-6f), FF_E_INVALID_ARGUMENT);
+    CHECK_MSG("FF_TRAINER_WEIGHT_DECAY");
+    CHECK_STATUS(ff_trainer_set_f32(t, FF_TRAINER_BATCH_SIZE, 2.0f), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_trainer_set_i32(t, FF_TRAINER_STEPS, 2), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_trainer_set_i64(t, FF_TRAINER_EPOCH, 2), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_trainer_get_i64(t, 999, NULL), FF_E_INVALID_ARGUMENT);
+    int64_t v = 77;
+    CHECK_STATUS(ff_trainer_get_i64(t, 999, &v), FF_E_INVALID_ARGUMENT);
+    CHECK(v == 77);
+    CHECK(get(t, FF_TRAINER_BATCH_SIZE) == 32); /* failures changed nothing */
+    CHECK_OK(ff_trainer_set_f32(t, FF_TRAINER_WEIGHT_DECAY, 0.0f));
+    CHECK_STATUS(ff_trainer_run_batch(t, NULL), FF_E_STATE);
+    CHECK_MSG("no training images");
+    CHECK_STATUS(ff_trainer_run_epoch(t, NULL), FF_E_STATE);
+    CHECK_STATUS(ff_trainer_add_image(t, NULL, 10, 10, 0, FF_PIXEL_RGB8), FF_E_INVALID_ARGUMENT);
+    uint8_t px[12] = {0};
+    CHECK_STATUS(ff_trainer_add_image(t, px, 2, 2, 0, 77), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_trainer_add_image_file(t, ft_path("missing.png")), FF_E_IO);
+    CHECK_MSG("missing.png");
+    CHECK(get(t, FF_TRAINER_NUM_IMAGES) == 0);
+    ff_flow *snap = NULL;
+    CHECK_STATUS(ff_trainer_snapshot(t, NULL), FF_E_INVALID_ARGUMENT);
+    CHECK_OK(ff_trainer_snapshot(t, &snap));
+    if (snap) CHECK(memcmp(snap->params, flow->params, flow->layout.num_params * sizeof(float)) == 0);
+    ff_flow_destroy(snap);
+    ff_trainer_destroy(t);
+    ff_trainer_destroy(NULL);
+}
+
+static void test_counters(const ff_flow *flow) {
+    ff_trainer *t = trainer_with_images(flow, 4, 1);
+    CHECK(t != NULL);
+    if (!t) return;
+    CHECK(get(t, FF_TRAINER_NUM_IMAGES) == NIMG);
+    CHECK(get(t, FF_TRAINER_FEATURE_BYTES) == (int64_t)NIMG * 4 * (64 * 16 * 16 + 128 * 8 * 8 + 256 * 4 * 4));
+    CHECK(get(t, FF_TRAINER_BATCHES_PER_EPOCH) == 2);
+    float loss = NAN;
+    CHECK_OK(ff_trainer_run_batch(t, &loss));
+    CHECK(isfinite(loss));
+    CHECK(get(t, FF_TRAINER_STEPS) == 1 && get(t, FF_TRAINER_BATCH_IN_EPOCH) == 1 && get(t, FF_TRAINER_EPOCH) == 0);
+    /* mid-epoch: no new images, no batch size change */
+    uint8_t *img = ft_image(7, 64, 64, 0);
+    CHECK_STATUS(ff_trainer_add_image(t, img, 64, 64, 0, FF_PIXEL_RGB8), FF_E_STATE);
+    CHECK_MSG("between epochs");
+    CHECK_STATUS(ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, 3), FF_E_STATE);
+    CHECK_STATUS(ff_trainer_set_i64(t, FF_TRAINER_SEED, 3), FF_E_STATE);
+    CHECK_OK(ff_trainer_run_epoch(t, &loss)); /* the remaining batch */
+    CHECK(isfinite(loss));
+    CHECK(get(t, FF_TRAINER_STEPS) == 2 && get(t, FF_TRAINER_BATCH_IN_EPOCH) == 0 && get(t, FF_TRAINER_EPOCH) == 1);
+    /* between epochs both are fine again */
+    CHECK_OK(ff_trainer_add_image(t, img, 64, 64, 0, FF_PIXEL_RGB8));
+    CHECK_OK(ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, 3));
+    CHECK(get(t, FF_TRAINER_NUM_IMAGES) == NIMG + 1);
+    CHECK(get(t, FF_TRAINER_BATCHES_PER_EPOCH) == 3);
+    CHECK_OK(ff_trainer_run_epoch(t, &loss));
+    CHECK(get(t, FF_TRAINER_STEPS) == 5 && get(t, FF_TRAINER_EPOCH) == 2);
+    free(img);
+    ff_trainer_destroy(t);
+}
+
+static void test_determinism_and_learning(const ff_flow *flow) {
+    ff_trainer *a = trainer_with_images(flow, 4, 9), *b = trainer_with_images(flow, 4, 9),
+               *c = trainer_with_images(flow, 4, 10);
+    CHECK(a && b && c);
+    if (!a || !b || !c) goto done;
+    float first = 0, last = 0, lb = 0;
+    for (int e = 0; e < 2; e++) {
+        CHECK_OK(ff_trainer_run_epoch(a, e == 0 ? &first : &last));
+        CHECK_OK(ff_trainer_run_epoch(b, &lb));
+        CHECK_OK(ff_trainer_run_epoch(c, NULL));
+    }
+    CHECK(last == lb);
+    ff_flow *sa = NULL, *sb = NULL, *sc = NULL;
+    CHECK_OK(ff_trainer_snapshot(a, &sa));
+    CHECK_OK(ff_trainer_snapshot(b, &sb));
+    CHECK_OK(ff_trainer_snapshot(c, &sc));
+    if (sa && sb && sc) {
+        size_t n = flow->layout.num_params * sizeof(float);
+        CHECK(memcmp(sa->params, sb->params, n) == 0);      /* same seed: identical */
+        CHECK(memcmp(sa->params, sc->params, n) != 0);      /* other shuffling: different */
+        CHECK(memcmp(sa->params, flow->params, n) != 0);    /* trained */
+        CHECK(memcmp(sa->perms, flow->perms, flow->layout.num_perm * sizeof(int32_t)) == 0);
+        CHECK(ff_flow_backbone(sa) == ff_flow_backbone(flow));
+    }
+    /* keep training a: the loss goes down on these few images */
+    float loss = 0;
+    for (int e = 0; e < 6; e++) CHECK_OK(ff_trainer_run_epoch(a, &loss));
+    printf("mean batch loss: epoch 1 %.4f, epoch 2 %.4f, epoch 8 %.4f\n", (double)first, (double)last, (double)loss);
+    CHECK(loss < first);
+    CHECK(last < first);
+    /* the snapshot taken earlier did not move */
+    if (sa && sb) CHECK(memcmp(sa->params, sb->params, flow->layout.num_params * sizeof(float)) == 0);
+    ff_flow_destroy(sa);
+    ff_flow_destroy(sb);
+    ff_flow_destroy(sc);
+done:
+    ff_trainer_destroy(a);
+    ff_trainer_destroy(b);
+    ff_trainer_destroy(c);
+}
+
+static void test_nan(const ff_backbone *bb) {
+    ff_flow *f = ft_flow(bb, SIZE, STEPS, 1, 3);
+    if (!f) return;
+    f->params[f->layout.level[1].step[0].global_offset] = NAN; /* test-only: poison before training */
+    ff_trainer *t = trainer_with_images(f, 4, 0);
+    CHECK(t != NULL);
+    if (t) {
+        float loss = 123.0f;
+        CHECK_STATUS(ff_trainer_run_batch(t, &loss), FF_E_NUMERIC);
+        CHECK_MSG("parameters unchanged");
+        CHECK(loss == 123.0f);
+        CHECK(get(t, FF_TRAINER_STEPS) == 0 && get(t, FF_TRAINER_BATCH_IN_EPOCH) == 0);
+        ff_flow *s = NULL;
+        CHECK_OK(ff_trainer_snapshot(t, &s));
+        if (s) CHECK(memcmp(s->params, f->params, f->layout.num_params * sizeof(float)) == 0);
+        ff_flow_destroy(s);
+    }
+    ff_trainer_destroy(t);
+    ff_flow_destroy(f);
+}
+
+int main(void) {
+    test_float_to_double();
+    test_adam_golden();
+    ff_backbone *bb = ft_backbone(43);
+    ff_flow *flow = bb ? ft_flow(bb, SIZE, STEPS, 1, 1) : NULL;
+    CHECK(flow != NULL);
+    if (flow) {
+        test_settings(flow);
+        test_counters(flow);
+        test_determinism_and_learning(flow);
+        test_nan(bb);
+    }
+    ff_flow_destroy(flow);
+    ff_backbone_destroy(bb);
+    return ff_test_finish();
+}
