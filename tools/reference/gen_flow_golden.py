@@ -193,20 +193,21 @@ def make(name, shapes, in_size, steps, conv3x3_only, hidden_ratio):
     out = {}
     for l, f in enumerate(feats):
         out[f"input.{l}"] = f
+    # clones: the Adam step below updates the parameters in place
     for n, p in model.state_dict().items():
-        out[n] = p
+        out[n] = p.detach().clone()
     for l, z in enumerate(zs):
         out[f"out.z.{l}"] = z
     out["out.logdet"] = lds
     out["out.loss"] = loss.detach().reshape(1)
     out["out.maps"] = maps
     for n, p in model.trainable():
-        out["grad." + n] = p.grad
+        out["grad." + n] = p.grad.detach().clone()
     opt = torch.optim.Adam([p for _, p in model.trainable()], lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                            weight_decay=1e-5)
     opt.step()
     for n, p in model.trainable():
-        out["adam." + n] = p
+        out["adam." + n] = p.detach().clone()
     meta = {"shapes": ";".join(",".join(str(v) for v in s) for s in shapes), "in_h": in_size[0],
             "in_w": in_size[1], "steps": steps, "conv3x3_only": int(conv3x3_only),
             "hidden_ratio": hidden_ratio, "clamp": 2.0, "batch": BATCH,

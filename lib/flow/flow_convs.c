@@ -1,0 +1,437 @@
+#include "flow/flow_convs.h"
+
+#include <string.h>
+
+#include "core/dnnl_util.h"
+#include "core/error.h"
+#include "core/memory.h"
+
+/* Memory roles: one dnnl_memory_t per role, created once with its
+ * descriptor; each execution only swaps data handles. */
+enum {
+    M_XV,   /* x[:, :c1] as a strided view of the plain state */
+    M_X1C,  /* conv1 src in its format */
+    M_W1U,  /* PyTorch oihw weights */
+    M_W1C,  /* conv1 forward weights */
+    M_B1,
+    M_H,    /* conv1 dst = conv2 src */
+    M_W2U,
+    M_W2C,
+    M_B2,
+    M_AC,   /* conv2 dst in its format */
+    M_AP,   /* conv2 dst plain */
+    M_W1B,  /* conv1 backward-data weights */
+    M_W2B,
+    M_DAP,  /* da plain */
+    M_DAC,  /* da in conv2's diff_dst format */
+    M_DH,
+    M_DW1C,
+    M_DW1U,
+    M_DB1,
+    M_DW2C,
+    M_DW2U,
+    M_DB2,
+    M_DX1C, /* conv1 diff_src */
+    M_DXV,  /* dx[:, :c1] view */
+    M_SCRATCH,
+    M_COUNT
+};
+
+struct ff_flow_convs {
+    ff_flow_conv_shape s;
+    int32_t training;
+    dnnl_memory_desc_t md[M_COUNT];
+    dnnl_memory_t mem[M_COUNT];
+    dnnl_primitive_t c1f, c2f, rx1, rw1, rw2, ra;
+    dnnl_primitive_t c2bd, c2bw, c1bd, c1bw, rda, rw1b, rw2b, rdw1, rdw2, rdx1;
+    float *x1c, *w1c, *w2c, *ac, *w1b, *w2b, *dac, *dh, *dw1c, *dw2c, *dx1c;
+    void *scratch;
+    size_t scratch_bytes;
+};
+
+typedef struct exec_arg {
+    int arg;
+    int role;
+    const void *ptr;
+} exec_arg;
+
+static ff_status exec(ff_flow_convs *cv, dnnl_stream_t st, dnnl_primitive_t p, int n, const exec_arg *a,
+                      const char *what) {
+    dnnl_exec_arg_t args[8];
+    for (int i = 0; i < n; i++) {
+        /* oneDNN takes void *; read-only arguments are never written */
+        FF_DNNL_TRY(dnnl_memory_set_data_handle(cv->mem[a[i].role], (void *)(uintptr_t)a[i].ptr), what);
+        args[i].arg = a[i].arg;
+        args[i].memory = cv->mem[a[i].role];
+    }
+    args[n].arg = DNNL_ARG_SCRATCHPAD;
+    args[n].memory = cv->mem[M_SCRATCH];
+    FF_DNNL_TRY(dnnl_primitive_execute(p, st, n + 1, args), what);
+    return FF_OK;
+}
+
+static ff_status reorder_exec(ff_flow_convs *cv, dnnl_stream_t st, dnnl_primitive_t p, int from, const void *src,
+                              int to, void *dst, const char *what) {
+    exec_arg a[2] = {{DNNL_ARG_FROM, from, src}, {DNNL_ARG_TO, to, dst}};
+    return exec(cv, st, p, 2, a, what);
+}
+
+static dnnl_primitive_attr_t make_attr(int relu, int sum) {
+    dnnl_primitive_attr_t attr = NULL;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (relu || sum) {
+        dnnl_post_ops_t po = NULL;
+        if (dnnl_post_ops_create(&po) != dnnl_success) {
+            dnnl_primitive_attr_destroy(attr);
+            return NULL;
+        }
+        if (relu) dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+        if (sum) dnnl_post_ops_append_sum(po, 1.0f);
+        dnnl_status_t s = dnnl_primitive_attr_set_post_ops(attr, po);
+        dnnl_post_ops_destroy(po);
+        if (s != dnnl_success) {
+            dnnl_primitive_attr_destroy(attr);
+            return NULL;
+        }
+    }
+    return attr;
+}
+
+/* Creates the primitive of pd and records its scratchpad need; the
+ * caller keeps (and destroys) pd. */
+static ff_status make_prim(ff_flow_convs *cv, const_dnnl_primitive_desc_t pd, dnnl_primitive_t *out,
+                           const char *what) {
+    const dnnl_memory_desc_t *sp = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t bytes = sp ? dnnl_memory_desc_get_size(sp) : 0;
+    if (bytes > cv->scratch_bytes) cv->scratch_bytes = bytes;
+    return ff_dnnl_check(dnnl_primitive_create(out, pd), what);
+}
+
+static void query(ff_flow_convs *cv, const_dnnl_primitive_desc_t pd, dnnl_query_t what, int role) {
+    cv->md[role] = *dnnl_primitive_desc_query_md(pd, what, 0);
+}
+
+static ff_status make_reorder(ff_flow_convs *cv, int from, int to, int sum, dnnl_primitive_t *out,
+                              const char *what) {
+    *out = NULL;
+    if (!sum && dnnl_memory_desc_equal(&cv->md[from], &cv->md[to])) return FF_OK;
+    dnnl_primitive_attr_t attr = make_attr(0, sum);
+    if (attr == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "creating oneDNN attributes for %s", what);
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_engine_t eng = ff_dnnl_engine();
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, &cv->md[from], eng, &cv->md[to], eng, attr);
+    dnnl_primitive_attr_destroy(attr);
+    FF_DNNL_TRY(s, what);
+    ff_status st = make_prim(cv, pd, out, what);
+    dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+static ff_status conv_pd(const dnnl_convolution_desc_t *d, int relu, const_dnnl_primitive_desc_t hint,
+                         dnnl_primitive_desc_t *pd, const char *what) {
+    dnnl_primitive_attr_t attr = make_attr(relu, 0);
+    if (attr == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "creating oneDNN attributes for %s", what);
+    dnnl_status_t s = dnnl_primitive_desc_create(pd, d, attr, ff_dnnl_engine(), hint);
+    dnnl_primitive_attr_destroy(attr);
+    return ff_dnnl_check(s, what);
+}
+
+static ff_status init_md(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag) {
+    FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(md, nd, dims, dnnl_f32, tag), "describing a flow tensor");
+    return FF_OK;
+}
+
+static ff_status alloc_md(ff_flow_convs *cv, int role, float **buf) {
+    size_t bytes = dnnl_memory_desc_get_size(&cv->md[role]);
+    *buf = ff_alloc(bytes ? bytes : 64);
+    if (*buf == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for a flow convolution buffer");
+    return FF_OK;
+}
+
+static const dnnl_dims_t k_strides = {1, 1};
+
+static ff_status build_forward(ff_flow_convs *cv, dnnl_primitive_desc_t *c1pd, dnnl_primitive_desc_t *c2pd) {
+    const ff_flow_conv_shape *s = &cv->s;
+    int64_t k = s->kernel, p = s->kernel / 2;
+    dnnl_dims_t pad = {p, p};
+    dnnl_dims_t dx1 = {s->n, s->c1, s->h, s->w};
+    dnnl_dims_t view_strides = {(int64_t)s->c * s->h * s->w, (int64_t)s->h * s->w, s->w, 1};
+    dnnl_dims_t dw1 = {s->hidden, s->c1, k, k}, db1 = {s->hidden};
+    dnnl_dims_t dh = {s->n, s->hidden, s->h, s->w};
+    dnnl_dims_t dw2 = {2 * s->c2, s->hidden, k, k}, db2 = {2 * s->c2};
+    dnnl_dims_t da = {s->n, 2 * s->c2, s->h, s->w};
+    FF_DNNL_TRY(dnnl_memory_desc_init_by_strides(&cv->md[M_XV], 4, dx1, dnnl_f32, view_strides), "describing x1");
+    cv->md[M_DXV] = cv->md[M_XV];
+    FF_TRY(init_md(&cv->md[M_W1U], 4, dw1, dnnl_oihw));
+    FF_TRY(init_md(&cv->md[M_B1], 1, db1, dnnl_x));
+    FF_TRY(init_md(&cv->md[M_W2U], 4, dw2, dnnl_oihw));
+    FF_TRY(init_md(&cv->md[M_B2], 1, db2, dnnl_x));
+    FF_TRY(init_md(&cv->md[M_AP], 4, da, dnnl_nchw));
+    cv->md[M_DAP] = cv->md[M_AP];
+    cv->md[M_DW1U] = cv->md[M_W1U];
+    cv->md[M_DW2U] = cv->md[M_W2U];
+    cv->md[M_DB1] = cv->md[M_B1];
+    cv->md[M_DB2] = cv->md[M_B2];
+    dnnl_memory_desc_t any_x1, any_w1, any_h, any_w2, any_a;
+    FF_TRY(init_md(&any_x1, 4, dx1, dnnl_format_tag_any));
+    FF_TRY(init_md(&any_w1, 4, dw1, dnnl_format_tag_any));
+    FF_TRY(init_md(&any_h, 4, dh, dnnl_format_tag_any));
+    FF_TRY(init_md(&any_w2, 4, dw2, dnnl_format_tag_any));
+    FF_TRY(init_md(&any_a, 4, da, dnnl_format_tag_any));
+    dnnl_prop_kind_t prop = cv->training ? dnnl_forward_training : dnnl_forward_inference;
+
+    dnnl_convolution_desc_t d;
+    FF_DNNL_TRY(dnnl_convolution_forward_desc_init(&d, prop, dnnl_convolution_direct, &any_x1, &any_w1,
+                                                   &cv->md[M_B1], &any_h, k_strides, pad, pad),
+                "describing the flow's first subnet convolution");
+    FF_TRY(conv_pd(&d, 1, NULL, c1pd, "creating the flow's first subnet convolution"));
+    query(cv, *c1pd, dnnl_query_src_md, M_X1C);
+    query(cv, *c1pd, dnnl_query_weights_md, M_W1C);
+    query(cv, *c1pd, dnnl_query_dst_md, M_H);
+    cv->md[M_DH] = cv->md[M_H];
+    FF_TRY(make_prim(cv, *c1pd, &cv->c1f, "creating the flow's first subnet convolution"));
+
+    FF_DNNL_TRY(dnnl_convolution_forward_desc_init(&d, prop, dnnl_convolution_direct, &cv->md[M_H], &any_w2,
+                                                   &cv->md[M_B2], &any_a, k_strides, pad, pad),
+                "describing the flow's second subnet convolution");
+    FF_TRY(conv_pd(&d, 0, NULL, c2pd, "creating the flow's second subnet convolution"));
+    query(cv, *c2pd, dnnl_query_weights_md, M_W2C);
+    query(cv, *c2pd, dnnl_query_dst_md, M_AC);
+    FF_TRY(make_prim(cv, *c2pd, &cv->c2f, "creating the flow's second subnet convolution"));
+
+    FF_TRY(make_reorder(cv, M_XV, M_X1C, 0, &cv->rx1, "reordering the flow's x1"));
+    FF_TRY(make_reorder(cv, M_W1U, M_W1C, 0, &cv->rw1, "reordering subnet weights"));
+    FF_TRY(make_reorder(cv, M_W2U, M_W2C, 0, &cv->rw2, "reordering subnet weights"));
+    FF_TRY(make_reorder(cv, M_AC, M_AP, 0, &cv->ra, "reordering the subnet output"));
+    if (cv->rx1) FF_TRY(alloc_md(cv, M_X1C, &cv->x1c));
+    if (cv->rw1) FF_TRY(alloc_md(cv, M_W1C, &cv->w1c));
+    if (cv->rw2) FF_TRY(alloc_md(cv, M_W2C, &cv->w2c));
+    if (cv->ra) FF_TRY(alloc_md(cv, M_AC, &cv->ac));
+    return FF_OK;
+}
+
+static ff_status build_backward(ff_flow_convs *cv, const_dnnl_primitive_desc_t c1pd,
+                                const_dnnl_primitive_desc_t c2pd) {
+    const ff_flow_conv_shape *s = &cv->s;
+    int64_t k = s->kernel, p = s->kernel / 2;
+    dnnl_dims_t pad = {p, p};
+    dnnl_dims_t dx1 = {s->n, s->c1, s->h, s->w};
+    dnnl_dims_t dw1 = {s->hidden, s->c1, k, k};
+    dnnl_dims_t dw2 = {2 * s->c2, s->hidden, k, k};
+    dnnl_dims_t da = {s->n, 2 * s->c2, s->h, s->w};
+    dnnl_memory_desc_t any_x1, any_w1, any_w2, any_a;
+    FF_TRY(init_md(&any_x1, 4, dx1, dnnl_format_tag_any));
+    FF_TRY(init_md(&any_w1, 4, dw1, dnnl_format_tag_any));
+    FF_TRY(init_md(&any_w2, 4, dw2, dnnl_format_tag_any));
+    FF_TRY(init_md(&any_a, 4, da, dnnl_format_tag_any));
+    dnnl_convolution_desc_t d;
+    dnnl_primitive_desc_t pd = NULL;
+    ff_status st;
+
+    /* conv2 backward-data: dh (h's format, so the ReLU mask lines up) */
+    FF_DNNL_TRY(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &cv->md[M_DH], &any_w2,
+                                                         &any_a, k_strides, pad, pad),
+                "describing the subnet's backward-data convolution");
+    FF_TRY(conv_pd(&d, 0, c2pd, &pd, "creating the subnet's backward-data convolution"));
+    query(cv, pd, dnnl_query_weights_md, M_W2B);
+    query(cv, pd, dnnl_query_diff_dst_md, M_DAC);
+    st = make_prim(cv, pd, &cv->c2bd, "creating the subnet's backward-data convolution");
+    dnnl_primitive_desc_destroy(pd);
+    FF_TRY(st);
+
+    /* conv2 backward-weights on the same da format */
+    FF_DNNL_TRY(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &cv->md[M_H], &any_w2,
+                                                            &cv->md[M_DB2], &cv->md[M_DAC], k_strides, pad,
+                                                            pad),
+                "describing the subnet's backward-weights convolution");
+    FF_TRY(conv_pd(&d, 0, c2pd, &pd, "creating the subnet's backward-weights convolution"));
+    query(cv, pd, dnnl_query_diff_weights_md, M_DW2C);
+    st = make_prim(cv, pd, &cv->c2bw, "creating the subnet's backward-weights convolution");
+    dnnl_primitive_desc_destroy(pd);
+    FF_TRY(st);
+
+    /* conv1 backward-data into its own format, then added into dx */
+    FF_DNNL_TRY(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &any_x1, &any_w1,
+                                                         &cv->md[M_DH], k_strides, pad, pad),
+                "describing the subnet's backward-data convolution");
+    FF_TRY(conv_pd(&d, 0, c1pd, &pd, "creating the subnet's backward-data convolution"));
+    query(cv, pd, dnnl_query_weights_md, M_W1B);
+    query(cv, pd, dnnl_query_diff_src_md, M_DX1C);
+    st = make_prim(cv, pd, &cv->c1bd, "creating the subnet's backward-data convolution");
+    dnnl_primitive_desc_destroy(pd);
+    FF_TRY(st);
+
+    FF_DNNL_TRY(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &cv->md[M_X1C],
+                                                            &any_w1, &cv->md[M_DB1], &cv->md[M_DH], k_strides,
+                                                            pad, pad),
+                "describing the subnet's backward-weights convolution");
+    FF_TRY(conv_pd(&d, 0, c1pd, &pd, "creating the subnet's backward-weights convolution"));
+    query(cv, pd, dnnl_query_diff_weights_md, M_DW1C);
+    st = make_prim(cv, pd, &cv->c1bw, "creating the subnet's backward-weights convolution");
+    dnnl_primitive_desc_destroy(pd);
+    FF_TRY(st);
+
+    FF_TRY(make_reorder(cv, M_DAP, M_DAC, 0, &cv->rda, "reordering the subnet gradient"));
+    FF_TRY(make_reorder(cv, M_W1U, M_W1B, 0, &cv->rw1b, "reordering subnet weights"));
+    FF_TRY(make_reorder(cv, M_W2U, M_W2B, 0, &cv->rw2b, "reordering subnet weights"));
+    FF_TRY(make_reorder(cv, M_DW1C, M_DW1U, 0, &cv->rdw1, "reordering subnet weight gradients"));
+    FF_TRY(make_reorder(cv, M_DW2C, M_DW2U, 0, &cv->rdw2, "reordering subnet weight gradients"));
+    /* always a reorder: it adds (sum post-op) into the strided dx view */
+    FF_TRY(make_reorder(cv, M_DX1C, M_DXV, 1, &cv->rdx1, "adding the subnet input gradient"));
+    if (cv->rda) FF_TRY(alloc_md(cv, M_DAC, &cv->dac));
+    if (cv->rw1b) FF_TRY(alloc_md(cv, M_W1B, &cv->w1b));
+    if (cv->rw2b) FF_TRY(alloc_md(cv, M_W2B, &cv->w2b));
+    if (cv->rdw1) FF_TRY(alloc_md(cv, M_DW1C, &cv->dw1c));
+    if (cv->rdw2) FF_TRY(alloc_md(cv, M_DW2C, &cv->dw2c));
+    FF_TRY(alloc_md(cv, M_DH, &cv->dh));
+    FF_TRY(alloc_md(cv, M_DX1C, &cv->dx1c));
+    if (!cv->x1c) FF_TRY(alloc_md(cv, M_X1C, &cv->x1c));
+    return FF_OK;
+}
+
+static ff_status build(ff_flow_convs *cv) {
+    dnnl_primitive_desc_t c1pd = NULL, c2pd = NULL;
+    ff_status st = build_forward(cv, &c1pd, &c2pd);
+    if (st == FF_OK && cv->training) st = build_backward(cv, c1pd, c2pd);
+    if (c1pd) dnnl_primitive_desc_destroy(c1pd);
+    if (c2pd) dnnl_primitive_desc_destroy(c2pd);
+    FF_TRY(st);
+    dnnl_memory_desc_t smd;
+    dnnl_dims_t sd = {(int64_t)(cv->scratch_bytes ? cv->scratch_bytes : 64)};
+    FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(&smd, 1, sd, dnnl_u8, dnnl_x), "describing the scratchpad");
+    cv->md[M_SCRATCH] = smd;
+    cv->scratch = ff_alloc((size_t)sd[0]);
+    if (cv->scratch == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for a oneDNN scratchpad");
+    dnnl_engine_t eng = ff_dnnl_engine();
+    for (int r = 0; r < M_COUNT; r++) {
+        if (cv->md[r].ndims == 0) continue; /* unused in this mode */
+        FF_DNNL_TRY(dnnl_memory_create(&cv->mem[r], &cv->md[r], eng, DNNL_MEMORY_NONE),
+                    "creating a oneDNN memory object");
+    }
+    return FF_OK;
+}
+
+ff_status ff_flow_convs_create(const ff_flow_conv_shape *shape, int32_t training, ff_flow_convs **out) {
+    FF_CHECK_ARG(shape != NULL && out != NULL, "shape or output is NULL");
+    FF_CHECK_ARG(shape->n >= 1 && shape->c1 >= 1 && shape->c2 >= 1 && shape->hidden >= 1 &&
+                     (shape->kernel == 1 || shape->kernel == 3),
+                 "invalid flow convolution shape");
+    if (ff_dnnl_engine() == NULL) return FF_E_INTERNAL;
+    ff_flow_convs *cv = ff_calloc(1, sizeof *cv);
+    if (cv == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for flow convolutions");
+    cv->s = *shape;
+    cv->training = training ? 1 : 0;
+    ff_status st = build(cv);
+    if (st != FF_OK) {
+        ff_flow_convs_destroy(cv);
+        return st;
+    }
+    *out = cv;
+    return FF_OK;
+}
+
+void ff_flow_convs_destroy(ff_flow_convs *cv) {
+    if (cv == NULL) return;
+    dnnl_primitive_t *prims[] = {&cv->c1f, &cv->c2f, &cv->rx1, &cv->rw1, &cv->rw2, &cv->ra, &cv->c2bd, &cv->c2bw,
+                                 &cv->c1bd, &cv->c1bw, &cv->rda, &cv->rw1b, &cv->rw2b, &cv->rdw1, &cv->rdw2,
+                                 &cv->rdx1};
+    for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
+        if (*prims[i]) dnnl_primitive_destroy(*prims[i]);
+    for (int r = 0; r < M_COUNT; r++)
+        if (cv->mem[r]) dnnl_memory_destroy(cv->mem[r]);
+    float *bufs[] = {cv->x1c, cv->w1c, cv->w2c, cv->ac, cv->w1b, cv->w2b, cv->dac, cv->dh, cv->dw1c, cv->dw2c,
+                     cv->dx1c};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) ff_free(bufs[i]);
+    ff_free(cv->scratch);
+    ff_free(cv);
+}
+
+size_t ff_flow_convs_h_bytes(const ff_flow_convs *cv) { return dnnl_memory_desc_get_size(&cv->md[M_H]); }
+
+ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t st, const float *w1, const float *b1,
+                                const float *w2, const float *b2, const float *x, float *h_out, float *a_out) {
+    FF_DNNL_TRY(dnnl_memory_set_data_handle(cv->mem[M_SCRATCH], cv->scratch), "setting the scratchpad");
+    const void *x1 = x, *w1c = w1, *w2c = w2;
+    if (cv->rx1) {
+        FF_TRY(reorder_exec(cv, st, cv->rx1, M_XV, x, M_X1C, cv->x1c, "reordering the flow's x1"));
+        x1 = cv->x1c;
+    }
+    if (cv->rw1) {
+        FF_TRY(reorder_exec(cv, st, cv->rw1, M_W1U, w1, M_W1C, cv->w1c, "reordering subnet weights"));
+        w1c = cv->w1c;
+    }
+    if (cv->rw2) {
+        FF_TRY(reorder_exec(cv, st, cv->rw2, M_W2U, w2, M_W2C, cv->w2c, "reordering subnet weights"));
+        w2c = cv->w2c;
+    }
+    exec_arg a1[] = {{DNNL_ARG_SRC, cv->rx1 ? M_X1C : M_XV, x1},
+                     {DNNL_ARG_WEIGHTS, M_W1C, w1c},
+                     {DNNL_ARG_BIAS, M_B1, b1},
+                     {DNNL_ARG_DST, M_H, h_out}};
+    FF_TRY(exec(cv, st, cv->c1f, 4, a1, "running the flow's first subnet convolution"));
+    exec_arg a2[] = {{DNNL_ARG_SRC, M_H, h_out},
+                     {DNNL_ARG_WEIGHTS, M_W2C, w2c},
+                     {DNNL_ARG_BIAS, M_B2, b2},
+                     {DNNL_ARG_DST, cv->ra ? M_AC : M_AP, cv->ra ? (void *)cv->ac : (void *)a_out}};
+    FF_TRY(exec(cv, st, cv->c2f, 4, a2, "running the flow's second subnet convolution"));
+    if (cv->ra) FF_TRY(reorder_exec(cv, st, cv->ra, M_AC, cv->ac, M_AP, a_out, "reordering the subnet output"));
+    FF_DNNL_TRY(dnnl_stream_wait(st), "waiting for the flow convolutions");
+    return FF_OK;
+}
+
+/* ReLU backward on conv1's output format: padding lanes of h are zero and
+ * get a zero gradient too. */
+static void relu_backward(float *dh, const float *h, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        if (!(h[i] > 0.0f)) dh[i] = 0.0f;
+}
+
+ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t st, const float *w1, const float *w2,
+                                 const float *x, const float *h, const float *da, float *dx, float *dw1,
+                                 float *db1, float *dw2, float *db2) {
+    if (!cv->training) return ff_fail(FF_E_STATE, "flow convolutions were built for inference only");
+    FF_DNNL_TRY(dnnl_memory_set_data_handle(cv->mem[M_SCRATCH], cv->scratch), "setting the scratchpad");
+    const void *dac = da, *w1b = w1, *w2b = w2, *x1 = x;
+    if (cv->rda) {
+        FF_TRY(reorder_exec(cv, st, cv->rda, M_DAP, da, M_DAC, cv->dac, "reordering the subnet gradient"));
+        dac = cv->dac;
+    }
+    if (cv->rw2b) {
+        FF_TRY(reorder_exec(cv, st, cv->rw2b, M_W2U, w2, M_W2B, cv->w2b, "reordering subnet weights"));
+        w2b = cv->w2b;
+    }
+    exec_arg bd2[] = {{DNNL_ARG_DIFF_DST, M_DAC, dac}, {DNNL_ARG_WEIGHTS, M_W2B, w2b}, {DNNL_ARG_DIFF_SRC, M_DH, cv->dh}};
+    FF_TRY(exec(cv, st, cv->c2bd, 3, bd2, "running the subnet's backward-data convolution"));
+    exec_arg bw2[] = {{DNNL_ARG_SRC, M_H, h},
+                      {DNNL_ARG_DIFF_DST, M_DAC, dac},
+                      {DNNL_ARG_DIFF_WEIGHTS, cv->rdw2 ? M_DW2C : M_DW2U, cv->rdw2 ? (void *)cv->dw2c : (void *)dw2},
+                      {DNNL_ARG_DIFF_BIAS, M_DB2, db2}};
+    FF_TRY(exec(cv, st, cv->c2bw, 4, bw2, "running the subnet's backward-weights convolution"));
+    if (cv->rdw2)
+        FF_TRY(reorder_exec(cv, st, cv->rdw2, M_DW2C, cv->dw2c, M_DW2U, dw2, "reordering weight gradients"));
+    FF_DNNL_TRY(dnnl_stream_wait(st), "waiting for the flow convolutions");
+    relu_backward(cv->dh, h, dnnl_memory_desc_get_size(&cv->md[M_H]) / sizeof(float));
+
+    if (cv->rx1) {
+        FF_TRY(reorder_exec(cv, st, cv->rx1, M_XV, x, M_X1C, cv->x1c, "reordering the flow's x1"));
+        x1 = cv->x1c;
+    }
+    exec_arg bw1[] = {{DNNL_ARG_SRC, cv->rx1 ? M_X1C : M_XV, x1},
+                      {DNNL_ARG_DIFF_DST, M_DH, cv->dh},
+                      {DNNL_ARG_DIFF_WEIGHTS, cv->rdw1 ? M_DW1C : M_DW1U, cv->rdw1 ? (void *)cv->dw1c : (void *)dw1},
+                      {DNNL_ARG_DIFF_BIAS, M_DB1, db1}};
+    FF_TRY(exec(cv, st, cv->c1bw, 4, bw1, "running the subnet's backward-weights convolution"));
+    if (cv->rdw1)
+        FF_TRY(reorder_exec(cv, st, cv->rdw1, M_DW1C, cv->dw1c, M_DW1U, dw1, "reordering weight gradients"));
+    if (cv->rw1b) {
+        FF_TRY(reorder_exec(cv, st, cv->rw1b, M_W1U, w1, M_W1B, cv->w1b, "reordering subnet weights"));
+        w1b = cv->w1b;
+    }
+    exec_arg bd1[] = {{DNNL_ARG_DIFF_DST, M_DH, cv->dh}, {DNNL_ARG_WEIGHTS, M_W1B, w1b}, {DNNL_ARG_DIFF_SRC, M_DX1C, cv->dx1c}};
+    FF_TRY(exec(cv, st, cv->c1bd, 3, bd1, "running the subnet's backward-data convolution"));
+    FF_TRY(reorder_exec(cv, st, cv->rdx1, M_DX1C, cv->dx1c, M_DXV, dx, "adding the subnet input gradient"));
+    FF_DNNL_TRY(dnnl_stream_wait(st), "waiting for the flow convolutions");
+    return FF_OK;
+}

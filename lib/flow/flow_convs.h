@@ -1,0 +1,52 @@
+/* The two subnet convolutions of one coupling step as oneDNN primitives,
+ * for one (level shape, kernel size, batch size). Every step of a level
+ * with the same kernel shares one set (weights are passed per call), so a
+ * level has at most two sets. Activations of the flow state stay plain
+ * NCHW (the coupling passes read them so); the convolutions work in the
+ * formats oneDNN prefers, with reorders at the edges:
+ *
+ *   forward   x[:, :c1] (strided view) -> conv1 (+bias, ReLU fused) -> h
+ *             h -> conv2 (+bias) -> a (plain [n, 2*c2, H, W], raw: the
+ *             coupling pass applies the 0.1)
+ *   backward  da (plain) -> conv2 bwd-data -> dh, conv2 bwd-weights
+ *             (dW2, db2); dh *= (h > 0); conv1 bwd-weights (dW1, db1),
+ *             conv1 bwd-data added into dx[:, :c1]
+ *
+ * The set owns its temporaries (reordered inputs and weights, the user
+ * scratchpad); the engine owns what must survive between forward and
+ * backward (h per step). Not thread-safe: one engine, one thread. */
+#ifndef FF_FLOW_CONVS_H
+#define FF_FLOW_CONVS_H
+
+#include <oneapi/dnnl/dnnl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fastflow.h"
+
+typedef struct ff_flow_convs ff_flow_convs;
+
+typedef struct ff_flow_conv_shape {
+    int32_t n, c, h, w; /* batch and the level's feature map */
+    int32_t c1, c2, hidden, kernel;
+} ff_flow_conv_shape;
+
+ff_status ff_flow_convs_create(const ff_flow_conv_shape *shape, int32_t training, ff_flow_convs **out);
+void ff_flow_convs_destroy(ff_flow_convs *cv);
+
+/* Bytes of the hidden activation h (conv1 output, oneDNN's format). */
+size_t ff_flow_convs_h_bytes(const ff_flow_convs *cv);
+
+/* x: the step input, plain [n, c, H, W]; h_out: ff_flow_convs_h_bytes();
+ * a_out: plain [n, 2*c2, H, W] = conv2(relu(conv1(x1))) without the 0.1. */
+ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t stream, const float *w1, const float *b1,
+                                const float *w2, const float *b2, const float *x, float *h_out, float *a_out);
+
+/* da: plain [n, 2*c2, H, W], the gradient wrt the raw conv2 output;
+ * x, h: as in the forward call. Adds d/dx1 into dx[:, :c1] (plain
+ * [n, c, H, W]) and writes dw1, db1, dw2, db2 (PyTorch layouts). */
+ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t stream, const float *w1, const float *w2,
+                                 const float *x, const float *h, const float *da, float *dx, float *dw1,
+                                 float *db1, float *dw2, float *db2);
+
+#endif
