@@ -220,6 +220,31 @@ static void test_bad_args(void) {
     CHECK(untouched);
 }
 
+/* A rendered overlay written with ff_image_write_png decodes back to the
+ * same bytes. */
+static void test_png_round_trip(void) {
+    enum { W = 40, H = 24 };
+    float map[W * H];
+    uint8_t img[64 * 48 * 3], mask[W * H] = {0}, out[W * H * 3], back[W * H * 3];
+    for (int i = 0; i < W * H; i++) map[i] = -1.0f + (float)i / (W * H);
+    for (int i = 0; i < 64 * 48 * 3; i++) img[i] = (uint8_t)(i * 7);
+    for (int y = 8; y < 16; y++)
+        for (int x = 10; x < 30; x++) mask[W * y + x] = 1;
+    CHECK_OK(ff_heatmap_render(map, W, H, -1.0f, 0.0f, img, 64, 48, 0, FF_PIXEL_RGB8, 0.5f, out, sizeof out, 0));
+    CHECK_OK(ff_heatmap_draw_contour(mask, W, H, 0, 0xFFFFFFu, out, W, H, sizeof out, 0));
+    char path[512];
+    snprintf(path, sizeof path, "%s/heatmap.png", ff_test_tmpdir());
+    CHECK_OK(ff_image_write_png(path, out, W, H, 0, FF_PIXEL_RGB8));
+    int32_t w = 0, h = 0, ch = 0;
+    CHECK_OK(ff_image_probe_file(path, &w, &h, &ch));
+    CHECK(w == W && h == H && ch == 3);
+    memset(back, 0, sizeof back);
+    CHECK_OK(ff_image_decode_file(path, FF_PIXEL_RGB8, back, sizeof back, 0));
+    CHECK(memcmp(out, back, sizeof out) == 0);
+    CHECK(back[3 * (W * 8 + 10)] == 255 && back[3 * (W * 8 + 10) + 1] == 255); /* contour corner */
+    remove(path);
+}
+
 int main(void) {
     test_table();
     test_colormap_only();
@@ -227,5 +252,6 @@ int main(void) {
     test_resize();
     test_contour();
     test_bad_args();
+    test_png_round_trip();
     return ff_test_finish();
 }

@@ -19,9 +19,13 @@ void synth_dataset_defaults(synth_dataset_config *c) {
 static int write_split(const char *cmd, const synth_dataset_config *c, const char *dir, int32_t split, int32_t kind,
                        int32_t count, float *work, uint8_t *rgb, uint8_t *mask) {
     const char *type = synth_kind_name(kind);
-    char img_dir[4096], mask_dir[4096], path[4096];
-    snprintf(img_dir, sizeof img_dir, "%s/%s/%s", dir, split == SYNTH_TRAIN ? "train" : "test", type);
-    snprintf(mask_dir, sizeof mask_dir, "%s/ground_truth/%s", dir, type);
+    char img_dir[4096], mask_dir[4096], path[4200];
+    int a = snprintf(img_dir, sizeof img_dir, "%s/%s/%s", dir, split == SYNTH_TRAIN ? "train" : "test", type);
+    int b = snprintf(mask_dir, sizeof mask_dir, "%s/ground_truth/%s", dir, type);
+    if (a < 0 || b < 0 || (size_t)a >= sizeof img_dir || (size_t)b >= sizeof mask_dir) {
+        fprintf(stderr, "fastflow %s: folder name too long: %s\n", cmd, dir);
+        return 1;
+    }
     if (cli_mkdir_p(cmd, img_dir) != 0) return 1;
     bool masks = kind != SYNTH_GOOD;
     if (masks && cli_mkdir_p(cmd, mask_dir) != 0) return 1;
@@ -31,11 +35,11 @@ static int write_split(const char *cmd, const synth_dataset_config *c, const cha
             fprintf(stderr, "fastflow %s: bad synthetic data set parameters\n", cmd);
             return 1;
         }
-        snprintf(path, sizeof path, "%s/%03d.png", img_dir, (int)i);
+        snprintf(path, sizeof path, "%s/%03d.png", img_dir, (int)(i % 1000000));
         ff_status st = ff_image_write_png(path, rgb, n, n, 0, FF_PIXEL_RGB8);
         if (st != FF_OK) return cli_fail(cmd, path, st);
         if (!masks) continue;
-        snprintf(path, sizeof path, "%s/%03d_mask.png", mask_dir, (int)i);
+        snprintf(path, sizeof path, "%s/%03d_mask.png", mask_dir, (int)(i % 1000000));
         st = ff_image_write_png(path, mask, n, n, 0, FF_PIXEL_GRAY8);
         if (st != FF_OK) return cli_fail(cmd, path, st);
     }

@@ -1,0 +1,57 @@
+/* The MVTec AD evaluation shared by `fastflow eval` and `fastflow demo`:
+ * scores every test image with one scorer, computes the metrics overall and
+ * per defect type, prints a table, writes JSON and heatmap overlays. */
+#ifndef FF_CLI_EVAL_RUN_H
+#define FF_CLI_EVAL_RUN_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "eval/dataset.h"
+#include "fastflow.h"
+
+/* Metrics of one defect type against the good test images; NaN where not
+ * defined (pixel metrics of a set without masks). */
+typedef struct {
+    const char *name; /* borrowed from the data set */
+    size_t n;         /* images of this type */
+    double image_auroc, pixel_auroc, pro;
+} eval_type_result;
+
+typedef struct {
+    size_t n_good, n_defect;
+    double image_auroc;
+    double pixel_auroc, pro; /* NaN when the set has no masks */
+    double image_f1;         /* F1 at the F1-optimal image threshold */
+    float image_threshold;   /* that threshold (an image score) */
+    float map_lo, map_hi;    /* range of all maps; the heatmaps' colour scale */
+    size_t num_types;        /* defect types (good excluded) */
+    eval_type_result *types;
+    double seconds;          /* scoring time, decoding included */
+    int32_t map_height, map_width;
+} eval_result;
+
+/* PRO is integrated up to this false-positive rate (MVTec AD protocol). */
+#define EVAL_PRO_MAX_FPR 0.3
+
+/* Scores ds's test split with `flow` and fills *out. With heatmaps_dir,
+ * writes each test image's overlay to heatmaps_dir/<type>/<stem>.png: the
+ * picture at the model's input size, the Turbo-coloured anomaly map on one
+ * colour scale for the whole set (the minimum to the maximum of all maps),
+ * alpha 0.5, and the ground-truth contour in white when a mask is known.
+ * Returns 0, or prints an error prefixed with "fastflow <cmd>:" and
+ * returns 1. */
+int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const char *heatmaps_dir,
+             eval_result *out);
+void eval_result_free(eval_result *r);
+
+/* The per-type and overall table. */
+void eval_print_table(const eval_result *r, FILE *f);
+
+/* Writes the results as JSON, atomically: {"image_auroc", "pixel_auroc",
+ * "pro", "image_f1", "image_threshold", "n_good", "n_defect", "per_type":
+ * {type: {"n", "image_auroc", "pixel_auroc", "pro"}}, "model", "data"},
+ * null for undefined values. Returns 0 or prints an error and returns 1. */
+int eval_write_json(const char *cmd, const eval_result *r, const char *model, const char *data, const char *path);
+
+#endif
