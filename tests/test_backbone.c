@@ -221,6 +221,115 @@ done:
     free(in);
 }
 
+/* ---- half-precision weights, ambiguous prefixes ----------------------------- */
+
+/* Rewrites every F32 tensor of a serialised file as F16 (to_half = 1) or
+ * as the F32 widening of those F16 values (to_half = 0), with `prefix`
+ * prepended to every name. */
+static uint8_t *rewrite(const uint8_t *data, size_t size, int to_half, const char *prefix, ff_st_writer *into,
+                        size_t *size_out) {
+    ff_st_file *f = NULL;
+    CHECK_OK(ff_st_open_memory(data, size, "weights", &f));
+    ff_st_writer *w = into;
+    if (!w) CHECK_OK(ff_st_writer_create(&w));
+    for (size_t i = 0; f && w && i < ff_st_count(f); i++) {
+        const ff_st_tensor *t = ff_st_at(f, i);
+        char name[512];
+        snprintf(name, sizeof name, "%s%s", prefix, t->name);
+        if (t->dtype != FF_DT_F32) {
+            CHECK_OK(ff_st_writer_add(w, name, t->dtype, t->ndim, t->shape, t->data));
+            continue;
+        }
+        const float *v = (const float *)(const void *)t->data;
+        if (to_half) {
+            uint16_t *h = malloc((size_t)t->numel * sizeof *h);
+            for (int64_t k = 0; k < t->numel; k++) h[k] = ff_f32_to_f16(v[k]);
+            CHECK_OK(ff_st_writer_add(w, name, FF_DT_F16, t->ndim, t->shape, h));
+            free(h);
+        } else {
+            float *x = malloc((size_t)t->numel * sizeof *x);
+            for (int64_t k = 0; k < t->numel; k++) x[k] = ff_f16_to_f32(ff_f32_to_f16(v[k]));
+            CHECK_OK(ff_st_writer_add_f32(w, name, t->ndim, t->shape, x));
+            free(x);
+        }
+    }
+    ff_st_close(f);
+    uint8_t *out = NULL;
+    if (!into) {
+        CHECK_OK(ff_st_writer_serialize(w, &out, size_out));
+        ff_st_writer_destroy(w);
+    }
+    return out;
+}
+
+static void test_half_and_ambiguous(void) {
+    size_t size = 0, hsize = 0, fsize = 0;
+    uint8_t *data = bt_random_weights("resnet18", 18, "", NULL, NULL, &size, NULL, NULL);
+    uint8_t *half = rewrite(data, size, 1, "", NULL, &hsize);
+    uint8_t *wide = rewrite(data, size, 0, "", NULL, &fsize);
+    ff_backbone *bh = NULL, *bf = NULL;
+    CHECK_OK(ff_backbone_load_from_memory("resnet18", half, hsize, &bh));
+    CHECK_OK(ff_backbone_load_from_memory("resnet18", wide, fsize, &bf));
+    if (bh && bf) {
+        /* F16 weights are read as the same floats as their F32 widening */
+        const size_t nin = 2 * 3 * 64 * 96;
+        float *in = malloc(nin * sizeof *in);
+        for (size_t i = 0; i < nin; i++) in[i] = 4.0f * bt_uniform(5, i) - 2.0f;
+        float *a[3], *b[3];
+        size_t n[3];
+        run_small(bh, in, a, n);
+        run_small(bf, in, b, n);
+        for (int l = 0; l < 3 && a[l] && b[l]; l++) CHECK(same(a[l], b[l], n[l]));
+        free3(a);
+        free3(b);
+        free(in);
+        /* export keeps the original dtype and bytes */
+        ff_st_writer *w = NULL;
+        uint8_t *bytes = NULL;
+        size_t bsize = 0;
+        CHECK_OK(ff_st_writer_create(&w));
+        CHECK_OK(ff_backbone_export_tensors(bh, w, NULL));
+        CHECK_OK(ff_st_writer_serialize(w, &bytes, &bsize));
+        ff_st_writer_destroy(w);
+        ff_st_file *orig = NULL, *exp = NULL;
+        CHECK_OK(ff_st_open_memory(half, hsize, "half", &orig));
+        CHECK_OK(ff_st_open_memory(bytes, bsize, "export", &exp));
+        const ff_st_tensor *t1 = orig ? ff_st_find(orig, "layer3.1.conv2.weight") : NULL;
+        const ff_st_tensor *t2 = exp ? ff_st_find(exp, "layer3.1.conv2.weight") : NULL;
+        CHECK(t1 && t2 && t2->dtype == FF_DT_F16 && t1->nbytes == t2->nbytes &&
+              memcmp(t1->data, t2->data, t1->nbytes) == 0);
+        ff_st_close(orig);
+        ff_st_close(exp);
+        free(bytes);
+    }
+    ff_backbone_destroy(bh);
+    ff_backbone_destroy(bf);
+
+    /* two ResNets in one file: the prefix must be given explicitly */
+    ff_st_writer *w = NULL;
+    CHECK_OK(ff_st_writer_create(&w));
+    rewrite(data, size, 0, "student.", w, NULL);
+    rewrite(data, size, 0, "teacher.", w, NULL);
+    uint8_t *two = NULL;
+    size_t tsize = 0;
+    CHECK_OK(ff_st_writer_serialize(w, &two, &tsize));
+    ff_st_writer_destroy(w);
+    ff_backbone *bb = NULL;
+    CHECK_STATUS(ff_backbone_load_from_memory("resnet18", two, tsize, &bb), FF_E_BAD_FORMAT);
+    CHECK_MSG("several ResNets");
+    CHECK_MSG("'student.'");
+    CHECK_MSG("'teacher.'");
+    ff_st_file *f = NULL;
+    CHECK_OK(ff_st_open_memory(two, tsize, "two", &f));
+    if (f) CHECK_OK(ff_backbone_load_st("resnet18", f, "teacher.", &bb));
+    ff_backbone_destroy(bb);
+    ff_st_close(f);
+    free(two);
+    free(data);
+    free(half);
+    free(wide);
+}
+
 /* ---- bad weights ---------------------------------------------------------- */
 
 static void expect_load_error(const char *arch, const char *weights_arch, const char *skip, const char *reshape,
@@ -417,6 +526,7 @@ int main(void) {
     golden_case("wide_resnet50_2", 1);
     test_api();
     test_prefix_and_export();
+    test_half_and_ambiguous();
     test_bad_weights();
     test_extractor_args();
     test_threads();
