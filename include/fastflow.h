@@ -173,10 +173,17 @@ typedef struct ff_extractor ff_extractor;
  * torchvision/timm (e.g. timm's resnet18.tv_in1k model.safetensors).
  * `arch` is one of "resnet18", "resnet34", "resnet50", "wide_resnet50_2".
  * Tensor names may carry a prefix such as "feature_extractor."; it is found
- * automatically. BatchNorm is folded into the convolutions at load. */
+ * automatically. BatchNorm is folded into the convolutions at load.
+ * F32, F16, BF16 and F64 tensors are accepted; layer4, fc and
+ * num_batches_tracked are ignored. Errors: FF_E_UNSUPPORTED for an unknown
+ * arch (the message lists the supported ones); FF_E_BAD_FORMAT naming the
+ * tensor and both shapes for a missing or mis-shaped tensor, and naming
+ * both architectures for weights of another ResNet. */
 FF_API ff_status ff_backbone_load(const char *arch, const char *weights_path, ff_backbone **out);
 FF_API ff_status ff_backbone_load_from_memory(const char *arch, const void *data, size_t size,
                                               ff_backbone **out);
+/* Drops the caller's reference: extractors and flows hold their own, so
+ * this may be called while they are still in use. NULL is ignored. */
 FF_API void ff_backbone_destroy(ff_backbone *backbone);
 
 /* The architecture name given at load. Static for the backbone's lifetime. */
@@ -190,17 +197,25 @@ FF_API ff_status ff_backbone_level_shape(const ff_backbone *backbone, int32_t le
                                          int32_t *channels_out, int32_t *height_out,
                                          int32_t *width_out);
 
+/* The extractor keeps a reference to the backbone. Its oneDNN primitives
+ * and buffers are created at the first run for a (batch, height, width)
+ * and reused while that shape stays the same; a run with another shape
+ * replaces them (that run is slower). */
 FF_API ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out);
 FF_API void ff_extractor_destroy(ff_extractor *extractor);
 
 /* Runs the backbone on a pre-processed NCHW float32 batch
  * [batch, 3, in_height, in_width] (as ff_image_preprocess writes it) and
  * keeps every feature level inside the extractor until the next run.
- * Object-exclusive. */
+ * batch in [1, 4096]; sides divisible by 16 and in [32, 4096]. NaN or Inf
+ * in the input is FF_E_INVALID_ARGUMENT (the previous run's results stay
+ * readable). Object-exclusive. */
 FF_API ff_status ff_extractor_run(ff_extractor *extractor, const float *input, int32_t batch,
                                   int32_t in_height, int32_t in_width);
 /* Copies feature level `level` of the last run, NCHW float32
- * [batch, C, H, W], into `out` (capacity in floats). */
+ * [batch, C, H, W] (ff_backbone_level_shape), into `out` (capacity in
+ * floats). FF_E_STATE before a successful run, FF_E_BUFFER_TOO_SMALL when
+ * capacity < batch*C*H*W. */
 FF_API ff_status ff_extractor_read(const ff_extractor *extractor, int32_t level, float *out,
                                    size_t capacity);
 
