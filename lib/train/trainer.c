@@ -277,7 +277,11 @@ static ff_status step(ff_trainer *t, float *loss_out) {
     const float *feats[FF_MAX_LEVELS];
     for (int32_t l = 0; l < t->layout->num_levels; l++) feats[l] = t->batch[l];
     float loss = 0.0f;
-    FF_TRY(ff_flow_engine_forward(t->engine, t->params, t->flow->perms, feats, n, NULL, NULL, &loss));
+    ff_status st = ff_flow_engine_forward(t->engine, t->params, t->flow->perms, feats, n, NULL, NULL, &loss);
+    if (st == FF_E_NUMERIC)
+        return ff_fail_context(st, "step %lld (epoch %lld, batch %lld), parameters unchanged", (long long)t->steps + 1,
+                               (long long)t->epoch, (long long)t->batch_in_epoch);
+    if (st != FF_OK) return st;
     if (!isfinite(loss))
         return ff_fail(FF_E_NUMERIC, "the loss is %g at step %lld (epoch %lld, batch %lld); parameters unchanged",
                        (double)loss, (long long)t->steps + 1, (long long)t->epoch, (long long)t->batch_in_epoch);
