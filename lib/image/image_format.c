@@ -37,8 +37,13 @@ ff_status ff_image_sniff(const uint8_t *data, size_t size, const char *what, ff_
     }
     /* Show the first bytes: they usually tell what the file really is. */
     char head[3 * 8 + 1] = "";
-    size_t n = size < 8 ? size : 8;
-    for (size_t i = 0; i < n; i++) snprintf(head + 3 * i, 4, i ? " %02x" : "%02x", data[i]);
+    size_t n = size < 8 ? size : 8, len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(head + len, sizeof head - len, i ? " %02x" : "%02x", data[i]);
+    if (size < 8 && memcmp(data, png_magic, size) == 0)
+        return ff_fail(FF_E_BAD_FORMAT, "%s: truncated PNG (only %zu bytes)", what, size);
+    if (size < 3 && data[0] == 0xff && (size < 2 || data[1] == 0xd8))
+        return ff_fail(FF_E_BAD_FORMAT, "%s: truncated JPEG (only %zu bytes)", what, size);
     if (size >= 4 && memcmp(data, png_magic, 4) == 0)
         return ff_fail(FF_E_BAD_FORMAT, "%s: corrupt PNG signature (starts with %s)", what, head);
     return ff_fail(FF_E_BAD_FORMAT, "%s: not a PNG or JPEG image (%zu bytes, starts with %s)", what,

@@ -52,7 +52,7 @@ static void read_memory(png_structp png, png_bytep out, size_t n) {
 
 static ff_status libpng_failure(const png_ctx *c) {
     if (c->truncated)
-        return ff_fail(FF_E_BAD_FORMAT, "%s: truncated PNG (data ends at byte %zu while libpng reads)",
+        return ff_fail(FF_E_BAD_FORMAT, "%s: truncated PNG (data ends after %zu bytes)",
                        c->what, c->size);
     return ff_fail(FF_E_BAD_FORMAT, "%s: corrupt PNG: %s", c->what, c->msg);
 }
