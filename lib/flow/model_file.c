@@ -104,7 +104,7 @@ static ff_status meta_required(const ff_st_file *f, const char *key, const char 
 
 /* A decimal integer, the whole string, in [lo, hi]. */
 static ff_status meta_int(const ff_st_file *f, const char *key, long long lo, long long hi, long long *out) {
-    const char *v;
+    const char *v = NULL;
     FF_TRY(meta_required(f, key, &v));
     const char *p = v;
     if (*p == '-') p++;
@@ -123,7 +123,7 @@ static ff_status meta_int(const ff_st_file *f, const char *key, long long lo, lo
 
 /* A finite decimal number, the whole string, in (lo, hi]. */
 static ff_status meta_float(const ff_st_file *f, const char *key, float lo, float hi, float *out) {
-    const char *v;
+    const char *v = NULL;
     FF_TRY(meta_required(f, key, &v));
     const char *p = v;
     if (*p == '-' || *p == '+') p++;
@@ -142,7 +142,7 @@ static ff_status meta_float(const ff_st_file *f, const char *key, float lo, floa
 }
 
 static ff_status parse_options(const ff_st_file *f, struct ff_flow_options *o, const char **arch) {
-    const char *v;
+    const char *v = NULL;
     FF_TRY(meta_required(f, "format", &v));
     if (strcmp(v, FF_MODEL_FORMAT) != 0)
         return ff_fail(FF_E_BAD_FORMAT, "metadata 'format' is '%s', expected '%s'", v, FF_MODEL_FORMAT);

@@ -5,5 +5,7 @@
 #define FF_CLI_COMMANDS_H
 
 int ff_cmd_features(int argc, char **argv);
+int ff_cmd_train(int argc, char **argv);
+int ff_cmd_score(int argc, char **argv);
 
 #endif

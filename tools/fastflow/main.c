@@ -14,6 +14,8 @@ typedef struct {
 
 static const command commands[] = {
     {"features", ff_cmd_features, "write a backbone's feature maps of an image to safetensors"},
+    {"train", ff_cmd_train, "train a FastFlow model on normal images"},
+    {"score", ff_cmd_score, "score images with a trained model (scores, anomaly maps)"},
 };
 
 static void usage(FILE *f) {
