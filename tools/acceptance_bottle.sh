@@ -1,0 +1,54 @@
+#!/bin/sh
+# Acceptance run for the flow-model issue on MVTec AD "bottle":
+#   1. `fastflow train`: resnet18 (shared/weights/resnet18-in1k-to-layer3), 3x3-only, 8 steps, batch 32,
+#      EPOCHS epochs on bottle/train/good (209 images); prints the time per epoch;
+#   2. `fastflow score --maps`: every test image's anomaly map as .npy;
+#   3. tools/reference/eval_maps.py: image AUROC and pixel AUROC (numpy/sklearn, independent of the library);
+#   4. tools/reference/train_ref.py: the PyTorch reference trained the same way on the same cached-features
+#      scheme, with THREADS threads, for REF_EPOCHS epochs (its AUROC is printed too when REF_EPOCHS equals
+#      EPOCHS); its time per epoch is printed next to ours.
+# Targets: image AUROC >= 0.99, pixel AUROC >= 0.97.
+#
+# usage: tools/acceptance_bottle.sh [BUILD_DIR] [OUT_DIR]
+#   env: FF_SHARED_DIR (default ../shared), EPOCHS (10), REF_EPOCHS (= EPOCHS), THREADS (2)
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$ROOT/build}
+OUT=${2:-/tmp/fastflow-acceptance-bottle}
+SHARED=${FF_SHARED_DIR:-$ROOT/../shared}
+EPOCHS=${EPOCHS:-10}
+REF_EPOCHS=${REF_EPOCHS:-$EPOCHS}
+THREADS=${THREADS:-2}
+DATA=$SHARED/datasets/bottle
+WEIGHTS=$SHARED/weights/resnet18-in1k-to-layer3.safetensors
+FF=$BUILD/tools/fastflow/fastflow
+PY=/usr/bin/python3
+mkdir -p "$OUT"
+
+echo "== fastflow train ($EPOCHS epochs, $THREADS threads)"
+"$FF" train --data "$DATA" --backbone resnet18 --weights "$WEIGHTS" --epochs "$EPOCHS" --batch 32 \
+    --flow-steps 8 --conv3x3-only --seed 0 --threads "$THREADS" --out "$OUT/bottle.safetensors" | tee "$OUT/train.log"
+
+echo "== fastflow score (test set)"
+rm -rf "$OUT/maps"
+for dir in "$DATA"/test/*/; do
+    type=$(basename "$dir")
+    mkdir -p "$OUT/maps/$type"
+    "$FF" score --model "$OUT/bottle.safetensors" --threads "$THREADS" --maps "$OUT/maps/$type" "$dir"*.png \
+        > "$OUT/scores_$type.txt"
+done
+
+echo "== evaluation"
+$PY "$ROOT/tools/reference/eval_maps.py" --data "$DATA" --maps "$OUT/maps" --json "$OUT/metrics.json"
+
+echo "== PyTorch reference ($REF_EPOCHS epochs, $THREADS threads)"
+EVAL=""
+if [ "$REF_EPOCHS" = "$EPOCHS" ]; then EVAL="--eval"; fi
+$PY "$ROOT/tools/reference/train_ref.py" --data "$DATA" --weights "$WEIGHTS" --epochs "$REF_EPOCHS" \
+    --batch 32 --threads "$THREADS" $EVAL --json "$OUT/reference.json" | tee "$OUT/reference.log"
+
+echo "== summary"
+ours=$(sed -n 's/.*(\([0-9.]*\) s per epoch).*/\1/p' "$OUT/train.log")
+ref=$(sed -n 's/^reference: \([0-9.]*\) s per epoch.*/\1/p' "$OUT/reference.log")
+echo "training time per epoch: libfastflow ${ours} s, PyTorch reference ${ref} s ($THREADS threads each)"
+cat "$OUT/metrics.json"
