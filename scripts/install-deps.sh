@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# Installs libfastflow's build and test dependencies from Debian's packages.
-# Needs root (or sudo). Usage: scripts/install-deps.sh
+# Installs libfastflow's build and test dependencies (scripts/debian-packages.txt)
+# from Debian's packages. Needs root (or sudo).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends \
-  build-essential g++ meson ninja-build pkg-config \
-  libdnnl-dev libpng-dev libjpeg-dev \
-  python3 python3-numpy python3-pycparser python3-venv python3-setuptools python3-wheel python3-pip \
-  valgrind
+# shellcheck disable=SC2046
+$SUDO apt-get install -y --no-install-recommends $(grep -v '^#' "$(dirname "$0")/debian-packages.txt")

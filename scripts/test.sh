@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
+bash scripts/ensure-deps.sh
 if [ -d "$BUILD" ]; then meson setup --reconfigure "$BUILD" >/dev/null; else meson setup "$BUILD" >/dev/null; fi
 meson compile -C "$BUILD"
 meson test -C "$BUILD" --setup all --print-errorlogs
