@@ -280,7 +280,14 @@ FF_API ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_
 
 /* Trains a copy of a flow on normal images. The caller drives it: add
  * images, then run one batch or one epoch per call and read the counters, so
- * any caller can draw progress or stop early. One thread at a time. */
+ * any caller can draw progress or stop early. One thread at a time.
+ *
+ * Images may be added and the batch size changed only between epochs
+ * (FF_E_STATE in the middle of one); the seed only before the first batch.
+ * The learning rate and weight decay may change at any time. A run is
+ * reproducible for the same flow, images (in the same order), settings and
+ * FF_GLOBAL_NUM_THREADS. Memory: 16 bytes per flow parameter (parameters,
+ * gradients, Adam's two moments) plus the feature cache. */
 typedef struct ff_trainer ff_trainer;
 
 enum ff_trainer_param {
@@ -315,12 +322,16 @@ FF_API ff_status ff_trainer_add_image_file(ff_trainer *trainer, const char *path
 
 /* One optimiser step on the next shuffled batch (a new epoch starts, with a
  * new shuffle, when the previous one is exhausted; the last batch of an epoch
- * may be smaller). loss_out (may be NULL) receives the batch loss. */
+ * may be smaller). loss_out (may be NULL) receives the batch loss.
+ * FF_E_STATE without images; FF_E_NUMERIC when the loss or a gradient is not
+ * finite, in which case parameters and counters are unchanged. */
 FF_API ff_status ff_trainer_run_batch(ff_trainer *trainer, float *loss_out);
 /* Runs the remaining batches of the current epoch; loss_out (may be NULL)
  * receives the epoch's mean batch loss. */
 FF_API ff_status ff_trainer_run_epoch(ff_trainer *trainer, float *loss_out);
-/* A trained, immutable snapshot of the current parameters. */
+/* A trained, immutable snapshot of the current parameters: a new ff_flow
+ * (same backbone, options and permutations) that the caller destroys; it
+ * stays valid after the trainer is destroyed or trains on. */
 FF_API ff_status ff_trainer_snapshot(const ff_trainer *trainer, ff_flow **out);
 
 /* ------------------------------------------------------------------------ */
