@@ -315,7 +315,7 @@ FF_API ff_status ff_trainer_get_f32(const ff_trainer *trainer, int32_t key, floa
 
 /* Adds one normal image: it is pre-processed and its backbone features are
  * computed now and cached (memory per image: 4 bytes x the sum over levels
- * of C*H*W; 688 KiB for resnet18 at 256x256; FF_TRAINER_FEATURE_BYTES). */
+ * of C*H*W; 1792 KiB for resnet18 at 256x256; FF_TRAINER_FEATURE_BYTES). */
 FF_API ff_status ff_trainer_add_image(ff_trainer *trainer, const uint8_t *pixels, int32_t width,
                                       int32_t height, size_t row_stride, int32_t pixel_format);
 FF_API ff_status ff_trainer_add_image_file(ff_trainer *trainer, const char *path);

@@ -4,7 +4,7 @@
  * back to back ([count, C, H, W]), so a batch is gathered with one memcpy
  * per image and level. Memory per image: 4 bytes x sum over levels of
  * C*H*W (resnet18 at 256x256: 4 x (64*64*64 + 128*32*32 + 256*16*16) =
- * 704,512 bytes = 688 KiB). */
+ * 1,835,008 bytes = 1792 KiB; 209 MVTec bottle images: 366 MiB). */
 #ifndef FF_TRAIN_FEATURE_CACHE_H
 #define FF_TRAIN_FEATURE_CACHE_H
 
