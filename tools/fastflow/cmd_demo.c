@@ -19,10 +19,17 @@
 
 static const char *const CMD = "demo";
 
-/* The resnet18 weights file as ../shared keeps it, and the published one. */
+/* The resnet18 weights file as ../shared keeps it, where scripts/demo.sh
+ * downloads the published one (relative to the source tree), and its URL. */
 #define SHARED_WEIGHTS "../shared/weights/resnet18-in1k-to-layer3.safetensors"
+#define FETCHED_WEIGHTS "weights/resnet18.tv_in1k.safetensors"
 #define WEIGHTS_URL "https://huggingface.co/timm/resnet18.tv_in1k/resolve/main/model.safetensors"
-#define CACHE_NAME "fastflow/resnet18.tv_in1k.safetensors"
+
+#ifdef FF_CLI_SOURCE_DIR
+#define SOURCE_DIR FF_CLI_SOURCE_DIR
+#else
+#define SOURCE_DIR "."
+#endif
 
 static void help(void) {
     printf("usage: fastflow demo [--out DIR] [--data DIR [--category NAME]] [--epochs N]\n"
@@ -39,8 +46,8 @@ static void help(void) {
            "  --batch N          batch size (default 16)\n"
            "  --weights FILE     resnet18 weights (torchvision/timm safetensors); default: the\n"
            "                     first of $FASTFLOW_WEIGHTS, " SHARED_WEIGHTS "\n"
-           "                     (from the current folder and from the source tree) and\n"
-           "                     $XDG_CACHE_HOME (or ~/.cache)/" CACHE_NAME "\n"
+           "                     and " FETCHED_WEIGHTS ", each looked up from the\n"
+           "                     current folder and from the source tree\n"
            "  --size N           image and model input side (default 256; divisible by 16)\n"
            "  --texture NAME     synthetic surface: metal (default), fabric or granite\n"
            "  --train N          synthetic training images (default 60)\n"
@@ -55,29 +62,25 @@ static const char *find_weights(const char *given, char *buf, size_t n) {
     if (given) return given;
     const char *env = getenv("FASTFLOW_WEIGHTS");
     if (env && env[0]) return env;
-    if (cli_is_file(SHARED_WEIGHTS)) return SHARED_WEIGHTS;
-#ifdef FF_CLI_SOURCE_DIR
-    if (cli_join(buf, n, FF_CLI_SOURCE_DIR, SHARED_WEIGHTS) && cli_is_file(buf)) return buf;
-#endif
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    int w = -1;
-    if (xdg && xdg[0]) w = snprintf(buf, n, "%s/%s", xdg, CACHE_NAME);
-    else if (home && home[0]) w = snprintf(buf, n, "%s/.cache/%s", home, CACHE_NAME);
-    if (w > 0 && (size_t)w < n && cli_is_file(buf)) return buf;
+    const char *const rel[2] = {SHARED_WEIGHTS, FETCHED_WEIGHTS};
+    for (int i = 0; i < 2; i++) {
+        if (cli_is_file(rel[i])) return rel[i];
+        if (cli_join(buf, n, SOURCE_DIR, rel[i]) && cli_is_file(buf)) return buf;
+    }
     return NULL;
 }
 
 static void explain_weights(void) {
     fprintf(stderr,
-            "fastflow %s: no resnet18 weights found. The demo needs timm's resnet18.tv_in1k weights\n"
-            "(BSD-3-Clause, 47 MB):\n"
-            "  mkdir -p ~/.cache/fastflow\n"
-            "  curl -L -o ~/.cache/" CACHE_NAME " \\\n"
+            "fastflow %s: no resnet18 weights found. The demo needs ImageNet resnet18 weights, e.g.\n"
+            "timm's resnet18.tv_in1k (BSD-3-Clause, 47 MB). Download them:\n"
+            "  mkdir -p %s/weights\n"
+            "  curl -L -o %s/" FETCHED_WEIGHTS " \\\n"
             "       " WEIGHTS_URL "\n"
-            "then run the demo again, or pass --weights FILE, or set FASTFLOW_WEIGHTS=FILE.\n"
-            "Looked for: --weights, $FASTFLOW_WEIGHTS, " SHARED_WEIGHTS
-            " (here and in the source tree), ~/.cache/" CACHE_NAME ".\n",
-            CMD);
+            "(scripts/demo.sh does this), then run the demo again; or pass --weights FILE, or set\n"
+            "FASTFLOW_WEIGHTS=FILE. Looked for: --weights, $FASTFLOW_WEIGHTS, " SHARED_WEIGHTS " and\n"
+            FETCHED_WEIGHTS " (from the current folder and from %s).\n",
+            CMD, SOURCE_DIR, SOURCE_DIR, SOURCE_DIR);
 }
 
 typedef struct {

@@ -7,5 +7,7 @@
 int ff_cmd_features(int argc, char **argv);
 int ff_cmd_train(int argc, char **argv);
 int ff_cmd_score(int argc, char **argv);
+int ff_cmd_eval(int argc, char **argv);
+int ff_cmd_demo(int argc, char **argv);
 
 #endif

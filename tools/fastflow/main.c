@@ -16,6 +16,8 @@ static const command commands[] = {
     {"features", ff_cmd_features, "write a backbone's feature maps of an image to safetensors"},
     {"train", ff_cmd_train, "train a FastFlow model on normal images"},
     {"score", ff_cmd_score, "score images with a trained model (scores, anomaly maps)"},
+    {"eval", ff_cmd_eval, "evaluate a model on an MVTec AD test split (metrics, heatmaps)"},
+    {"demo", ff_cmd_demo, "generate a synthetic set, train, evaluate and write heatmaps"},
 };
 
 static void usage(FILE *f) {
