@@ -66,6 +66,13 @@ static ff_status create_reader(png_ctx *c) {
     /* Our own limit check (ff_image_check_size) decides, with its own
      * status; libpng's default 1e6 limit would only say "bad format". */
     png_set_user_limits(c->png, 0x7fffffff, 0x7fffffff);
+    /* Pixels are all we need. Ancillary chunks are skipped unread: libpng
+     * would otherwise allocate a declared chunk length up front (a 48-byte
+     * file claiming a 700 MB iTXt chunk, found by fuzzing) and inflate
+     * compressed text and ICC profiles (zlib bombs). A negative count means
+     * every chunk except IHDR, PLTE, tRNS, IDAT and IEND. */
+    png_set_keep_unknown_chunks(c->png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+    png_set_chunk_malloc_max(c->png, 8u << 20);
     return FF_OK;
 }
 
