@@ -129,7 +129,9 @@ FF_API int32_t ff_pixel_format_channels(int32_t pixel_format);
 
 /* Reads a PNG or JPEG file's header: its width, height and number of colour
  * channels in the file (1 grey, 2 grey+alpha, 3 colour, 4 colour+alpha or
- * CMYK). Any output pointer may be NULL. Decodes no pixels. */
+ * CMYK; a PNG with a tRNS colour counts its alpha). Any output pointer may
+ * be NULL. Decodes no pixels, so the pixel limit is not applied here: the
+ * size is reported as the header declares it. Any thread. */
 FF_API ff_status ff_image_probe_file(const char *path, int32_t *width_out, int32_t *height_out,
                                      int32_t *channels_out);
 FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *width_out,
@@ -139,8 +141,20 @@ FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *w
  * (grey, RGB/YCbCr, CMYK) into a caller buffer in `pixel_format`, with rows
  * `row_stride` bytes apart (0 = packed, width * channels). `capacity` is the
  * buffer size in bytes; it must be at least (height-1)*stride + width*channels.
- * 16-bit samples are reduced to 8 bits; alpha is dropped for GRAY8/RGB8/BGR8
- * and set to 255 for RGBA8 when the file has none. */
+ * 16-bit samples keep their high byte; alpha is dropped (not composited)
+ * for GRAY8/RGB8/BGR8 and set to 255 for RGBA8 when the file has none; grey
+ * is replicated for colour formats; colour to GRAY8 uses PIL's 'L' weights
+ * (ITU-R 601-2: L = R*299/1000 + G*587/1000 + B*114/1000, rounded). CMYK
+ * JPEGs become RGB with PIL's formula, read as Adobe's inverted CMYK when
+ * the Adobe marker is present (PIL assumes it always). PNG gamma and ICC
+ * profiles are ignored, as PIL does: decoded pixels equal PIL's
+ * Image.convert("RGB") for 8-bit files.
+ * Errors: FF_E_IO (cannot read the file), FF_E_BAD_FORMAT (empty, not a
+ * PNG/JPEG, corrupt or truncated data, including a missing PNG IEND or JPEG
+ * EOI and JPEG entropy data that libjpeg only warns about),
+ * FF_E_LIMIT_EXCEEDED (above FF_GLOBAL_MAX_IMAGE_PIXELS or a side above
+ * 1000000, checked before any pixel memory is allocated),
+ * FF_E_BUFFER_TOO_SMALL. The buffer is written only on success. Any thread. */
 FF_API ff_status ff_image_decode_file(const char *path, int32_t pixel_format, uint8_t *pixels,
                                       size_t capacity, size_t row_stride);
 FF_API ff_status ff_image_decode_memory(const void *data, size_t size, int32_t pixel_format,
@@ -155,7 +169,10 @@ FF_API ff_status ff_image_write_png(const char *path, const uint8_t *pixels, int
  * antialiased bilinear resize to out_width x out_height computed in float
  * (torchvision Resize(antialias=True) on a float tensor), then ImageNet
  * normalisation. Writes planar float32 [3, out_height, out_width] (grey is
- * replicated, alpha dropped). `capacity` counts floats. */
+ * replicated, alpha dropped). `capacity` counts floats. Output sides are
+ * limited to [1, 16384], the input to FF_GLOBAL_MAX_IMAGE_PIXELS. Results
+ * are bit-identical to torchvision 0.14 / PyTorch 1.13 on x86-64 with FMA,
+ * and within a few float ulps elsewhere. Any thread. */
 FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32_t height,
                                      size_t row_stride, int32_t pixel_format, int32_t out_width,
                                      int32_t out_height, float *out, size_t capacity);
