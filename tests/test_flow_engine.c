@@ -58,7 +58,10 @@ static int load_golden(const char *file, golden *g) {
     int32_t steps = atoi(ff_st_meta(g->f, "steps")), c3 = atoi(ff_st_meta(g->f, "conv3x3_only"));
     float hr = strtof(ff_st_meta(g->f, "hidden_ratio"), NULL), clamp = strtof(ff_st_meta(g->f, "clamp"), NULL);
     g->n = atoi(ff_st_meta(g->f, "batch"));
-    if (ff_flow_layout_init(&g->L, levels, (const int32_t(*)[3])chw, in_h, in_w, steps, c3, hr, clamp, 1) != FF_OK)
+    const char *un = ff_st_meta(g->f, "use_norm");
+    int32_t use_norm = un ? atoi(un) : 1;
+    if (ff_flow_layout_init(&g->L, levels, (const int32_t(*)[3])chw, in_h, in_w, steps, c3, hr, clamp, use_norm) !=
+        FF_OK)
         return -1;
     g->params = calloc(g->L.num_params, sizeof(float));
     g->perms = calloc(g->L.num_perm, sizeof(int32_t));
@@ -201,7 +204,7 @@ static void test_names(const golden *g) {
     /* the names cover every float of the flat array exactly once */
     unsigned char *cover = calloc(g->L.num_params, 1);
     size_t count = ff_flow_names_count(&g->L), floats = 0, overlaps = 0, perms = 0;
-    CHECK(count == (size_t)g->L.num_levels * (2 + 8 * (size_t)g->L.num_steps));
+    CHECK(count == (size_t)g->L.num_levels * ((g->L.level[0].has_norm ? 2 : 0) + 8 * (size_t)g->L.num_steps));
     for (size_t i = 0; i < count; i++) {
         ff_flow_tensor_name t;
         CHECK_OK(ff_flow_names_get(&g->L, i, &t));
@@ -217,11 +220,20 @@ static void test_names(const golden *g) {
     CHECK(perms == 2 * (size_t)g->L.num_levels * (size_t)g->L.num_steps);
     free(cover);
     ff_flow_tensor_name t;
-    CHECK_OK(ff_flow_names_find(&g->L, "fast_flow_blocks.1.module_list.2.subnet.4.weight", &t));
-    CHECK(t.level == 1 && t.step == 2 && t.offset == g->L.level[1].step[2].w2 && t.ndim == 4 &&
-          t.shape[0] == 2 * g->L.level[1].c2 && t.shape[1] == g->L.level[1].hidden);
-    CHECK_OK(ff_flow_names_find(&g->L, "norms.2.bias", &t));
-    CHECK(t.offset == g->L.level[2].norm_b && t.ndim == 3 && t.shape[0] == g->L.level[2].c);
+    int32_t ll = g->L.num_levels - 1;
+    char name[96];
+    snprintf(name, sizeof name, "fast_flow_blocks.%d.module_list.2.subnet.4.weight", (int)ll);
+    CHECK_OK(ff_flow_names_find(&g->L, name, &t));
+    CHECK(t.level == ll && t.step == 2 && t.offset == g->L.level[ll].step[2].w2 && t.ndim == 4 &&
+          t.shape[0] == 2 * g->L.level[ll].c2 && t.shape[1] == g->L.level[ll].hidden &&
+          t.shape[2] == g->L.level[ll].step[2].kernel);
+    snprintf(name, sizeof name, "norms.%d.bias", (int)ll);
+    if (g->L.level[ll].has_norm) {
+        CHECK_OK(ff_flow_names_find(&g->L, name, &t));
+        CHECK(t.offset == g->L.level[ll].norm_b && t.ndim == 3 && t.shape[0] == g->L.level[ll].c);
+    } else {
+        CHECK_STATUS(ff_flow_names_find(&g->L, name, &t), FF_E_INVALID_ARGUMENT);
+    }
     CHECK_STATUS(ff_flow_names_find(&g->L, "fast_flow_blocks.9.module_list.0.global_scale", &t),
                  FF_E_INVALID_ARGUMENT);
     CHECK_MSG("no flow tensor named");
@@ -307,8 +319,9 @@ static void test_golden(const char *file) {
     CHECK_MSG("inference");
 
     /* NaN in the features: FF_E_NUMERIC, outputs untouched, maps refused */
-    float keep = g.feats[1][5];
-    g.feats[1][5] = NAN;
+    const int32_t last = g.L.num_levels - 1;
+    float keep = g.feats[last][5];
+    g.feats[last][5] = NAN;
     float loss = 123.0f;
     CHECK_STATUS(ff_flow_engine_forward(inf, g.params, g.perms, (const float *const *)g.feats, n, NULL, NULL, &loss),
                  FF_E_NUMERIC);
@@ -319,7 +332,7 @@ static void test_golden(const char *file) {
                  FF_E_NUMERIC);
     CHECK_STATUS(ff_flow_engine_backward(tr, g.params, g.perms, grads), FF_E_STATE);
     CHECK_MSG("forward");
-    g.feats[1][5] = keep;
+    g.feats[last][5] = keep;
     /* Inf in the bias of a translation channel (an Inf scale channel
      * would be absorbed by the tanh clamp, in PyTorch too) */
     size_t bi = g.L.level[0].step[1].b2 + (size_t)g.L.level[0].c2;
@@ -337,15 +350,17 @@ static void test_golden(const char *file) {
     CHECK_STATUS(ff_flow_engine_forward(inf, g.params, g.perms, (const float *const *)g.feats, 0, NULL, NULL, NULL),
                  FF_E_INVALID_ARGUMENT);
     CHECK_MSG("batch size");
-    const float *nofeat[FF_MAX_LEVELS] = {g.feats[0], NULL, g.feats[2], NULL};
+    const float *nofeat[FF_MAX_LEVELS] = {g.feats[0], g.feats[1], g.feats[2], g.feats[3]};
+    nofeat[last] = NULL;
     CHECK_STATUS(ff_flow_engine_forward(inf, g.params, g.perms, nofeat, n, NULL, NULL, NULL), FF_E_INVALID_ARGUMENT);
-    CHECK_MSG("level 1");
-    int32_t pkeep = g.perms[g.L.level[2].step[3].perm + 1];
-    g.perms[g.L.level[2].step[3].perm + 1] = g.perms[g.L.level[2].step[3].perm];
+    CHECK_MSG("features of level");
+    size_t pp = g.L.level[last].step[g.L.num_steps - 1].perm;
+    int32_t pkeep = g.perms[pp + 1];
+    g.perms[pp + 1] = g.perms[pp];
     CHECK_STATUS(ff_flow_engine_forward(inf, g.params, g.perms, (const float *const *)g.feats, n, NULL, NULL, NULL),
                  FF_E_INVALID_ARGUMENT);
     CHECK_MSG("not a permutation");
-    g.perms[g.L.level[2].step[3].perm + 1] = pkeep;
+    g.perms[pp + 1] = pkeep;
     CHECK_OK(run(inf, &g, n, &a));
     CHECK_STATUS(ff_flow_engine_anomaly_maps(inf, a.maps, (size_t)n * g.L.in_h * g.L.in_w - 1), FF_E_BUFFER_TOO_SMALL);
     CHECK_MSG("anomaly maps need");
@@ -366,5 +381,6 @@ static void test_golden(const char *file) {
 int main(void) {
     test_golden("flow_3x3.safetensors");
     test_golden("flow_alt.safetensors");
+    test_golden("flow_vit.safetensors");
     return ff_test_finish();
 }

@@ -24,7 +24,7 @@ Tensors in each file (N = batch, L = levels):
                             from these gradients (lr 1e-3, betas 0.9/0.999,
                             eps 1e-8, weight_decay 1e-5 as L2), first step
 Metadata: shapes "C,H,W;C,H,W;...", in_h, in_w, steps, conv3x3_only,
-hidden_ratio, clamp, batch."""
+hidden_ratio, clamp, batch, use_norm (0: no LayerNorm, as for ViT backbones)."""
 import math
 import os
 import sys
@@ -45,6 +45,8 @@ CONFIGS = [
     # odd channel counts (c1 != c2), alternating kernels, a hidden ratio that
     # truncates, non-square maps
     ("flow_alt", [(7, 8, 12), (13, 4, 6), (26, 2, 3)], (32, 48), 4, False, 0.75),
+    # ViT-like: one level, no LayerNorm, hidden ratio 0.16, odd step count
+    ("flow_vit", [(40, 6, 6)], (96, 96), 3, False, 0.16, False),
 ]
 BATCH = 2
 
@@ -111,7 +113,8 @@ def np_forward(sd, feats, shapes, steps, in_size, clamp=2.0):
         x = f.astype(np.float64)
         mu = x.mean(axis=(1, 2, 3), keepdims=True)
         var = ((x - mu) ** 2).mean(axis=(1, 2, 3), keepdims=True)
-        x = (x - mu) / np.sqrt(var + 1e-5) * sd[f"norms.{l}.weight"] + sd[f"norms.{l}.bias"]
+        if f"norms.{l}.weight" in sd:
+            x = (x - mu) / np.sqrt(var + 1e-5) * sd[f"norms.{l}.weight"] + sd[f"norms.{l}.bias"]
         c = shapes[l][0]
         c1, c2 = c - c // 2, c // 2
         ld = np.zeros(x.shape[0])
@@ -164,12 +167,12 @@ def check_gradcheck():
         raise SystemExit(1)
 
 
-def make(name, shapes, in_size, steps, conv3x3_only, hidden_ratio):
+def make(name, shapes, in_size, steps, conv3x3_only, hidden_ratio, use_norm=True):
     seed = 1234 + len(name) * 7 + steps
     torch.manual_seed(seed)
     np.random.seed(seed)
     model = ref.FastFlowRef(shapes, in_size, flow_steps=steps, conv3x3_only=conv3x3_only,
-                            hidden_ratio=hidden_ratio)
+                            hidden_ratio=hidden_ratio, use_norm=use_norm)
     gen = torch.Generator().manual_seed(seed + 1)
     perturb(model, gen)
     feats = [(torch.randn(BATCH, *s, generator=gen) * 1.5 + 0.3 * torch.rand(1, *s, generator=gen))
@@ -210,7 +213,7 @@ def make(name, shapes, in_size, steps, conv3x3_only, hidden_ratio):
         out["adam." + n] = p.detach().clone()
     meta = {"shapes": ";".join(",".join(str(v) for v in s) for s in shapes), "in_h": in_size[0],
             "in_w": in_size[1], "steps": steps, "conv3x3_only": int(conv3x3_only),
-            "hidden_ratio": hidden_ratio, "clamp": 2.0, "batch": BATCH,
+            "hidden_ratio": hidden_ratio, "clamp": 2.0, "batch": BATCH, "use_norm": int(use_norm),
             "generator": "tools/reference/gen_flow_golden.py"}
     path = os.path.join(ROOT, "tests", "golden", name + ".safetensors")
     st_io.save(path, {k: v.detach().float().contiguous() for k, v in out.items()}, meta)
