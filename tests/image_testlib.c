@@ -69,7 +69,28 @@ int test_make_png(const test_png_spec *s, test_buf *out) {
     return 0;
 }
 
+static int make_jpeg(const uint8_t *pixels, int width, int height, int components, int many_scans,
+                     test_buf *out);
+
 int test_make_jpeg(const uint8_t *pixels, int width, int height, int components, test_buf *out) {
+    return make_jpeg(pixels, width, height, components, 0, out);
+}
+
+int test_make_jpeg_many_scans(const uint8_t *grey, int width, int height, test_buf *out) {
+    return make_jpeg(grey, width, height, 1, 2, out);
+}
+
+int test_make_jpeg_progressive(const uint8_t *pixels, int width, int height, int components,
+                               test_buf *out) {
+    return make_jpeg(pixels, width, height, components, 1, out);
+}
+
+/* libjpeg's limit on successive-approximation bits for 8-bit data */
+#define MAX_AL 10
+
+static int make_jpeg(const uint8_t *pixels, int width, int height, int components, int many_scans,
+                     test_buf *out) {
+    static jpeg_scan_info scans[(MAX_AL + 1) * 64];
     struct jpeg_compress_struct c;
     struct jpeg_error_mgr err;
     unsigned char *mem = NULL;
@@ -83,6 +104,22 @@ int test_make_jpeg(const uint8_t *pixels, int width, int height, int components,
     c.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 3 ? JCS_RGB : JCS_CMYK;
     jpeg_set_defaults(&c);
     jpeg_set_quality(&c, 100, TRUE);
+    if (many_scans == 1) jpeg_simple_progression(&c);
+    if (many_scans == 2) {
+        int n = 0;
+        for (int band = 0; band < 64; band++)
+            for (int al = MAX_AL; al >= 0; al--) {
+                jpeg_scan_info *sc = &scans[n++];
+                sc->comps_in_scan = 1;
+                sc->component_index[0] = 0;
+                sc->Ss = band;
+                sc->Se = band;
+                sc->Ah = al == MAX_AL ? 0 : al + 1;
+                sc->Al = al;
+            }
+        c.scan_info = scans;
+        c.num_scans = n;
+    }
     jpeg_start_compress(&c, TRUE);
     while (c.next_scanline < c.image_height) {
         JSAMPROW row = (JSAMPROW)(pixels + (size_t)c.next_scanline * width * components);

@@ -37,6 +37,14 @@ int test_make_png(const test_png_spec *spec, test_buf *out);
  * the bytes as given, i.e. in Adobe's inverted convention). */
 int test_make_jpeg(const uint8_t *pixels, int width, int height, int components, test_buf *out);
 
+/* The same, progressive (libjpeg's standard scan script, ~10 scans). */
+int test_make_jpeg_progressive(const uint8_t *pixels, int width, int height, int components,
+                               test_buf *out);
+
+/* A grey progressive JPEG with every scan the format allows for it (DC and
+ * each of the 63 AC coefficients alone, refined bit by bit): 704 scans. */
+int test_make_jpeg_many_scans(const uint8_t *grey, int width, int height, test_buf *out);
+
 /* Standard CRC-32 (as PNG chunks use). */
 uint32_t test_crc32(const uint8_t *data, size_t n);
 /* Rewrites the CRC of the PNG chunk starting at `offset` (its length

@@ -308,6 +308,12 @@ static void test_jpeg_variants(void) {
     CHECK(d <= 4);
     free(px);
     test_buf_free(&b);
+    /* progressive: same pixels as baseline, up to the DCT's rounding */
+    CHECK(test_make_jpeg_progressive(rgb, JW, JH, 3, &b) == 0);
+    px = decode_mem(&b, FF_PIXEL_RGB8, &w, &h);
+    CHECK(px && max_diff(px, rgb, sizeof rgb) <= 4);
+    free(px);
+    test_buf_free(&b);
 
     /* CMYK as Photoshop writes it (Adobe marker, inverted): stored
      * (255,0,0,255) = no cyan, full magenta and yellow, no black = red;
@@ -562,6 +568,13 @@ static void test_bad_jpeg(void) {
     memcpy(d, b.data, b.size);
     d[sos + 4] = 2;
     expect_decode_fail("jpeg sos", d, b.size, FF_E_BAD_FORMAT, "corrupt JPEG: Bogus marker length");
+
+    /* a progressive JPEG with 704 scans: refused past 500 (decode-time bomb) */
+    test_buf many;
+    CHECK(test_make_jpeg_many_scans(grey, JW, JH, &many) == 0);
+    CHECK_OK(ff_image_probe_memory(many.data, many.size, &w, &h, NULL));
+    expect_decode_fail("jpeg scans", many.data, many.size, FF_E_BAD_FORMAT, "more than 500 progressive scans");
+    test_buf_free(&many);
 
     /* entropy-coded data damaged: must not crash; status OK or BAD_FORMAT */
     for (size_t k = 0; k < 40; k++) {

@@ -20,8 +20,14 @@
 #include "core/memory.h"
 #include "image/image_internal.h"
 
+/* A progressive JPEG may hold any number of scans, and a small file with
+ * thousands of tiny scans takes minutes to decode (the reason TurboJPEG has
+ * TJPARAM_SCANLIMIT). Real encoders write about ten. */
+#define FF_JPEG_MAX_SCANS 500
+
 typedef struct jpeg_ctx {
     struct jpeg_error_mgr err; /* first: libjpeg hands back &err */
+    struct jpeg_progress_mgr progress;
     jmp_buf jump;
     struct jpeg_decompress_struct cinfo;
     bool created;
@@ -58,6 +64,16 @@ static void on_emit_message(j_common_ptr cinfo, int level) {
 
 static void on_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
+static void on_progress(j_common_ptr cinfo) {
+    if (!cinfo->is_decompressor) return;
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (d->input_scan_number > FF_JPEG_MAX_SCANS) {
+        jpeg_ctx *c = (jpeg_ctx *)cinfo->err;
+        snprintf(c->msg, sizeof c->msg, "more than %d progressive scans", FF_JPEG_MAX_SCANS);
+        longjmp(c->jump, 1);
+    }
+}
+
 static ff_status libjpeg_failure(const jpeg_ctx *c) {
     if (c->truncated)
         return ff_fail(FF_E_BAD_FORMAT, "%s: truncated JPEG (%s)", c->what, c->msg);
@@ -75,6 +91,7 @@ static void init_ctx(jpeg_ctx *c, const uint8_t *data, size_t size, const char *
     c->err.error_exit = on_error_exit;
     c->err.emit_message = on_emit_message;
     c->err.output_message = on_output_message;
+    c->progress.progress_monitor = on_progress;
 }
 
 static void release_ctx(jpeg_ctx *c) {
@@ -85,8 +102,13 @@ static void release_ctx(jpeg_ctx *c) {
 }
 
 static void read_header(jpeg_ctx *c) {
+    if (c->size > (unsigned long)-1) {
+        snprintf(c->msg, sizeof c->msg, "%zu bytes are too many for libjpeg", c->size);
+        longjmp(c->jump, 1);
+    }
     jpeg_create_decompress(&c->cinfo);
     c->created = true;
+    c->cinfo.progress = &c->progress;
     /* jpeg_mem_src takes an unsigned long size; files here are far below
      * 4 GiB on any platform that has a 32-bit long. */
     jpeg_mem_src(&c->cinfo, (const unsigned char *)c->data, (unsigned long)c->size);
