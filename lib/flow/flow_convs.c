@@ -349,13 +349,17 @@ void ff_flow_convs_destroy(ff_flow_convs *cv) {
 
 size_t ff_flow_convs_h_bytes(const ff_flow_convs *cv) { return dnnl_memory_desc_get_size(&cv->md[M_H]); }
 
+size_t ff_flow_convs_x1_bytes(const ff_flow_convs *cv) { return dnnl_memory_desc_get_size(&cv->md[M_X1C]); }
+
 ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t st, const float *w1, const float *b1,
-                                const float *w2, const float *b2, const float *x, float *h_out, float *a_out) {
+                                const float *w2, const float *b2, const float *x, float *h_out, float *a_out,
+                                float *x1_keep) {
     FF_DNNL_TRY(dnnl_memory_set_data_handle(cv->mem[M_SCRATCH], cv->scratch), "setting the scratchpad");
     const void *x1 = x, *w1c = w1, *w2c = w2;
     if (cv->rx1) {
-        FF_TRY(reorder_exec(cv, st, cv->rx1, M_XV, x, M_X1C, cv->x1c, "reordering the flow's x1"));
-        x1 = cv->x1c;
+        float *dst = x1_keep ? x1_keep : cv->x1c;
+        FF_TRY(reorder_exec(cv, st, cv->rx1, M_XV, x, M_X1C, dst, "reordering the flow's x1"));
+        x1 = dst;
     }
     if (cv->rw1) {
         FF_TRY(reorder_exec(cv, st, cv->rw1, M_W1U, w1, M_W1C, cv->w1c, "reordering subnet weights"));
@@ -389,8 +393,8 @@ static void relu_backward(float *dh, const float *h, size_t n) {
 }
 
 ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t st, const float *w1, const float *w2,
-                                 const float *x, const float *h, const float *da, float *dx, float *dw1,
-                                 float *db1, float *dw2, float *db2) {
+                                 const float *x, const float *x1_kept, const float *h, const float *da, float *dx,
+                                 float *dw1, float *db1, float *dw2, float *db2) {
     if (!cv->training) return ff_fail(FF_E_STATE, "flow convolutions were built for inference only");
     FF_DNNL_TRY(dnnl_memory_set_data_handle(cv->mem[M_SCRATCH], cv->scratch), "setting the scratchpad");
     const void *dac = da, *w1b = w1, *w2b = w2, *x1 = x;
@@ -414,7 +418,9 @@ ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t st, const floa
     FF_DNNL_TRY(dnnl_stream_wait(st), "waiting for the flow convolutions");
     relu_backward(cv->dh, h, dnnl_memory_desc_get_size(&cv->md[M_H]) / sizeof(float));
 
-    if (cv->rx1) {
+    if (cv->rx1 && x1_kept) {
+        x1 = x1_kept;
+    } else if (cv->rx1) {
         FF_TRY(reorder_exec(cv, st, cv->rx1, M_XV, x, M_X1C, cv->x1c, "reordering the flow's x1"));
         x1 = cv->x1c;
     }

@@ -37,16 +37,23 @@ void ff_flow_convs_destroy(ff_flow_convs *cv);
 /* Bytes of the hidden activation h (conv1 output, oneDNN's format). */
 size_t ff_flow_convs_h_bytes(const ff_flow_convs *cv);
 
+/* Bytes of x1 in conv1's source format. */
+size_t ff_flow_convs_x1_bytes(const ff_flow_convs *cv);
+
 /* x: the step input, plain [n, c, H, W]; h_out: ff_flow_convs_h_bytes();
- * a_out: plain [n, 2*c2, H, W] = conv2(relu(conv1(x1))) without the 0.1. */
+ * a_out: plain [n, 2*c2, H, W] = conv2(relu(conv1(x1))) without the 0.1.
+ * x1_keep (optional, ff_flow_convs_x1_bytes()) receives x1 in conv1's
+ * format so that backward need not reorder it again. */
 ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t stream, const float *w1, const float *b1,
-                                const float *w2, const float *b2, const float *x, float *h_out, float *a_out);
+                                const float *w2, const float *b2, const float *x, float *h_out, float *a_out,
+                                float *x1_keep);
 
 /* da: plain [n, 2*c2, H, W], the gradient wrt the raw conv2 output;
- * x, h: as in the forward call. Adds d/dx1 into dx[:, :c1] (plain
- * [n, c, H, W]) and writes dw1, db1, dw2, db2 (PyTorch layouts). */
+ * x, h: as in the forward call (x1_kept: the forward's x1_keep, or NULL
+ * to reorder x again). Adds d/dx1 into dx[:, :c1] (plain [n, c, H, W])
+ * and writes dw1, db1, dw2, db2 (PyTorch layouts). */
 ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t stream, const float *w1, const float *w2,
-                                 const float *x, const float *h, const float *da, float *dx, float *dw1,
-                                 float *db1, float *dw2, float *db2);
+                                 const float *x, const float *x1_kept, const float *h, const float *da, float *dx,
+                                 float *dw1, float *db1, float *dw2, float *db2);
 
 #endif

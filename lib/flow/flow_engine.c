@@ -34,6 +34,9 @@ typedef struct level_rt {
     size_t a_stride;         /* floats per subnet output buffer */
     size_t h_stride;         /* bytes per hidden activation buffer */
     size_t h_cap;            /* bytes allocated for hs */
+    size_t x1_stride;        /* bytes per kept conv1 input (training) */
+    size_t x1_cap;
+    unsigned char *x1s;      /* training: steps x1 in conv1's format */
     float *xs;               /* training: steps + 1 states; inference: 2 */
     float *as;               /* training: steps; inference: 1 */
     unsigned char *hs;       /* training: steps; inference: 1 */
@@ -71,6 +74,9 @@ static void free_batch_buffers(ff_flow_engine *e) {
         ff_free(r->xs);
         ff_free(r->as);
         ff_free(r->hs);
+        ff_free(r->x1s);
+        r->x1s = NULL;
+        r->x1_cap = 0;
         ff_free(r->xhat);
         ff_free(r->pmap);
         r->xs = r->as = r->xhat = r->pmap = NULL;
@@ -235,24 +241,38 @@ static ff_status alloc_batch_buffers(ff_flow_engine *e, int32_t n) {
     return FF_OK;
 }
 
-/* Hidden activations: sized from the primitives (oneDNN's format). */
+/* Grows *buf to count buffers of stride bytes. */
+static ff_status ensure_bytes(unsigned char **buf, size_t *cap, size_t stride, size_t count) {
+    size_t need;
+    if (!ff_mul_size(stride, count, &need)) return ff_fail(FF_E_OUT_OF_MEMORY, "flow buffers too large");
+    if (need <= *cap) return FF_OK;
+    ff_free(*buf);
+    *cap = 0;
+    *buf = ff_alloc(need ? need : 64);
+    if (*buf == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for flow activations");
+    *cap = need;
+    return FF_OK;
+}
+
+/* Hidden activations (and, for training, the kept conv1 inputs): sized
+ * from the primitives (oneDNN's formats). */
 static ff_status ensure_h(ff_flow_engine *e) {
     for (int32_t l = 0; l < e->L->num_levels; l++) {
         level_rt *r = &e->lv[l];
-        size_t hb = 0;
-        for (int32_t k = 0; k < 2; k++)
-            if (r->cur->cv[k] && ff_flow_convs_h_bytes(r->cur->cv[k]) > hb) hb = ff_flow_convs_h_bytes(r->cur->cv[k]);
-        hb = (hb + 63) & ~(size_t)63;
-        size_t count = e->training ? (size_t)e->L->num_steps : 1, need;
-        if (!ff_mul_size(hb, count, &need)) return ff_fail(FF_E_OUT_OF_MEMORY, "flow buffers too large");
-        r->h_stride = hb;
-        if (need > r->h_cap) {
-            ff_free(r->hs);
-            r->h_cap = 0;
-            r->hs = ff_alloc(need);
-            if (r->hs == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for flow activations");
-            r->h_cap = need;
+        size_t hb = 0, xb = 0;
+        for (int32_t k = 0; k < 2; k++) {
+            if (!r->cur->cv[k]) continue;
+            if (ff_flow_convs_h_bytes(r->cur->cv[k]) > hb) hb = ff_flow_convs_h_bytes(r->cur->cv[k]);
+            if (ff_flow_convs_x1_bytes(r->cur->cv[k]) > xb) xb = ff_flow_convs_x1_bytes(r->cur->cv[k]);
         }
+        hb = (hb + 63) & ~(size_t)63;
+        xb = (xb + 63) & ~(size_t)63;
+        if (e->training) {
+            r->x1_stride = xb;
+            FF_TRY(ensure_bytes(&r->x1s, &r->x1_cap, xb, (size_t)e->L->num_steps));
+        }
+        r->h_stride = hb;
+        FF_TRY(ensure_bytes(&r->hs, &r->h_cap, hb, e->training ? (size_t)e->L->num_steps : 1));
     }
     return FF_OK;
 }
@@ -314,8 +334,9 @@ static ff_status forward_level(ff_flow_engine *e, int32_t l, const float *params
         float *x = state(r, e->training, k), *y = state(r, e->training, k + 1);
         float *a = r->as + (e->training ? r->a_stride * (size_t)k : 0);
         float *h = (float *)(void *)(r->hs + (e->training ? r->h_stride * (size_t)k : 0));
+        float *x1 = e->training ? (float *)(void *)(r->x1s + r->x1_stride * (size_t)k) : NULL;
         FF_TRY(ff_flow_convs_forward(cv, e->stream, params + s->w1, params + s->b1, params + s->w2,
-                                     params + s->b2, x, h, a));
+                                     params + s->b2, x, h, a, x1));
         double sum_log = ff_coupling_scale(params + s->global_scale, ll->c, e->g, NULL);
         ff_coupling_forward(&d, x, a, e->g, params + s->global_offset, perms + s->perm, y, e->s_sum);
         for (int32_t i = 0; i < n; i++) {
@@ -432,7 +453,8 @@ static ff_status backward_level(ff_flow_engine *e, int32_t l, const float *param
             grads[s->global_scale + (size_t)j] = (float)(pg * (double)e->dg[j]);
             grads[s->global_offset + (size_t)j] = (float)po;
         }
-        FF_TRY(ff_flow_convs_backward(cv, e->stream, params + s->w1, params + s->w2, x, h, e->da, dx,
+        const float *x1 = (const float *)(const void *)(r->x1s + r->x1_stride * (size_t)k);
+        FF_TRY(ff_flow_convs_backward(cv, e->stream, params + s->w1, params + s->w2, x, x1, h, e->da, dx,
                                       grads + s->w1, grads + s->b1, grads + s->w2, grads + s->b2));
         float *t = dy;
         dy = dx;
