@@ -151,7 +151,8 @@ FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *w
  * Image.convert("RGB") for 8-bit files.
  * Errors: FF_E_IO (cannot read the file), FF_E_BAD_FORMAT (empty, not a
  * PNG/JPEG, corrupt or truncated data, including a missing PNG IEND or JPEG
- * EOI and JPEG entropy data that libjpeg only warns about),
+ * EOI and JPEG entropy data that libjpeg only warns about), FF_E_UNSUPPORTED
+ * (a JPEG colour space other than grey, YCbCr, RGB, CMYK or YCCK),
  * FF_E_LIMIT_EXCEEDED (above FF_GLOBAL_MAX_IMAGE_PIXELS or a side above
  * 1000000, checked before any pixel memory is allocated),
  * FF_E_BUFFER_TOO_SMALL. The buffer is written only on success. Any thread. */

@@ -101,7 +101,10 @@ static int make_jpeg(const uint8_t *pixels, int width, int height, int component
     c.image_width = (JDIMENSION)width;
     c.image_height = (JDIMENSION)height;
     c.input_components = components;
-    c.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 3 ? JCS_RGB : JCS_CMYK;
+    c.in_color_space = components == 1   ? JCS_GRAYSCALE
+                       : components == 3 ? JCS_RGB
+                       : components == 4 ? JCS_CMYK
+                                         : JCS_UNKNOWN;
     jpeg_set_defaults(&c);
     jpeg_set_quality(&c, 100, TRUE);
     if (many_scans == 1) jpeg_simple_progression(&c);

@@ -34,7 +34,8 @@ int test_make_png(const test_png_spec *spec, test_buf *out);
 
 /* A JPEG at quality 100 from packed samples: components 1 (grey), 3 (RGB,
  * stored as YCbCr) or 4 (CMYK, libjpeg writes the Adobe marker and stores
- * the bytes as given, i.e. in Adobe's inverted convention). */
+ * the bytes as given, i.e. in Adobe's inverted convention); any other count
+ * is written in an unknown colour space. */
 int test_make_jpeg(const uint8_t *pixels, int width, int height, int components, test_buf *out);
 
 /* The same, progressive (libjpeg's standard scan script, ~10 scans). */

@@ -569,6 +569,17 @@ static void test_bad_jpeg(void) {
     d[sos + 4] = 2;
     expect_decode_fail("jpeg sos", d, b.size, FF_E_BAD_FORMAT, "corrupt JPEG: Bogus marker length");
 
+    /* two components: no colour space to convert from */
+    uint8_t two[JW * JH * 2];
+    memset(two, 99, sizeof two);
+    test_buf b2;
+    CHECK(test_make_jpeg(two, JW, JH, 2, &b2) == 0);
+    int32_t c2 = 0;
+    CHECK_OK(ff_image_probe_memory(b2.data, b2.size, NULL, NULL, &c2));
+    CHECK(c2 == 2);
+    expect_decode_fail("jpeg 2 comps", b2.data, b2.size, FF_E_UNSUPPORTED, "2 components in an unknown colour space");
+    test_buf_free(&b2);
+
     /* a progressive JPEG with 704 scans: refused past 500 (decode-time bomb) */
     test_buf many;
     CHECK(test_make_jpeg_many_scans(grey, JW, JH, &many) == 0);

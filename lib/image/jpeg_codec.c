@@ -162,6 +162,10 @@ static ff_status decode_run(jpeg_ctx *c) {
     struct jpeg_decompress_struct *ci = &c->cinfo;
     FF_TRY(ff_image_check_size(ci->image_width, ci->image_height, c->what));
     bool cmyk = ci->jpeg_color_space == JCS_CMYK || ci->jpeg_color_space == JCS_YCCK;
+    if (ci->jpeg_color_space == JCS_UNKNOWN)
+        return ff_fail(FF_E_UNSUPPORTED,
+                       "%s: JPEG with %d components in an unknown colour space is not supported",
+                       c->what, ci->num_components);
     if (ci->jpeg_color_space == JCS_GRAYSCALE)
         ci->out_color_space = JCS_GRAYSCALE;
     else if (cmyk)
