@@ -143,7 +143,8 @@ ff_status ff_vit_context_pd(int64_t heads, int64_t tokens, int64_t head_dim, dnn
     return finish(&md, attr, "creating the attention output", pd);
 }
 
-ff_status ff_vit_patch_pd(int64_t n, int64_t img, int64_t dim, int64_t patch, dnnl_primitive_desc_t *pd) {
+ff_status ff_vit_patch_pd(int64_t n, int64_t img, int64_t dim, int64_t patch, int dst_any,
+                          dnnl_primitive_desc_t *pd) {
     const int64_t g = img / patch;
     dnnl_memory_desc_t src, wei, b, dst;
     const dnnl_dims_t sd = {n, 3, img, img}, wd = {dim, 3, patch, patch}, bd = {dim}, dd = {n, dim, g, g};
@@ -151,7 +152,8 @@ ff_status ff_vit_patch_pd(int64_t n, int64_t img, int64_t dim, int64_t patch, dn
     FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(&src, 4, sd, dnnl_f32, dnnl_nchw), "describing the input");
     FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(&wei, 4, wd, dnnl_f32, dnnl_format_tag_any), "describing weights");
     FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(&b, 1, bd, dnnl_f32, dnnl_a), "describing a bias");
-    FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_nhwc), "describing the patches");
+    FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dst_any ? dnnl_format_tag_any : dnnl_nhwc),
+                "describing the patches");
     dnnl_convolution_desc_t cd;
     FF_DNNL_TRY(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src,
                                                    &wei, &b, &dst, strides, pad, pad),
@@ -161,6 +163,22 @@ ff_status ff_vit_patch_pd(int64_t n, int64_t img, int64_t dim, int64_t patch, dn
     return finish(&cd, attr, "creating the patch embedding", pd);
 }
 
+static ff_status reorder_pd(const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst, const char *what,
+                            dnnl_primitive_desc_t *pd) {
+    dnnl_primitive_attr_t attr = NULL;
+    FF_TRY(attr_create(&attr));
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(pd, src, ff_dnnl_engine(), dst, ff_dnnl_engine(), attr);
+    dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success) *pd = NULL;
+    return ff_dnnl_check(s, what);
+}
+
+ff_status ff_vit_patch_rows_pd(const dnnl_memory_desc_t *src, dnnl_primitive_desc_t *pd) {
+    dnnl_memory_desc_t dst;
+    FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, src->dims, dnnl_f32, dnnl_nhwc), "describing the patches");
+    return reorder_pd(src, &dst, "creating the patch reorder", pd);
+}
+
 ff_status ff_vit_to_map_pd(int64_t n, int64_t tokens, int64_t prefix, int64_t dim, int64_t grid,
                            dnnl_primitive_desc_t *pd) {
     (void)prefix; /* the caller offsets the source handle past the prefix rows */
@@ -168,11 +186,5 @@ ff_status ff_vit_to_map_pd(int64_t n, int64_t tokens, int64_t prefix, int64_t di
     const dnnl_dims_t dd = {n, dim, grid, grid}, ss = {tokens * dim, 1, grid * dim, dim};
     FF_TRY(strided(&src, 4, dd, ss));
     FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_nchw), "describing the feature map");
-    dnnl_primitive_attr_t attr = NULL;
-    FF_TRY(attr_create(&attr));
-    dnnl_status_t s =
-        dnnl_reorder_primitive_desc_create(pd, &src, ff_dnnl_engine(), &dst, ff_dnnl_engine(), attr);
-    dnnl_primitive_attr_destroy(attr);
-    if (s != dnnl_success) *pd = NULL;
-    return ff_dnnl_check(s, "creating the token-to-map reorder");
+    return reorder_pd(&src, &dst, "creating the token-to-map reorder", pd);
 }

@@ -40,8 +40,14 @@ ff_status ff_vit_talk_pd(int64_t heads, int64_t tokens, dnnl_primitive_desc_t *p
 ff_status ff_vit_context_pd(int64_t heads, int64_t tokens, int64_t head_dim, dnnl_primitive_desc_t *pd);
 
 /* The patch embedding: a conv (k = stride = patch) from the NCHW input
- * [n, 3, img, img] to [n, grid*grid, D] token rows (NHWC), weights `any`. */
-ff_status ff_vit_patch_pd(int64_t n, int64_t img, int64_t dim, int64_t patch, dnnl_primitive_desc_t *pd);
+ * [n, 3, img, img], weights `any`, to [n, grid*grid, D] token rows (NHWC)
+ * or, with dst_any, to the destination format oneDNN prefers (its fast
+ * kernels want a blocked one; the caller reorders to NHWC). */
+ff_status ff_vit_patch_pd(int64_t n, int64_t img, int64_t dim, int64_t patch, int dst_any,
+                          dnnl_primitive_desc_t *pd);
+
+/* Reorder of the patch conv's output (layout `src`) to NHWC token rows. */
+ff_status ff_vit_patch_rows_pd(const dnnl_memory_desc_t *src, dnnl_primitive_desc_t *pd);
 
 /* The feature map: token rows [n][T][D] without the first `prefix` rows
  * (src handle set past them) reordered to NCHW [n, D, grid, grid]. */

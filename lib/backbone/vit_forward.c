@@ -29,6 +29,7 @@
 
 enum {
     P_PATCH,
+    P_PATCH_ROWS, /* only when the conv's output is not NHWC already */
     P_LN,
     P_QKV,
     P_QKV_NOBIAS,
@@ -62,6 +63,7 @@ struct ff_vit_runner {
     dnnl_primitive_desc_t pd[P_COUNT];
     dnnl_primitive_t prim[P_COUNT];
     int nops, cap_ops;
+    int nhead; /* ops before the token assembly (patch conv, reorder) */
     vit_op *ops;
     float *x, *h, *big, *s, *s2, *mean, *var, *out;
     size_t out_count;
@@ -101,7 +103,11 @@ static ff_status create_pds(ff_vit_runner *r, int32_t n) {
     const int64_t D = a->embed, T = ff_vit_tokens(a), H = a->heads, hd = D / H, rows = (int64_t)n * T;
     const int cait = a->family == FF_VIT_CAIT;
     const float scale = (float)(1.0 / sqrt((double)hd));
-    FF_TRY(ff_vit_patch_pd(n, a->img, D, a->patch, &r->pd[P_PATCH]));
+    FF_TRY(ff_vit_patch_pd(n, a->img, D, a->patch, 1, &r->pd[P_PATCH]));
+    const dnnl_memory_desc_t *patches = ff_pd_dst(r->pd[P_PATCH]);
+    dnnl_memory_desc_t rows_md;
+    FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(&rows_md, 4, patches->dims, dnnl_f32, dnnl_nhwc), "describing patches");
+    if (!dnnl_memory_desc_equal(patches, &rows_md)) FF_TRY(ff_vit_patch_rows_pd(patches, &r->pd[P_PATCH_ROWS]));
     FF_TRY(ff_vit_layernorm_pd(rows, D, &r->pd[P_LN]));
     FF_TRY(ff_vit_linear_pd(rows, D, 3 * D, 1, 0, 0, 0, &r->pd[P_QKV]));
     FF_TRY(ff_vit_linear_pd(rows, D, 3 * D, 0, 0, 0, 0, &r->pd[P_QKV_NOBIAS]));
@@ -255,8 +261,9 @@ static ff_status add_block(ff_vit_runner *r, const ff_vit_block_weights *bw) {
 }
 
 /* Op 0 is the patch embedding (its SRC handle is the caller's input, set
- * at each run); the token assembly runs after it in C; then the blocks,
- * the final norm and the reorder to NCHW. */
+ * at each run), maybe followed by a reorder to token rows; the token
+ * assembly runs after them in C; then the blocks, the final norm and the
+ * reorder to NCHW. */
 static ff_status plan(ff_vit_runner *r) {
     const ff_vit_model *m = r->m;
     const ff_vit_arch *a = m->arch;
@@ -265,8 +272,16 @@ static ff_status plan(ff_vit_runner *r) {
     FF_TRY(bind(r, o, DNNL_ARG_SRC, NULL, 0));
     FF_TRY(bind(r, o, DNNL_ARG_WEIGHTS, r->patch_w, 0));
     FF_TRY(bind(r, o, DNNL_ARG_BIAS, m->patch_b, 0));
-    FF_TRY(bind(r, o, DNNL_ARG_DST, r->h, 0));
+    /* BIG is free until the first qkv */
+    FF_TRY(bind(r, o, DNNL_ARG_DST, r->pd[P_PATCH_ROWS] ? r->big : r->h, 0));
     FF_TRY(bind_scratch(r, o));
+    if (r->pd[P_PATCH_ROWS]) {
+        FF_TRY(op_begin(r, P_PATCH_ROWS, 0, &o));
+        FF_TRY(bind(r, o, DNNL_ARG_FROM, r->big, 0));
+        FF_TRY(bind(r, o, DNNL_ARG_TO, r->h, 0));
+        FF_TRY(bind_scratch(r, o));
+    }
+    r->nhead = r->nops;
     for (int32_t b = 0; b < a->used_blocks; b++) FF_TRY(add_block(r, &m->blocks[b]));
     FF_TRY(add_layernorm(r, r->x, r->h, m->norm_w, m->norm_b));
     FF_TRY(op_begin(r, P_TO_MAP, 0, &o));
@@ -324,10 +339,10 @@ ff_status ff_vit_runner_run(ff_vit_runner *r, const float *input, int32_t n) {
     r->has_run = 0;
     vit_op *patch = &r->ops[0];
     FF_DNNL_TRY(dnnl_memory_set_data_handle(patch->args[0].memory, (void *)(uintptr_t)input), "binding the input");
-    FF_TRY(exec(r, patch, 0));
+    for (int i = 0; i < r->nhead; i++) FF_TRY(exec(r, &r->ops[i], 0));
     FF_DNNL_TRY(dnnl_stream_wait(r->stream), "running the patch embedding");
     assemble_tokens(r);
-    for (int i = 1; i < r->nops;) {
+    for (int i = r->nhead; i < r->nops;) {
         if (!r->ops[i].per_image) {
             FF_TRY(exec(r, &r->ops[i], 0));
             i++;
