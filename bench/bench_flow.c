@@ -7,7 +7,11 @@
  * min and median over N timed runs after a warm-up. bench/run_flow.sh
  * prints it next to the PyTorch reference (bench/flow_ref.py).
  *
- *   bench_flow [--runs N] [--train-runs M] [--threads T] [--only infer|train] */
+ * Inference uses constant-parameter mode (weights kept in oneDNN's
+ * formats between calls, as a scorer on a read-only flow should);
+ * --reorder-weights measures the per-call weight reorders instead.
+ *
+ *   bench_flow [--runs N] [--train-runs M] [--threads T] [--only infer|train] [--reorder-weights] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,15 +84,17 @@ static void report(const char *what, int32_t batch, double *t, int runs) {
 }
 
 int main(int argc, char **argv) {
-    int runs = 20, train_runs = 3, threads = 2;
+    int runs = 20, train_runs = 3, threads = 2, constant = 1;
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--train-runs") && i + 1 < argc) train_runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--reorder-weights")) constant = 0;
         else {
-            fprintf(stderr, "usage: bench_flow [--runs N] [--train-runs M] [--threads T] [--only infer|train]\n");
+            fprintf(stderr, "usage: bench_flow [--runs N] [--train-runs M] [--threads T] [--only infer|train] "
+                            "[--reorder-weights]\n");
             return 2;
         }
     }
@@ -123,6 +129,7 @@ int main(int argc, char **argv) {
     if (!only || !strcmp(only, "infer")) {
         ff_flow_engine *e = NULL;
         if ((st = ff_flow_engine_create(&L, 0, &e)) != FF_OK) return fail("ff_flow_engine_create", st);
+        if ((st = ff_flow_engine_set_params_constant(e, constant)) != FF_OK) return fail("constant params", st);
         const int32_t batches[2] = {1, 8};
         for (int b = 0; b < 2; b++) {
             int32_t n = batches[b];

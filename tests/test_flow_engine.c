@@ -314,6 +314,27 @@ static void test_golden(const char *file) {
      * kernels for training primitives, so to rounding only) */
     CHECK(ff_test_close_rel_max("train vs inference maps", a.maps, r.maps, (size_t)n * g.L.in_h * g.L.in_w, 1e-5));
 
+    /* constant-parameter mode (cached weights): the same bits; another
+     * params pointer refreshes the cache */
+    CHECK_OK(ff_flow_engine_set_params_constant(inf2, 1));
+    CHECK_OK(run(inf2, &g, n, &b));
+    CHECK_OK(run(inf2, &g, 1, &r1));
+    CHECK_OK(run(inf2, &g, n, &b));
+    CHECK(memcmp(a.maps, b.maps, (size_t)n * g.L.in_h * g.L.in_w * 4) == 0 && a.loss == b.loss);
+    {
+        float *p2 = malloc(g.L.num_params * sizeof(float));
+        memcpy(p2, g.params, g.L.num_params * sizeof(float));
+        for (size_t i = g.L.level[0].step[0].w2; i < g.L.level[0].step[0].b2; i++) p2[i] *= 0.5f;
+        float l_cached = 0.0f, l_plain = 0.0f;
+        CHECK_OK(ff_flow_engine_forward(inf2, p2, g.perms, (const float *const *)g.feats, n, NULL, NULL, &l_cached));
+        CHECK_OK(ff_flow_engine_forward(inf, p2, g.perms, (const float *const *)g.feats, n, NULL, NULL, &l_plain));
+        CHECK(l_cached == l_plain && l_cached != a.loss);
+        free(p2);
+    }
+    CHECK_STATUS(ff_flow_engine_set_params_constant(tr, 1), FF_E_STATE);
+    CHECK_MSG("inference");
+    CHECK_OK(ff_flow_engine_set_params_constant(inf2, 0));
+
     /* inference engines refuse backward */
     CHECK_STATUS(ff_flow_engine_backward(inf, g.params, g.perms, grads), FF_E_STATE);
     CHECK_MSG("inference");

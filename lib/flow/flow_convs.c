@@ -349,11 +349,25 @@ void ff_flow_convs_destroy(ff_flow_convs *cv) {
 
 size_t ff_flow_convs_h_bytes(const ff_flow_convs *cv) { return dnnl_memory_desc_get_size(&cv->md[M_H]); }
 
+size_t ff_flow_convs_weight_bytes(const ff_flow_convs *cv, int which) {
+    if (which == 1) return cv->rw1 ? dnnl_memory_desc_get_size(&cv->md[M_W1C]) : 0;
+    return cv->rw2 ? dnnl_memory_desc_get_size(&cv->md[M_W2C]) : 0;
+}
+
+ff_status ff_flow_convs_prepare_weights(ff_flow_convs *cv, dnnl_stream_t st, const float *w1, const float *w2,
+                                        float *w1c, float *w2c) {
+    FF_DNNL_TRY(dnnl_memory_set_data_handle(cv->mem[M_SCRATCH], cv->scratch), "setting the scratchpad");
+    if (cv->rw1) FF_TRY(reorder_exec(cv, st, cv->rw1, M_W1U, w1, M_W1C, w1c, "reordering subnet weights"));
+    if (cv->rw2) FF_TRY(reorder_exec(cv, st, cv->rw2, M_W2U, w2, M_W2C, w2c, "reordering subnet weights"));
+    FF_DNNL_TRY(dnnl_stream_wait(st), "waiting for a weight reorder");
+    return FF_OK;
+}
+
 size_t ff_flow_convs_x1_bytes(const ff_flow_convs *cv) { return dnnl_memory_desc_get_size(&cv->md[M_X1C]); }
 
 ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t st, const float *w1, const float *b1,
                                 const float *w2, const float *b2, const float *x, float *h_out, float *a_out,
-                                float *x1_keep) {
+                                float *x1_keep, const float *w1_ready, const float *w2_ready) {
     FF_DNNL_TRY(dnnl_memory_set_data_handle(cv->mem[M_SCRATCH], cv->scratch), "setting the scratchpad");
     const void *x1 = x, *w1c = w1, *w2c = w2;
     if (cv->rx1) {
@@ -361,11 +375,15 @@ ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t st, const float
         FF_TRY(reorder_exec(cv, st, cv->rx1, M_XV, x, M_X1C, dst, "reordering the flow's x1"));
         x1 = dst;
     }
-    if (cv->rw1) {
+    if (cv->rw1 && w1_ready) {
+        w1c = w1_ready;
+    } else if (cv->rw1) {
         FF_TRY(reorder_exec(cv, st, cv->rw1, M_W1U, w1, M_W1C, cv->w1c, "reordering subnet weights"));
         w1c = cv->w1c;
     }
-    if (cv->rw2) {
+    if (cv->rw2 && w2_ready) {
+        w2c = w2_ready;
+    } else if (cv->rw2) {
         FF_TRY(reorder_exec(cv, st, cv->rw2, M_W2U, w2, M_W2C, cv->w2c, "reordering subnet weights"));
         w2c = cv->w2c;
     }

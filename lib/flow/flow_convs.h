@@ -37,16 +37,27 @@ void ff_flow_convs_destroy(ff_flow_convs *cv);
 /* Bytes of the hidden activation h (conv1 output, oneDNN's format). */
 size_t ff_flow_convs_h_bytes(const ff_flow_convs *cv);
 
+/* Bytes of conv1's (which = 1) or conv2's (which = 2) forward weights in
+ * the primitive's format; 0 when that is PyTorch's own layout. */
+size_t ff_flow_convs_weight_bytes(const ff_flow_convs *cv, int which);
+
+/* Reorders w1, w2 into the forward formats (w1c, w2c sized by
+ * ff_flow_convs_weight_bytes; a buffer is skipped when its size is 0). */
+ff_status ff_flow_convs_prepare_weights(ff_flow_convs *cv, dnnl_stream_t stream, const float *w1, const float *w2,
+                                        float *w1c, float *w2c);
+
 /* Bytes of x1 in conv1's source format. */
 size_t ff_flow_convs_x1_bytes(const ff_flow_convs *cv);
 
 /* x: the step input, plain [n, c, H, W]; h_out: ff_flow_convs_h_bytes();
  * a_out: plain [n, 2*c2, H, W] = conv2(relu(conv1(x1))) without the 0.1.
  * x1_keep (optional, ff_flow_convs_x1_bytes()) receives x1 in conv1's
- * format so that backward need not reorder it again. */
+ * format so that backward need not reorder it again. w1c/w2c (optional):
+ * the weights already in the forward formats (ff_flow_convs_prepare_weights),
+ * used instead of reordering w1/w2. */
 ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t stream, const float *w1, const float *b1,
                                 const float *w2, const float *b2, const float *x, float *h_out, float *a_out,
-                                float *x1_keep);
+                                float *x1_keep, const float *w1c, const float *w2c);
 
 /* da: plain [n, 2*c2, H, W], the gradient wrt the raw conv2 output;
  * x, h: as in the forward call (x1_kept: the forward's x1_keep, or NULL

@@ -25,6 +25,11 @@ typedef struct conv_set {
     int32_t n;               /* batch size, 0 = empty */
     uint64_t used;           /* last use, for replacement */
     ff_flow_convs *cv[2];    /* [0] 3x3 steps, [1] 1x1 steps (NULL if none) */
+    /* constant-parameter mode: every step's weights in the forward
+     * formats, valid for the params pointer `cached` */
+    const float *cached;
+    unsigned char *wcache;
+    size_t woff[FF_MAX_STEPS][2];
 } conv_set;
 
 typedef struct level_rt {
@@ -57,12 +62,14 @@ struct ff_flow_engine {
     unsigned char *seen;     /* permutation check */
     float *dy, *dx, *da;     /* backward, sized for the largest level */
     int32_t fwd_n;           /* batch of the last successful forward, 0 = none */
+    int32_t params_constant; /* ff_flow_engine_set_params_constant */
     int32_t max_c;
 };
 
 static size_t pad16(size_t v) { return (v + 15) & ~(size_t)15; }
 
 static void free_set(conv_set *s) {
+    ff_free(s->wcache);
     ff_flow_convs_destroy(s->cv[0]);
     ff_flow_convs_destroy(s->cv[1]);
     memset(s, 0, sizeof *s);
@@ -290,6 +297,42 @@ static ff_status prepare(ff_flow_engine *e, int32_t n) {
     return ensure_h(e);
 }
 
+ff_status ff_flow_engine_set_params_constant(ff_flow_engine *e, int32_t constant) {
+    FF_CHECK_ARG(e != NULL, "engine is NULL");
+    if (e->training && constant)
+        return ff_fail(FF_E_STATE, "a training engine's parameters change; constant parameters need inference");
+    e->params_constant = constant ? 1 : 0;
+    for (int32_t l = 0; l < FF_MAX_LEVELS; l++)
+        for (int32_t i = 0; i < FF_CONV_SETS; i++) e->lv[l].sets[i].cached = NULL;
+    return FF_OK;
+}
+
+/* Fills the set's weight cache for params (constant-parameter mode). */
+static ff_status fill_weight_cache(ff_flow_engine *e, int32_t l, conv_set *cs, const float *params) {
+    const ff_flow_level_layout *ll = &e->L->level[l];
+    cs->cached = NULL;
+    if (cs->wcache == NULL) {
+        size_t total = 0;
+        for (int32_t k = 0; k < e->L->num_steps; k++) {
+            ff_flow_convs *cv = cs->cv[ll->step[k].kernel == 3 ? 0 : 1];
+            for (int w = 0; w < 2; w++) {
+                cs->woff[k][w] = total;
+                total += (ff_flow_convs_weight_bytes(cv, w + 1) + 63) & ~(size_t)63;
+            }
+        }
+        cs->wcache = ff_alloc(total ? total : 64);
+        if (cs->wcache == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for cached flow weights");
+    }
+    for (int32_t k = 0; k < e->L->num_steps; k++) {
+        const ff_flow_step_layout *s = &ll->step[k];
+        FF_TRY(ff_flow_convs_prepare_weights(cs->cv[s->kernel == 3 ? 0 : 1], e->stream, params + s->w1,
+                                             params + s->w2, (float *)(void *)(cs->wcache + cs->woff[k][0]),
+                                             (float *)(void *)(cs->wcache + cs->woff[k][1])));
+    }
+    cs->cached = params;
+    return FF_OK;
+}
+
 static ff_status check_perms(ff_flow_engine *e, const int32_t *perms) {
     const ff_flow_layout *L = e->L;
     for (int32_t l = 0; l < L->num_levels; l++) {
@@ -328,15 +371,22 @@ static ff_status forward_level(ff_flow_engine *e, int32_t l, const float *params
         memcpy(x0, feat, (size_t)n * m * sizeof(float));
     for (int32_t i = 0; i < n; i++) ld[i] = 0.0;
     ff_coupling_dims d = {n, ll->c, ll->c1, ll->c2, hw, L->clamp};
+    conv_set *cs = r->cur;
+    if (e->params_constant && cs->cached != params) FF_TRY(fill_weight_cache(e, l, cs, params));
     for (int32_t k = 0; k < L->num_steps; k++) {
         const ff_flow_step_layout *s = &ll->step[k];
-        ff_flow_convs *cv = r->cur->cv[s->kernel == 3 ? 0 : 1];
+        ff_flow_convs *cv = cs->cv[s->kernel == 3 ? 0 : 1];
+        const float *w1c = NULL, *w2c = NULL;
+        if (e->params_constant) {
+            w1c = (const float *)(const void *)(cs->wcache + cs->woff[k][0]);
+            w2c = (const float *)(const void *)(cs->wcache + cs->woff[k][1]);
+        }
         float *x = state(r, e->training, k), *y = state(r, e->training, k + 1);
         float *a = r->as + (e->training ? r->a_stride * (size_t)k : 0);
         float *h = (float *)(void *)(r->hs + (e->training ? r->h_stride * (size_t)k : 0));
         float *x1 = e->training ? (float *)(void *)(r->x1s + r->x1_stride * (size_t)k) : NULL;
         FF_TRY(ff_flow_convs_forward(cv, e->stream, params + s->w1, params + s->b1, params + s->w2,
-                                     params + s->b2, x, h, a, x1));
+                                     params + s->b2, x, h, a, x1, w1c, w2c));
         double sum_log = ff_coupling_scale(params + s->global_scale, ll->c, e->g, NULL);
         ff_coupling_forward(&d, x, a, e->g, params + s->global_offset, perms + s->perm, y, e->s_sum);
         for (int32_t i = 0; i < n; i++) {

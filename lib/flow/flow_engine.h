@@ -21,6 +21,16 @@ typedef struct ff_flow_engine ff_flow_engine;
 ff_status ff_flow_engine_create(const ff_flow_layout *layout, int32_t training, ff_flow_engine **out);
 void ff_flow_engine_destroy(ff_flow_engine *engine);
 
+/* Declares (constant != 0) that the parameters passed to forward do not
+ * change while this setting holds, as for a read-only ff_flow when
+ * scoring: the engine then keeps the subnet weights in oneDNN's formats
+ * between calls instead of reordering them on every call (~18 MB of
+ * weight traffic per forward for resnet18). The cache is keyed on the
+ * params pointer: passing another pointer refreshes it; changing the
+ * values behind the same pointer is NOT detected (call this again, or
+ * use 0). Inference engines only (FF_E_STATE for training engines). */
+ff_status ff_flow_engine_set_params_constant(ff_flow_engine *engine, int32_t constant);
+
 /* Forward pass on a batch of `n` samples. feats[l] is level l's feature map,
  * NCHW float32 [n, C_l, H_l, W_l], before the LayerNorm (the engine applies
  * it when the level has one). Outputs, each optional (NULL = not wanted):
