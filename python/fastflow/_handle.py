@@ -1,0 +1,61 @@
+"""Owning wrappers of the library's opaque handles, and checked calls."""
+
+from . import _lib
+from .errors import check
+
+
+def call(name, *args):
+    """Calls ff_<name> and raises the matching FastFlowError on failure."""
+    check(getattr(_lib.lib(), name)(*args), name)
+
+
+class Handle:
+    """Owns one C handle and frees it exactly once.
+
+    ``close()`` (or leaving a ``with`` block) frees it deterministically;
+    ``__del__`` frees what is left at garbage collection. The destroy
+    function is kept on the instance so that freeing never looks up module
+    globals, which may already be gone at interpreter shutdown. The C
+    objects reference-count their parents, so handles may be closed in any
+    order; a Python wrapper also keeps its parents' wrappers alive so that
+    borrowed pointers stay valid."""
+
+    _destroy_name = None  # e.g. "ff_flow_destroy"; None: a borrowed handle
+
+    def __init__(self, ptr, parents=()):
+        self._ptr = ptr
+        self._parents = tuple(parents)
+        self._destroy = getattr(_lib.lib(), self._destroy_name) if self._destroy_name else None
+
+    @property
+    def closed(self):
+        return self._ptr is None
+
+    def _handle(self):
+        """The live C pointer; ValueError once closed."""
+        if self._ptr is None:
+            raise ValueError("%s is closed" % type(self).__name__)
+        return self._ptr
+
+    def close(self):
+        """Frees the C object now. Closing twice does nothing."""
+        ptr, self._ptr = self._ptr, None
+        destroy, self._destroy = self._destroy, None
+        if ptr is not None and destroy is not None:
+            destroy(ptr)
+        self._parents = ()
+
+    def __enter__(self):
+        self._handle()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        # Never raise from a finaliser (half-initialised objects, shutdown).
+        try:
+            self.close()
+        except Exception:
+            pass

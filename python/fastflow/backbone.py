@@ -1,0 +1,112 @@
+"""Frozen ImageNet backbones and their per-thread feature extractors."""
+
+import ctypes
+import os
+
+from . import _buffers, _lib
+from ._handle import Handle, call
+
+ARCHITECTURES = ("resnet18", "resnet34", "resnet50", "wide_resnet50_2")
+
+
+class Backbone(Handle):
+    """A loaded backbone (``ff_backbone``): immutable, shareable between threads.
+
+    Load one with :meth:`load` (a safetensors state dict as torchvision/timm
+    publish it) or :meth:`from_bytes`."""
+
+    _destroy_name = "ff_backbone_destroy"
+
+    @classmethod
+    def load(cls, arch, weights_path):
+        out = _lib.backbone_p()
+        call("ff_backbone_load", arch.encode(), os.fsencode(weights_path), ctypes.byref(out))
+        return cls(out)
+
+    @classmethod
+    def from_bytes(cls, arch, data):
+        """Loads from the safetensors file's content (any bytes-like object)."""
+        ptr, size, keep = _buffers.raw_bytes(data, "weights")
+        out = _lib.backbone_p()
+        call("ff_backbone_load_from_memory", arch.encode(), ptr, size, ctypes.byref(out))
+        del keep
+        return cls(out)
+
+    @property
+    def arch(self):
+        return _lib.lib().ff_backbone_arch(self._handle()).decode()
+
+    @property
+    def num_levels(self):
+        n = ctypes.c_int32()
+        call("ff_backbone_num_levels", self._handle(), ctypes.byref(n))
+        return n.value
+
+    def level_shape(self, level, height=256, width=256):
+        """(channels, height, width) of feature level `level` for that input size."""
+        c, h, w = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32()
+        call("ff_backbone_level_shape", self._handle(), int(level), int(height), int(width), ctypes.byref(c),
+             ctypes.byref(h), ctypes.byref(w))
+        return c.value, h.value, w.value
+
+    def extractor(self):
+        """A new :class:`Extractor` (one per thread)."""
+        return Extractor(self)
+
+    def __repr__(self):
+        return "Backbone(%s)" % (self.arch if not self.closed else "closed")
+
+
+class _BorrowedBackbone(Backbone):
+    """The backbone a flow holds: valid while the flow lives, never freed here."""
+
+    _destroy_name = None
+
+
+class Extractor(Handle):
+    """Runs a backbone (``ff_extractor``); one thread at a time."""
+
+    _destroy_name = "ff_extractor_destroy"
+
+    def __init__(self, backbone):
+        out = _lib.extractor_p()
+        call("ff_extractor_create", backbone._handle(), ctypes.byref(out))
+        super().__init__(out, parents=(backbone,))
+        self._backbone = backbone
+        self._last = None  # (batch, height, width) of the last run
+
+    def run(self, tensor, batch=None, height=None, width=None):
+        """Runs on a pre-processed float32 batch [batch, 3, H, W] (numpy
+        array, or any float buffer with batch/height/width given)."""
+        if batch is None or height is None or width is None:
+            shape = _buffers.shape_of(tensor)
+            if len(shape) == 3:
+                shape = (1,) + tuple(shape)
+            if len(shape) != 4 or shape[1] != 3:
+                raise ValueError("input must have shape [batch, 3, H, W], got %s (or pass batch, height, "
+                                 "width)" % (tuple(shape),))
+            batch, _, height, width = shape
+        ptr, count, keep = _buffers.pointer(tensor, ctypes.c_float, "input")
+        if count != batch * 3 * height * width:
+            raise ValueError("input has %d floats; [%d, 3, %d, %d] needs %d"
+                             % (count, batch, height, width, batch * 3 * height * width))
+        call("ff_extractor_run", self._handle(), ptr, int(batch), int(height), int(width))
+        del keep
+        self._last = (int(batch), int(height), int(width))
+
+    def read(self, level):
+        """Feature level `level` of the last run, float32 [batch, C, H, W]."""
+        if self._last is None:
+            # let the library report the state error with its own message
+            out = _buffers.Output(ctypes.c_float, (1,))
+            call("ff_extractor_read", self._handle(), int(level), out.pointer, out.count)
+        batch, h, w = self._last
+        c, lh, lw = self._backbone.level_shape(level, h, w)
+        out = _buffers.Output(ctypes.c_float, (batch, c, lh, lw))
+        call("ff_extractor_read", self._handle(), int(level), out.pointer, out.count)
+        return out.result()
+
+    def features(self, tensor, batch=None, height=None, width=None):
+        """Runs and returns every level, as a list."""
+        self.run(tensor, batch, height, width)
+        return [self.read(level) for level in range(self._backbone.num_levels)]

@@ -1,0 +1,149 @@
+"""FastFlow models (``ff_flow``): create, load, save, inspect."""
+
+import ctypes
+import os
+import threading
+
+from . import _lib
+from ._handle import Handle, call
+from .backbone import Backbone, _BorrowedBackbone
+
+# enum ff_flow_param: (key, C type)
+_PARAMS = {
+    "input_height": (1, "i32"),
+    "input_width": (2, "i32"),
+    "steps": (3, "i32"),
+    "conv3x3_only": (4, "i32"),
+    "hidden_ratio": (5, "f32"),
+    "clamp": (6, "f32"),
+    "seed": (7, "i64"),
+}
+_CTYPES = {"i32": ctypes.c_int32, "i64": ctypes.c_int64, "f32": ctypes.c_float}
+
+
+class FlowOptions(Handle):
+    """``ff_flow_options``; most callers pass keywords to :meth:`Flow.create`."""
+
+    _destroy_name = "ff_flow_options_destroy"
+
+    def __init__(self, **options):
+        out = _lib.flow_options_p()
+        call("ff_flow_options_create", ctypes.byref(out))
+        super().__init__(out)
+        for name, value in options.items():
+            self[name] = value
+
+    def __setitem__(self, name, value):
+        key, kind = _key(name)
+        if kind == "i32" and isinstance(value, bool):
+            value = int(value)
+        call("ff_flow_options_set_" + kind, self._handle(), key, value)
+
+    def __getitem__(self, name):
+        key, kind = _key(name)
+        v = _CTYPES[kind]()
+        call("ff_flow_options_get_" + kind, self._handle(), key, ctypes.byref(v))
+        return v.value
+
+
+def _key(name):
+    try:
+        return _PARAMS[name]
+    except KeyError:
+        raise KeyError("unknown flow option %r; known: %s" % (name, ", ".join(_PARAMS))) from None
+
+
+class Flow(Handle):
+    """A FastFlow model over a backbone: immutable, shareable between threads.
+
+    ``Flow.create(backbone, ...)`` makes an untrained one (train it with a
+    :class:`~fastflow.Trainer`), ``Flow.load(path)`` reads a model file.
+    ``score()`` is a convenience over a per-thread :class:`~fastflow.Scorer`."""
+
+    _destroy_name = "ff_flow_destroy"
+
+    def __init__(self, ptr, parents=()):
+        super().__init__(ptr, parents)
+        self._local = threading.local()
+
+    @classmethod
+    def create(cls, backbone, input_size=None, **options):
+        """An untrained flow. input_size: int or (height, width); options:
+        steps, conv3x3_only, hidden_ratio, clamp, seed (defaults as the
+        library's: 256x256, 8 steps, 3x3 only, ratio 1.0, clamp 2.0, seed 0)."""
+        if input_size is not None:
+            h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
+            options.setdefault("input_height", h)
+            options.setdefault("input_width", w)
+        with FlowOptions(**options) as opts:
+            out = _lib.flow_p()
+            call("ff_flow_create", backbone._handle(), opts._handle(), ctypes.byref(out))
+        return cls(out)
+
+    @classmethod
+    def load(cls, path, backbone=None):
+        """Loads a model file; with a backbone, uses it instead of the one
+        embedded in the file (its architecture must match)."""
+        out = _lib.flow_p()
+        bb = backbone._handle() if backbone is not None else None
+        call("ff_flow_load", os.fsencode(path), bb, ctypes.byref(out))
+        return cls(out, parents=(backbone,) if backbone is not None else ())
+
+    def save(self, path, embed_backbone=True):
+        """Saves atomically; embed_backbone=True makes the file deploy alone."""
+        call("ff_flow_save", self._handle(), os.fsencode(path), 1 if embed_backbone else 0)
+
+    def _get(self, name):
+        key, kind = _key(name)
+        v = _CTYPES[kind]()
+        call("ff_flow_get_" + kind, self._handle(), key, ctypes.byref(v))
+        return v.value
+
+    @property
+    def backbone(self):
+        """The flow's backbone (borrowed: keeps this flow alive)."""
+        ptr = _lib.lib().ff_flow_backbone(self._handle())
+        return _BorrowedBackbone(ptr, parents=(self,))
+
+    input_height = property(lambda self: self._get("input_height"))
+    input_width = property(lambda self: self._get("input_width"))
+    steps = property(lambda self: self._get("steps"))
+    conv3x3_only = property(lambda self: bool(self._get("conv3x3_only")))
+    hidden_ratio = property(lambda self: self._get("hidden_ratio"))
+    clamp = property(lambda self: self._get("clamp"))
+    seed = property(lambda self: self._get("seed"))
+
+    @property
+    def input_size(self):
+        return self.input_height, self.input_width
+
+    def options(self):
+        """Every creation option, as a dict."""
+        return {name: self._get(name) for name in _PARAMS}
+
+    def scorer(self):
+        """A new :class:`~fastflow.Scorer` (one per thread)."""
+        from .scorer import Scorer
+        return Scorer(self)
+
+    def score(self, image, **kwargs):
+        """Scores one image with this thread's cached scorer; see Scorer.score."""
+        sc = getattr(self._local, "scorer", None)
+        if sc is None or sc.closed:
+            sc = self._local.scorer = self.scorer()
+        return sc.score(image, **kwargs)
+
+    def close(self):
+        local = getattr(self, "_local", None)
+        sc = getattr(local, "scorer", None) if local is not None else None
+        if sc is not None:
+            sc.close()
+        super().close()
+
+    def __repr__(self):
+        if self.closed:
+            return "Flow(closed)"
+        return "Flow(%s, %dx%d, steps=%d)" % (self.backbone.arch, self.input_height, self.input_width, self.steps)
+
+
+__all__ = ["Flow", "FlowOptions", "Backbone"]

@@ -1,0 +1,521 @@
+"""The Python binding over a tiny random-weights model (fast suite).
+
+Runs with and without numpy (run_tests.py --numpy / --no-numpy); results
+must be the same, only their container type differs."""
+
+import array
+import gc
+import io
+import math
+import os
+import struct
+import unittest
+
+import fastflow
+from fastflow import image as ffimage
+import support
+import tinymodel
+
+np = None
+if fastflow.numpy_enabled():
+    import numpy as np
+
+
+def setUpModule():
+    tinymodel.get()
+
+
+def tearDownModule():
+    tinymodel.release()
+
+
+def f32(x):
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def as_bgr(img):
+    px = bytearray(img.tobytes())
+    px[0::3], px[2::3] = px[2::3], px[0::3]
+    return fastflow.Image(bytes(px), img.width, img.height, fastflow.BGR8)
+
+
+class TestLibrary(unittest.TestCase):
+    def test_version(self):
+        self.assertEqual(fastflow.version(), "%d.%d.%d" % (fastflow.version_number() // 10000,
+                                                          fastflow.version_number() // 100 % 100,
+                                                          fastflow.version_number() % 100))
+        self.assertEqual(fastflow.version_number() // 10000, 0)
+        self.assertIn("oneDNN", fastflow.build_info())
+        self.assertTrue(os.path.exists(fastflow.library_path()))
+
+    def test_library_from_env(self):
+        # run_tests is started by meson with FASTFLOW_LIBRARY; the package used it
+        env = os.environ.get("FASTFLOW_LIBRARY")
+        if env:
+            self.assertEqual(fastflow.library_path(), env)
+
+    def test_global_settings(self):
+        old = fastflow.get_max_image_pixels()
+        self.assertEqual(old, 100000000)
+        try:
+            fastflow.set_max_image_pixels(1000)
+            with self.assertRaises(fastflow.LimitExceeded) as cm:
+                ffimage.decode(tinymodel.get().test_paths[0])
+            self.assertEqual(cm.exception.status, 7)
+            self.assertIn("1000", cm.exception.message)
+        finally:
+            fastflow.set_max_image_pixels(old)
+        threads = fastflow.get_num_threads()
+        fastflow.set_num_threads(1)
+        self.assertEqual(fastflow.get_num_threads(), 1)
+        fastflow.set_num_threads(threads)
+        with self.assertRaises(fastflow.InvalidArgument) as cm:
+            fastflow.set_num_threads(-1)
+        self.assertIn("FF_GLOBAL_NUM_THREADS", cm.exception.message)
+
+
+class TestErrors(unittest.TestCase):
+    def test_unknown_arch(self):
+        with self.assertRaises(fastflow.Unsupported) as cm:
+            fastflow.Backbone.load("resnet99", tinymodel.get().weights)
+        e = cm.exception
+        self.assertIsInstance(e, fastflow.FastFlowError)
+        self.assertEqual(e.status, 4)
+        self.assertEqual(e.function, "ff_backbone_load")
+        self.assertIn("resnet99", e.message)
+        self.assertIn("resnet18", e.message)
+        self.assertIn("resnet99", str(e))
+
+    def test_missing_file(self):
+        path = os.path.join(tinymodel.get().dir, "no-such-file.safetensors")
+        with self.assertRaises(fastflow.IOFailure) as cm:
+            fastflow.Flow.load(path)
+        self.assertEqual(cm.exception.status, 2)
+        self.assertIn("no-such-file", cm.exception.message)
+
+    def test_bad_format(self):
+        with self.assertRaises(fastflow.BadFormat) as cm:
+            ffimage.decode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+        self.assertEqual(cm.exception.status, 3)
+        self.assertTrue(cm.exception.message)
+        with self.assertRaises(fastflow.BadFormat) as cm:
+            fastflow.Backbone.from_bytes("resnet18", b"\x08\x00\x00\x00\x00\x00\x00\x00{\"a\":1} ")
+        self.assertEqual(cm.exception.status, 3)
+
+    def test_wrong_architecture(self):
+        with self.assertRaises(fastflow.BadFormat) as cm:
+            fastflow.Backbone.load("resnet34", tinymodel.get().weights)
+        self.assertIn("resnet18", cm.exception.message)
+        self.assertIn("resnet34", cm.exception.message)
+
+    def test_invalid_option(self):
+        bb = tinymodel.get().backbone
+        with self.assertRaises(fastflow.InvalidArgument) as cm:
+            fastflow.Flow.create(bb, input_size=64, steps=0)
+        self.assertEqual(cm.exception.status, 1)
+        self.assertIsInstance(cm.exception, ValueError)
+        self.assertIn("STEPS", cm.exception.message.upper())
+        with self.assertRaises(KeyError):
+            fastflow.FlowOptions(colour="red")
+
+    def test_trainer_state(self):
+        with fastflow.Trainer(tinymodel.get().untrained) as tr:
+            with self.assertRaises(fastflow.StateError) as cm:
+                tr.run_batch()
+            self.assertEqual(cm.exception.status, 8)
+            self.assertIn("image", cm.exception.message)
+            with self.assertRaises(fastflow.InvalidArgument) as cm:
+                tr.batch_size = 0
+            self.assertIn("BATCH_SIZE", cm.exception.message)
+
+    def test_error_classes(self):
+        for status, cls in fastflow.errors.ERROR_CLASSES.items():
+            e = fastflow.errors.error_for(status, "detail", "ff_x")
+            self.assertIsInstance(e, cls)
+            self.assertEqual((e.status, e.message, e.function), (status, "detail", "ff_x"))
+            self.assertIn(fastflow.errors.status_string(status), str(e))
+        self.assertIs(type(fastflow.errors.error_for(99)), fastflow.FastFlowError)
+
+
+class TestHandles(unittest.TestCase):
+    def test_context_manager_and_double_close(self):
+        bb = fastflow.Backbone.load("resnet18", tinymodel.get().weights)
+        with bb:
+            self.assertFalse(bb.closed)
+            self.assertEqual(bb.arch, "resnet18")
+        self.assertTrue(bb.closed)
+        bb.close()  # a second close does nothing
+        with self.assertRaises(ValueError):
+            bb.arch
+        with self.assertRaises(ValueError):
+            with bb:
+                pass
+
+    def test_parents_closed_first(self):
+        # the C objects count references: closing the backbone and the flow
+        # before the scorer is fine
+        m = tinymodel.get()
+        bb = fastflow.Backbone.load("resnet18", m.weights)
+        flow = fastflow.Flow.load(m.model_path, backbone=bb)
+        sc = flow.scorer()
+        bb.close()
+        flow.close()
+        r = sc.score(m.test_paths[0])
+        self.assertEqual(r.score, m.flow.score(m.test_paths[0]).score)
+        sc.close()
+
+    def test_garbage_collection_frees(self):
+        m = tinymodel.get()
+        flow = fastflow.Flow.load(m.model_path)
+        ptr_holder = flow.backbone  # borrowed: must keep the flow alive
+        del flow
+        gc.collect()
+        self.assertEqual(ptr_holder.arch, "resnet18")
+        self.assertEqual(ptr_holder.num_levels, 3)
+        del ptr_holder
+        gc.collect()
+
+    def test_wrong_handle_type(self):
+        m = tinymodel.get()
+        import ctypes
+        with self.assertRaises(ctypes.ArgumentError):
+            fastflow._lib.lib().ff_flow_save(m.backbone._handle(), b"/tmp/x", 1)
+
+
+class TestImages(unittest.TestCase):
+    def test_png_round_trip_and_probe(self):
+        d = tinymodel.get().dir
+        img = support.synthetic_image_obj(42, 37, 21)
+        path = os.path.join(d, "rt.png")
+        ffimage.write_png(path, img)
+        self.assertEqual(ffimage.probe(path), (37, 21, 3))
+        back = ffimage.decode(path)
+        self.assertEqual((back.width, back.height, back.pixel_format), (37, 21, fastflow.RGB8))
+        self.assertEqual(back.tobytes(), img.tobytes())
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertEqual(ffimage.probe(data), (37, 21, 3))
+        self.assertEqual(ffimage.decode(bytearray(data)).tobytes(), img.tobytes())
+        grey = ffimage.decode(data, fastflow.GRAY8)
+        shape = tuple(grey.pixels.shape)
+        self.assertEqual(shape, (21, 37))
+        rgba = ffimage.decode(memoryview(data), fastflow.RGBA8)
+        self.assertEqual(tuple(rgba.pixels.shape), (21, 37, 4))
+        self.assertEqual(bytes(rgba.tobytes()[3::4]), b"\xff" * (37 * 21))
+
+    def test_pixels_view(self):
+        img = support.synthetic_image_obj(1, 5, 4)
+        px = img.pixels
+        self.assertEqual(tuple(px.shape), (4, 5, 3))
+        raw = img.tobytes()
+        self.assertEqual(int(px[2, 3, 1]), raw[(2 * 5 + 3) * 3 + 1])
+        if np is not None:
+            self.assertIsInstance(px, np.ndarray)
+        else:
+            self.assertIsInstance(px, memoryview)
+
+    def test_strided_image(self):
+        # rows padded to 20 bytes: the padding must not leak into pixels
+        rows = b"".join(bytes(range(y * 15, y * 15 + 15)) + b"\xee" * 5 for y in range(3))
+        img = fastflow.Image(rows, 5, 3, fastflow.RGB8, row_stride=20)
+        self.assertEqual(img.tobytes(), bytes(range(45)))
+        self.assertEqual(bytes(memoryview(img.pixels).tobytes()) if np is None else img.pixels.tobytes(),
+                         bytes(range(45)))
+        packed = ffimage.preprocess(fastflow.Image(bytes(range(45)), 5, 3), 32, 32)
+        strided = ffimage.preprocess(img, 32, 32)
+        self.assertEqual(support.flat(packed), support.flat(strided))
+
+    def test_image_validation(self):
+        with self.assertRaises(ValueError):
+            fastflow.Image(b"\x00" * 10, 2, 2, fastflow.RGB8)
+        with self.assertRaises(ValueError):
+            ffimage.channels(9)
+        with self.assertRaises(TypeError):
+            ffimage.pixel_args(array.array("f", [0.0] * 12))
+        with self.assertRaises(ValueError):
+            ffimage.pixel_args(memoryview(bytes(24)).cast("B", (2, 3, 4)), fastflow.RGB8)
+
+    def test_preprocess(self):
+        img = support.synthetic_image_obj(3, 40, 30)
+        t = ffimage.preprocess(img, 32, 48)
+        self.assertEqual(tuple(t.shape), (3, 48, 32))
+        vals = support.flat(t)
+        # ImageNet-normalised [0,1] values stay within [-2.2, 2.7]
+        self.assertTrue(all(-2.2 < v < 2.7 for v in vals))
+        self.assertNotEqual(min(vals), max(vals))
+
+    def test_heatmap(self):
+        h, w = 6, 8
+        values = array.array("f", [(x + y * w) / (h * w - 1.0) for y in range(h) for x in range(w)])
+        m = memoryview(values).cast("B").cast("f", (h, w))
+        hm = ffimage.render_heatmap(m, 0.0, 1.0)
+        self.assertEqual((hm.width, hm.height, hm.pixel_format), (w, h, fastflow.RGB8))
+        raw = hm.tobytes()
+        quarter = ffimage.render_heatmap(array.array("f", [0.25]), 0.0, 1.0, shape=(1, 1)).tobytes()
+        hi_px = raw[-3:]
+        self.assertGreater(quarter[2], quarter[0] + 100)  # Turbo is cyan at 1/4
+        self.assertGreater(hi_px[0], hi_px[2] + 100)  # and dark red at hi
+        self.assertNotEqual(raw[0:3], hi_px)
+        # the same map as a flat buffer with a shape
+        self.assertEqual(ffimage.render_heatmap(values, 0.0, 1.0, shape=(h, w)).tobytes(), raw)
+        # over a picture, alpha 0 gives the picture itself
+        pic = support.synthetic_image_obj(9, w, h)
+        self.assertEqual(ffimage.render_heatmap(m, 0.0, 1.0, image=pic, alpha=0.0).tobytes(), pic.tobytes())
+        # a mask contour is drawn in place
+        mask = bytearray(w * h)
+        for y in range(2, 4):
+            for x in range(3, 5):
+                mask[y * w + x] = 255
+        ffimage.draw_contour(memoryview(mask).cast("B", (h, w)), hm, 0xFFFFFF)
+        after = hm.tobytes()
+        self.assertEqual(after[(2 * w + 3) * 3:(2 * w + 3) * 3 + 3], b"\xff\xff\xff")
+        self.assertEqual(after[0:3], raw[0:3])  # far from the region: unchanged
+        with self.assertRaises(fastflow.InvalidArgument) as cm:
+            ffimage.render_heatmap(m, 1.0, 0.0)
+        self.assertIn("lo", cm.exception.message)
+        path = os.path.join(tinymodel.get().dir, "heatmap.png")
+        ffimage.write_png(path, hm)
+        self.assertEqual(ffimage.decode(path).tobytes(), after)
+
+
+class TestBackbone(unittest.TestCase):
+    def test_shapes_and_features(self):
+        m = tinymodel.get()
+        bb = m.backbone
+        self.assertEqual(bb.arch, "resnet18")
+        self.assertEqual(bb.num_levels, 3)
+        self.assertEqual([bb.level_shape(i, 64, 96) for i in range(3)], [(64, 16, 24), (128, 8, 12), (256, 4, 6)])
+        t = ffimage.preprocess(m.train_images[0], 64, 64)
+        with bb.extractor() as ex:
+            feats = ex.features(t, 1, 64, 64) if np is None else ex.features(t)
+        self.assertEqual([tuple(f.shape) for f in feats], [(1, 64, 16, 16), (1, 128, 8, 8), (1, 256, 4, 4)])
+        with open(m.weights, "rb") as f:
+            data = f.read()
+        with fastflow.Backbone.from_bytes("resnet18", data) as bb2, bb2.extractor() as ex2:
+            feats2 = ex2.features(t, 1, 64, 64)
+        self.assertEqual(support.flat(feats[2]), support.flat(feats2[2]))
+
+    def test_extractor_read_before_run(self):
+        with tinymodel.get().backbone.extractor() as ex:
+            with self.assertRaises(fastflow.StateError):
+                ex.read(0)
+
+
+class TestFlowAndTrainer(unittest.TestCase):
+    def test_flow_options(self):
+        m = tinymodel.get()
+        f = m.flow
+        self.assertEqual(f.input_size, (64, 64))
+        self.assertEqual(f.steps, 2)
+        self.assertTrue(f.conv3x3_only)
+        self.assertEqual(f.options(), {"input_height": 64, "input_width": 64, "steps": 2, "conv3x3_only": 1,
+                                       "hidden_ratio": 1.0, "clamp": 2.0, "seed": 3})
+        self.assertEqual(f.backbone.arch, "resnet18")
+        opts = fastflow.FlowOptions(steps=4, hidden_ratio=0.5, conv3x3_only=False)
+        self.assertEqual((opts["steps"], opts["hidden_ratio"], opts["conv3x3_only"]), (4, 0.5, 0))
+        opts.close()
+
+    def test_trainer_counters_and_progress(self):
+        m = tinymodel.get()
+        self.assertEqual(len(m.losses), 1)
+        self.assertTrue(math.isfinite(m.losses[0]))
+        d = os.path.join(m.dir, "train-folder")
+        paths = support.write_image_folder(d, 3, 72, seed=11)
+        with open(paths[0], "rb") as f:
+            encoded = f.read()
+        with fastflow.Trainer(m.untrained, batch_size=2, learning_rate=5e-4, seed=1) as tr:
+            self.assertEqual(tr.batch_size, 2)
+            self.assertAlmostEqual(tr.learning_rate, 5e-4, places=9)
+            self.assertEqual(tr.add_folder(d), 3)          # paths
+            tr.add(encoded)                                 # encoded bytes
+            tr.add(m.train_images[0])                       # an Image
+            tr.add(memoryview(m.train_images[1].tobytes()).cast("B", (72, 80, 3)))  # a 3-D buffer
+            self.assertEqual(tr.num_images, 6)
+            per_image = 4 * (64 * 16 * 16 + 128 * 8 * 8 + 256 * 4 * 4)
+            self.assertEqual(tr.feature_bytes, 6 * per_image)
+            self.assertEqual(tr.batches_per_epoch, 3)
+            seen = []
+            losses = tr.fit(2, progress=seen.append)
+            self.assertEqual(len(losses), 2)
+            self.assertEqual([(p.epoch, p.batch, p.batches) for p in seen],
+                             [(1, 1, 3), (1, 2, 3), (1, 3, 3), (2, 1, 3), (2, 2, 3), (2, 3, 3)])
+            self.assertAlmostEqual(seen[-1].fraction, 1.0)
+            self.assertAlmostEqual(losses[1], sum(p.loss for p in seen[3:]) / 3, places=3)
+            self.assertEqual((tr.epoch, tr.steps), (2, 6))
+            # a callback returning False stops early
+            stopped = tr.fit(5, progress=lambda p: False)
+            self.assertEqual(len(stopped), 1)
+            self.assertEqual(tr.steps, 7)
+            # the text display: one line per epoch when not a terminal
+            out = io.StringIO()
+            tr.fit(1, progress=True, file=out)
+            self.assertRegex(out.getvalue(), r"^epoch 1/1: mean loss [-0-9.e+]+ \(3 batches")
+            self.assertTrue(math.isfinite(tr.run_epoch()))
+            self.assertTrue(math.isfinite(tr.run_batch()))
+            with tr.snapshot() as snap:
+                self.assertEqual(snap.input_size, (64, 64))
+                self.assertTrue(math.isfinite(snap.score(paths[0]).score))
+
+    def test_training_is_deterministic(self):
+        m = tinymodel.get()
+        with fastflow.Trainer(m.untrained, batch_size=4, seed=5) as tr:
+            for im in m.train_images:
+                tr.add(im)
+            self.assertEqual(tr.fit(1), m.losses)
+            with tr.snapshot() as again:
+                self.assertEqual(support.flat(again.score(m.test_paths[2]).map),
+                                 support.flat(m.flow.score(m.test_paths[2]).map))
+
+
+class TestScoring(unittest.TestCase):
+    def test_inputs_agree(self):
+        m = tinymodel.get()
+        path = m.test_paths[2]
+        with open(path, "rb") as f:
+            encoded = f.read()
+        img = ffimage.decode(path)
+        with m.flow.scorer() as sc:
+            self.assertEqual(sc.map_shape, (64, 64))
+            ref = sc.score(path)
+            self.assertEqual(tuple(ref.map.shape), (64, 64))
+            flat = support.flat(ref.map)
+            self.assertEqual(ref.score, max(flat))
+            self.assertTrue(all(-1.0 <= v <= 0.0 for v in flat))
+            if np is not None:
+                self.assertIsInstance(ref.map, np.ndarray)
+                self.assertEqual(ref.map.dtype, np.float32)
+            else:
+                self.assertIsInstance(ref.map, memoryview)
+                self.assertEqual(ref.map.format, "f")
+            inputs = {
+                "pathlike": __import__("pathlib").Path(path),
+                "bytes": encoded,
+                "bytearray": bytearray(encoded),
+                "memoryview-1d": memoryview(encoded),
+                "Image": img,
+                "3-D buffer": memoryview(img.tobytes()).cast("B", (img.height, img.width, 3)),
+                "BGR8": as_bgr(img),
+            }
+            if np is not None:
+                arr = np.frombuffer(img.tobytes(), np.uint8).reshape(img.height, img.width, 3)
+                inputs["numpy"] = arr
+                inputs["numpy BGR view"] = (arr[:, :, ::-1], fastflow.BGR8)
+                padded = np.zeros((img.height, img.width + 7, 3), np.uint8)
+                padded[:, :img.width] = arr
+                inputs["numpy row-strided"] = padded[:, :img.width]
+            for name, x in inputs.items():
+                fmt = None
+                if isinstance(x, tuple):
+                    x, fmt = x
+                r = sc.score(x, pixel_format=fmt)
+                self.assertEqual(r.score, ref.score, name)
+                self.assertEqual(support.flat(r.map), flat, name)
+            self.assertIsNone(sc.score(path, map=False).map)
+            self.assertEqual(sc.score(path, map=False).score, ref.score)
+            out = array.array("f", [0.0]) * (64 * 64)
+            r = sc.score(encoded, out=out)
+            self.assertIs(r.map, out)
+            self.assertEqual(list(out), flat)
+            with self.assertRaises(ValueError):
+                sc.score(path, out=array.array("f", [0.0]) * 10)
+
+    def test_grey_images(self):
+        m = tinymodel.get()
+        img = ffimage.decode(m.test_paths[0], fastflow.GRAY8)
+        with m.flow.scorer() as sc:
+            a = sc.score(img)
+            b = sc.score(memoryview(img.tobytes()).cast("B", (img.height, img.width)))
+            rgb = bytes(v for v in img.tobytes() for _ in range(3))
+            c = sc.score(fastflow.Image(rgb, img.width, img.height, fastflow.RGB8))
+        self.assertEqual(a.score, b.score)
+        self.assertEqual(support.flat(a.map), support.flat(c.map))
+
+    def test_tensor_batch_equals_images(self):
+        m = tinymodel.get()
+        imgs = [ffimage.decode(p) for p in m.test_paths[:3]]
+        tensors = [ffimage.preprocess(im, 64, 64) for im in imgs]
+        batch = array.array("f")
+        for t in tensors:
+            batch.extend(support.flat(t))
+        with m.flow.scorer() as sc:
+            scores, maps = sc.score_tensor(batch, batch=3)
+            singles = [sc.score(im) for im in imgs]
+        self.assertEqual(tuple(maps.shape), (3, 64, 64))
+        self.assertEqual(list(support.flat(scores)), [s.score for s in singles])
+        self.assertEqual(support.flat(maps), sum((support.flat(s.map) for s in singles), []))
+
+    def test_save_load_round_trip(self):
+        m = tinymodel.get()
+        with fastflow.Flow.load(m.model_path) as loaded:
+            self.assertEqual(loaded.options(), m.flow.options())
+            for p in m.test_paths:
+                self.assertEqual(support.flat(loaded.score(p).map), support.flat(m.flow.score(p).map))
+        # without the backbone embedded, loading needs one
+        slim = os.path.join(m.dir, "slim.safetensors")
+        m.flow.save(slim, embed_backbone=False)
+        self.assertLess(os.path.getsize(slim), os.path.getsize(m.model_path))
+        tensors, meta = fastflow.safetensors.load(slim)
+        self.assertEqual(meta["format"], "libfastflow")
+        self.assertEqual(meta["backbone"], "resnet18")
+        self.assertFalse(any(n.startswith("feature_extractor.") for n in tensors))
+        with fastflow.Flow.load(slim, backbone=m.backbone) as f2:
+            self.assertEqual(f2.score(m.test_paths[1]).score, m.flow.score(m.test_paths[1]).score)
+
+    def test_errors(self):
+        m = tinymodel.get()
+        with m.flow.scorer() as sc:
+            with self.assertRaises(fastflow.BadFormat):
+                sc.score(b"not an image at all")
+            with self.assertRaises(fastflow.IOFailure) as cm:
+                sc.score(os.path.join(m.dir, "missing.png"))
+            self.assertIn("missing.png", cm.exception.message)
+            with self.assertRaises(TypeError):
+                sc.score(12345)
+            with self.assertRaises(ValueError):
+                sc.score_tensor(array.array("f", [0.0] * 10), batch=1)
+
+
+class TestMetrics(unittest.TestCase):
+    def test_auroc(self):
+        # sklearn's documented example: roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.75
+        self.assertEqual(fastflow.auroc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]), 0.75)
+        self.assertEqual(fastflow.auroc(array.array("f", [0.1, 0.4, 0.35, 0.8]), bytes([0, 0, 1, 1])), 0.75)
+        self.assertEqual(fastflow.auroc([1, 1, 1, 1], [0, 1, 0, 1]), 0.5)  # one tie
+        if np is not None:
+            self.assertEqual(fastflow.auroc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([False, False, True, True])),
+                             0.75)
+        with self.assertRaises(fastflow.InvalidArgument) as cm:
+            fastflow.auroc([0.1, 0.2], [1, 1])
+        self.assertIn("class", cm.exception.message)
+        with self.assertRaises(fastflow.InvalidArgument) as cm:
+            fastflow.auroc([0.1, 0.2], [0, 2])
+        with self.assertRaises(fastflow.InvalidArgument):
+            fastflow.auroc([0.1, float("nan")], [0, 1])
+        with self.assertRaises(ValueError):
+            fastflow.auroc([0.1, 0.2, 0.3], [0, 1])
+
+    def test_f1_optimal(self):
+        f1, thr = fastflow.f1_optimal([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+        # threshold 0.35: 3 predicted positives, 2 true: P 2/3, R 1, F1 0.8
+        self.assertAlmostEqual(f1, 0.8, places=12)
+        self.assertEqual(thr, f32(0.35))
+
+    def test_pro(self):
+        h, w = 6, 6
+        mask = [[1 if (1 <= y <= 2 and 1 <= x <= 2) else 0 for x in range(w)] for y in range(h)]
+        perfect = [[0.9 if mask[y][x] else 0.1 * ((x + y) % 3) for x in range(w)] for y in range(h)]
+        self.assertEqual(fastflow.pro([perfect], [mask]), 1.0)
+        inverted = [[-v for v in row] for row in perfect]
+        self.assertEqual(fastflow.pro([inverted], [mask]), 0.0)
+        flat_map = array.array("f", [v for row in perfect for v in row] * 2)
+        flat_mask = bytes([v for row in mask for v in row]) * 2
+        self.assertEqual(fastflow.pro(flat_map, flat_mask, shape=(2, h, w)), 1.0)
+        with self.assertRaises(fastflow.InvalidArgument):
+            fastflow.pro([perfect], [mask], max_fpr=0.0)
+        with self.assertRaises(fastflow.InvalidArgument) as cm:
+            fastflow.pro([perfect], [[[0] * w for _ in range(h)][0]] * h)
+        self.assertIn("region", cm.exception.message)
+
+
+if __name__ == "__main__":
+    unittest.main()
