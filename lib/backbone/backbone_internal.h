@@ -8,6 +8,7 @@
 
 #include "backbone/backbone.h"
 #include "backbone/resnet_arch.h"
+#include "backbone/vit_model.h"
 
 /* The input size whose primitive formats the shared weights are laid out
  * for (the model's default input size, batch 1). */
@@ -33,6 +34,9 @@ typedef struct ff_raw_tensor {
 
 struct ff_backbone {
     atomic_int refs;
+    /* A transformer (DeiT / CaiT) when non-NULL: then the ResNet fields
+     * below are unused (layout.arch is NULL) and lib/backbone/vit_* run it. */
+    ff_vit_model *vit;
     ff_resnet_layout layout;
     ff_conv_weights w[FF_RESNET_MAX_CONVS];
     size_t nraw;

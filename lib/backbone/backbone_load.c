@@ -7,6 +7,7 @@
 
 #include "backbone/backbone_internal.h"
 #include "backbone/resnet_plan.h"
+#include "backbone/vit_backbone.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/settings.h"
@@ -242,6 +243,7 @@ static ff_status share_default_formats(ff_backbone *bb) {
 
 static void backbone_free(ff_backbone *bb) {
     if (!bb) return;
+    ff_vit_model_free(bb->vit);
     for (int32_t i = 0; i < FF_RESNET_MAX_CONVS; i++) {
         ff_free(bb->w[i].data);
         ff_free(bb->w[i].bias);
@@ -271,10 +273,12 @@ ff_status ff_backbone_load_st(const char *arch, const ff_st_file *f, const char 
     FF_CHECK_ARG(arch != NULL, "arch is NULL");
     FF_CHECK_ARG(f != NULL, "safetensors file is NULL");
     FF_CHECK_ARG(out != NULL, "out is NULL");
+    const ff_vit_arch *va = ff_vit_arch_find(arch);
+    if (va) return ff_vit_backbone_load(va, f, prefix, out);
     const ff_resnet_arch *a = ff_resnet_arch_find(arch);
     if (!a)
         return ff_fail(FF_E_UNSUPPORTED, "unknown backbone architecture '%s'; supported: %s", arch,
-                       ff_resnet_arch_names());
+                       ff_backbone_arch_names());
     char detected[FF_FULLNAME_CAP];
     if (!prefix) {
         FF_TRY(detect_prefix(f, detected, sizeof detected));
@@ -302,9 +306,9 @@ ff_status ff_backbone_load(const char *arch, const char *weights_path, ff_backbo
     FF_CHECK_ARG(arch != NULL, "arch is NULL");
     FF_CHECK_ARG(weights_path != NULL, "weights_path is NULL");
     FF_CHECK_ARG(out != NULL, "out is NULL");
-    if (!ff_resnet_arch_find(arch))
+    if (!ff_backbone_arch_known(arch))
         return ff_fail(FF_E_UNSUPPORTED, "unknown backbone architecture '%s'; supported: %s", arch,
-                       ff_resnet_arch_names());
+                       ff_backbone_arch_names());
     ff_st_file *f = NULL;
     FF_TRY(ff_st_open(weights_path, &f));
     ff_status st = ff_backbone_load_st(arch, f, NULL, out);
@@ -318,9 +322,9 @@ ff_status ff_backbone_load_from_memory(const char *arch, const void *data, size_
     FF_CHECK_ARG(arch != NULL, "arch is NULL");
     FF_CHECK_ARG(data != NULL, "data is NULL");
     FF_CHECK_ARG(out != NULL, "out is NULL");
-    if (!ff_resnet_arch_find(arch))
+    if (!ff_backbone_arch_known(arch))
         return ff_fail(FF_E_UNSUPPORTED, "unknown backbone architecture '%s'; supported: %s", arch,
-                       ff_resnet_arch_names());
+                       ff_backbone_arch_names());
     ff_st_file *f = NULL;
     FF_TRY(ff_st_open_memory(data, size, "backbone weights in memory", &f));
     ff_status st = ff_backbone_load_st(arch, f, NULL, out);
@@ -338,18 +342,22 @@ void ff_backbone_destroy(ff_backbone *bb) {
     if (bb && atomic_fetch_sub(&bb->refs, 1) == 1) backbone_free(bb);
 }
 
-const char *ff_backbone_arch(const ff_backbone *bb) { return bb ? bb->layout.arch->name : NULL; }
+const char *ff_backbone_arch(const ff_backbone *bb) {
+    if (!bb) return NULL;
+    return bb->vit ? bb->vit->arch->name : bb->layout.arch->name;
+}
 
 int32_t ff_backbone_uses_layernorm(const ff_backbone *bb) {
-    (void)bb; /* every ResNet feature map goes through the flow's LayerNorm */
-    return 1;
+    /* every ResNet feature map goes through the flow's LayerNorm; a
+     * transformer's features are already layer-normalised (its final norm) */
+    return bb && bb->vit ? 0 : 1;
 }
 
 ff_status ff_backbone_num_levels(const ff_backbone *bb, int32_t *levels_out) {
     ff_clear_error();
     FF_CHECK_ARG(bb != NULL, "backbone is NULL");
     FF_CHECK_ARG(levels_out != NULL, "levels_out is NULL");
-    *levels_out = FF_RESNET_LEVELS;
+    *levels_out = bb->vit ? 1 : FF_RESNET_LEVELS;
     return FF_OK;
 }
 
@@ -358,6 +366,7 @@ ff_status ff_backbone_level_shape(const ff_backbone *bb, int32_t level, int32_t 
     ff_clear_error();
     FF_CHECK_ARG(bb != NULL, "backbone is NULL");
     FF_CHECK_ARG(channels_out && height_out && width_out, "an output pointer is NULL");
+    if (bb->vit) return ff_vit_level_shape(bb->vit, level, in_height, in_width, channels_out, height_out, width_out);
     FF_CHECK_ARG(level >= 0 && level < FF_RESNET_LEVELS, "level must be in [0, %d], got %d", FF_RESNET_LEVELS - 1,
                  (int)level);
     FF_CHECK_ARG(in_height >= 32 && in_height <= 4096 && in_height % 16 == 0,
@@ -375,6 +384,7 @@ ff_status ff_backbone_export_tensors(const ff_backbone *bb, ff_st_writer *w, con
     FF_CHECK_ARG(bb != NULL, "backbone is NULL");
     FF_CHECK_ARG(w != NULL, "writer is NULL");
     if (!prefix) prefix = "";
+    if (bb->vit) return ff_vit_model_export(bb->vit, w, prefix);
     for (size_t i = 0; i < bb->nraw; i++) {
         const ff_raw_tensor *r = &bb->raw[i];
         char name[FF_FULLNAME_CAP];

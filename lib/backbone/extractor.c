@@ -7,6 +7,8 @@
 
 #include "backbone/backbone_internal.h"
 #include "backbone/resnet_plan.h"
+#include "backbone/vit_backbone.h"
+#include "backbone/vit_forward.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
 #include "core/memory.h"
@@ -39,6 +41,7 @@ typedef struct op {
 
 struct ff_extractor {
     const ff_backbone *bb;
+    ff_vit_runner *vit; /* runs transformer backbones (bb->vit); the rest is for ResNets */
     dnnl_stream_t stream;
     /* built shape (0 = none) */
     int32_t n, h, w;
@@ -286,6 +289,10 @@ ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out) {
         return st;
     }
     ex->bb = ff_backbone_retain(backbone);
+    if (backbone->vit && (st = ff_vit_runner_create(backbone->vit, &ex->vit)) != FF_OK) {
+        ff_extractor_destroy(ex);
+        return st;
+    }
     *out = ex;
     return FF_OK;
 }
@@ -293,6 +300,7 @@ ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out) {
 void ff_extractor_destroy(ff_extractor *ex) {
     if (!ex) return;
     release_plan(ex);
+    ff_vit_runner_destroy(ex->vit);
     dnnl_stream_destroy(ex->stream);
     ff_backbone_destroy((ff_backbone *)(uintptr_t)ex->bb);
     ff_free(ex);
@@ -319,6 +327,13 @@ ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, 
                  "input width must be divisible by 16 and in [32, 4096], got %d", (int)in_width);
     const size_t count = (size_t)batch * 3u * (size_t)in_height * (size_t)in_width;
     FF_CHECK_ARG(all_finite(input, count), "input holds NaN or Inf values");
+    if (ex->vit) {
+        FF_TRY(ff_vit_check_input(ex->bb->vit, in_height, in_width));
+        ex->has_run = 0;
+        FF_TRY(ff_vit_runner_run(ex->vit, input, batch));
+        ex->has_run = 1;
+        return FF_OK;
+    }
 
     ff_threads_apply();
     if (ex->n != batch || ex->h != in_height || ex->w != in_width)
@@ -339,9 +354,18 @@ ff_status ff_extractor_read(const ff_extractor *ex, int32_t level, float *out, s
     ff_clear_error();
     FF_CHECK_ARG(ex != NULL, "extractor is NULL");
     FF_CHECK_ARG(out != NULL, "out is NULL");
-    FF_CHECK_ARG(level >= 0 && level < FF_RESNET_LEVELS, "level must be in [0, %d], got %d", FF_RESNET_LEVELS - 1,
-                 (int)level);
+    const int32_t levels = ex->vit ? 1 : FF_RESNET_LEVELS;
+    FF_CHECK_ARG(level >= 0 && level < levels, "level must be in [0, %d], got %d", (int)levels - 1, (int)level);
     if (!ex->has_run) return ff_fail(FF_E_STATE, "the extractor has not run yet (call ff_extractor_run first)");
+    if (ex->vit) {
+        size_t count = 0;
+        const float *f = ff_vit_runner_features(ex->vit, &count);
+        if (capacity < count)
+            return ff_fail(FF_E_BUFFER_TOO_SMALL, "the feature map needs %zu floats, the buffer holds %zu", count,
+                           capacity);
+        memcpy(out, f, count * sizeof(float));
+        return FF_OK;
+    }
     if (capacity < ex->out_count[level])
         return ff_fail(FF_E_BUFFER_TOO_SMALL, "feature level %d needs %zu floats, the buffer holds %zu", (int)level,
                        ex->out_count[level], capacity);
