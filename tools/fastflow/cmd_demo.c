@@ -140,8 +140,8 @@ int ff_cmd_demo(int argc, char **argv) {
         return 1;
     }
     if (!cli_is_file(weights)) {
-        fprintf(stderr, "fastflow %s: weights file %s does not exist\n", CMD, weights);
-        explain_weights();
+        fprintf(stderr, "fastflow %s: weights file %s%s does not exist\n", CMD, weights,
+                a.weights ? "" : " (from $FASTFLOW_WEIGHTS)");
         return 1;
     }
     if (cli_mkdir_p(CMD, a.out) != 0) return 1;
