@@ -1,11 +1,13 @@
 /* Transformer backbones (DeiT, CaiT) against the PyTorch reference of
  * timm's blocks (tools/reference/vit_ref.py) on reduced configurations
  * with random weights (tools/reference/gen_vit_golden.py): features to
- * 1e-4 x max|ref|, batching, export round trip and bad weights. */
+ * 1e-4 x max|ref| through the runner and through the public backbone API,
+ * batching, export round trip, bad weights and bad arguments. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backbone/backbone.h"
 #include "backbone/vit_forward.h"
 #include "backbone/vit_model.h"
 #include "test_util.h"
@@ -76,8 +78,172 @@ static void golden_case(const char *family) {
     ff_st_close(g);
 }
 
+/* ---- public API ------------------------------------------------------------ */
+
+static float *extract(const ff_backbone *bb, const float *input, int32_t n, int32_t side, size_t count) {
+    ff_extractor *ex = NULL;
+    CHECK_OK(ff_extractor_create(bb, &ex));
+    float *out = calloc(count, sizeof *out);
+    if (ex) {
+        CHECK_OK(ff_extractor_run(ex, input, n, side, side));
+        CHECK_OK(ff_extractor_read(ex, 0, out, count));
+        /* one level only, and the buffer must hold it */
+        CHECK_STATUS(ff_extractor_read(ex, 1, out, count), FF_E_INVALID_ARGUMENT);
+        CHECK_MSG("level must be in [0, 0]");
+        CHECK_STATUS(ff_extractor_read(ex, 0, out, count - 1), FF_E_BUFFER_TOO_SMALL);
+        /* the fixed input side */
+        CHECK_STATUS(ff_extractor_run(ex, input, 1, side + 16, side), FF_E_INVALID_ARGUMENT);
+        CHECK_MSG("inputs only");
+    }
+    ff_extractor_destroy(ex);
+    return out;
+}
+
+static void public_case(const char *family) {
+    char file[64], arch[64];
+    snprintf(file, sizeof file, "vit_%s_tiny.safetensors", family);
+    snprintf(arch, sizeof arch, "%s_tiny_test", family);
+    ff_backbone *bb = NULL;
+    CHECK_OK(ff_backbone_load(arch, ff_test_golden_path(file), &bb));
+    ff_st_file *g = NULL;
+    CHECK_OK(ff_st_open(ff_test_golden_path(file), &g));
+    if (!bb || !g) {
+        ff_backbone_destroy(bb);
+        ff_st_close(g);
+        return;
+    }
+    CHECK(strcmp(ff_backbone_arch(bb), arch) == 0);
+    CHECK(ff_backbone_uses_layernorm(bb) == 0);
+    int32_t levels = 0, c = 0, h = 0, w = 0;
+    CHECK_OK(ff_backbone_num_levels(bb, &levels));
+    CHECK(levels == 1);
+    CHECK_OK(ff_backbone_level_shape(bb, 0, 64, 64, &c, &h, &w));
+    CHECK(c == 64 && h == 4 && w == 4);
+    CHECK_STATUS(ff_backbone_level_shape(bb, 0, 128, 128, &c, &h, &w), FF_E_INVALID_ARGUMENT);
+    CHECK_MSG("takes 64x64 inputs only");
+    CHECK_STATUS(ff_backbone_level_shape(bb, 1, 64, 64, &c, &h, &w), FF_E_INVALID_ARGUMENT);
+    CHECK_MSG("one feature map");
+
+    size_t nin = 0, nref = 0;
+    const float *input = golden(g, "golden.input", &nin);
+    const float *ref = golden(g, "golden.features", &nref);
+    float *got = input && ref ? extract(bb, input, 2, 64, nref) : NULL;
+    char what[96];
+    snprintf(what, sizeof what, "%s features through ff_extractor", arch);
+    if (got) CHECK(ff_test_close_rel_max(what, got, ref, nref, TOL));
+
+    /* export under a prefix, load back (prefix detected): same numbers */
+    ff_st_writer *wr = NULL;
+    CHECK_OK(ff_st_writer_create(&wr));
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (wr) {
+        CHECK_OK(ff_backbone_export_tensors(bb, wr, "feature_extractor."));
+        CHECK_OK(ff_st_writer_serialize(wr, &data, &size));
+    }
+    ff_st_writer_destroy(wr);
+    ff_backbone *bb2 = NULL;
+    if (data) CHECK_OK(ff_backbone_load_from_memory(arch, data, size, &bb2));
+    if (bb2 && got) {
+        float *again = extract(bb2, input, 2, 64, nref);
+        CHECK(memcmp(again, got, nref * sizeof *got) == 0);
+        free(again);
+        /* only the used tensors are kept: no head, no golden.* */
+        ff_st_file *e = NULL;
+        CHECK_OK(ff_st_open_memory(data, size, "export", &e));
+        if (e) {
+            CHECK(ff_st_find(e, "feature_extractor.head.weight") == NULL);
+            CHECK(ff_st_find(e, "feature_extractor.golden.input") == NULL);
+            CHECK(ff_st_find(e, "feature_extractor.blocks.2.mlp.fc2.bias") != NULL);
+            CHECK(ff_st_find(e, "feature_extractor.pos_embed") != NULL);
+        }
+        ff_st_close(e);
+    }
+    ff_backbone_destroy(bb2);
+    free(data);
+    free(got);
+    ff_backbone_destroy(bb);
+    ff_st_close(g);
+}
+
+/* ---- bad weights ---------------------------------------------------------- */
+
+/* The golden weights of `family`, without tensor `drop` and with tensor
+ * `poison` (if any) holding a NaN, serialised. */
+static uint8_t *edited(const char *family, const char *drop, const char *poison, size_t *size) {
+    char file[64];
+    snprintf(file, sizeof file, "vit_%s_tiny.safetensors", family);
+    ff_st_file *g = NULL;
+    CHECK_OK(ff_st_open(ff_test_golden_path(file), &g));
+    ff_st_writer *w = NULL;
+    CHECK_OK(ff_st_writer_create(&w));
+    uint8_t *data = NULL;
+    for (size_t i = 0; g && w && i < ff_st_count(g); i++) {
+        const ff_st_tensor *t = ff_st_at(g, i);
+        if (drop && strcmp(t->name, drop) == 0) continue;
+        float *copy = malloc(t->nbytes ? t->nbytes : 1);
+        memcpy(copy, t->data, t->nbytes);
+        if (poison && strcmp(t->name, poison) == 0) copy[t->numel - 1] = NAN;
+        CHECK_OK(ff_st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, copy));
+        free(copy);
+    }
+    if (w) CHECK_OK(ff_st_writer_serialize(w, &data, size));
+    ff_st_writer_destroy(w);
+    ff_st_close(g);
+    return data;
+}
+
+static void expect_load_error(const char *arch, const uint8_t *data, size_t size, ff_status want,
+                              const char *fragment) {
+    ff_backbone *bb = NULL;
+    CHECK_STATUS(ff_backbone_load_from_memory(arch, data, size, &bb), want);
+    CHECK_MSG(fragment);
+    CHECK(bb == NULL);
+}
+
+static void bad_weights(void) {
+    size_t size = 0;
+    uint8_t *data = edited("deit", "blocks.1.attn.proj.bias", NULL, &size);
+    if (data) expect_load_error("deit_tiny_test", data, size, FF_E_BAD_FORMAT, "missing tensor 'blocks.1.attn.proj.bias'");
+    free(data);
+    data = edited("deit", NULL, "blocks.2.mlp.fc1.weight", &size);
+    if (data)
+        expect_load_error("deit_tiny_test", data, size, FF_E_BAD_FORMAT,
+                          "tensor 'blocks.2.mlp.fc1.weight' holds a non-finite value");
+    free(data);
+    data = edited("cait", "blocks.0.gamma_2", NULL, &size);
+    if (data) expect_load_error("cait_tiny_test", data, size, FF_E_BAD_FORMAT, "missing tensor 'blocks.0.gamma_2'");
+    free(data);
+    /* the other family, and another size of the same family */
+    data = edited("cait", NULL, NULL, &size);
+    if (data) {
+        expect_load_error("deit_tiny_test", data, size, FF_E_BAD_FORMAT, "are for a CaiT model");
+        expect_load_error("cait_s24_224", data, size, FF_E_BAD_FORMAT,
+                          "tensor 'patch_embed.proj.weight' has shape [64, 3, 16, 16], expected [384, 3, 16, 16]");
+    }
+    free(data);
+    data = edited("deit", NULL, NULL, &size);
+    if (data) {
+        expect_load_error("cait_tiny_test", data, size, FF_E_BAD_FORMAT, "are for a distilled DeiT model");
+        expect_load_error("resnet18", data, size, FF_E_BAD_FORMAT, "no ResNet weights found");
+    }
+    free(data);
+    data = edited("deit", "patch_embed.proj.weight", NULL, &size);
+    if (data)
+        expect_load_error("deit_tiny_test", data, size, FF_E_BAD_FORMAT,
+                          "no vision-transformer weights found: no tensor named 'patch_embed.proj.weight'");
+    free(data);
+    ff_backbone *bb = NULL;
+    CHECK_STATUS(ff_backbone_load("deit_tiny", ff_test_golden_path("vit_deit_tiny.safetensors"), &bb),
+                 FF_E_UNSUPPORTED);
+    CHECK_MSG("cait_m48_448");
+}
+
 int main(void) {
     golden_case("deit");
     golden_case("cait");
+    public_case("deit");
+    public_case("cait");
+    bad_weights();
     return ff_test_finish();
 }
