@@ -10,6 +10,7 @@
 #include "cli_paths.h"
 #include "cli_util.h"
 #include "eval/mask.h"
+#include "heatmap_png.h"
 #include "tensor/safetensors.h"
 #include "train_loop.h"
 
@@ -184,16 +185,12 @@ static int write_heatmaps(const char *cmd, const ff_dataset *ds, const scored_se
         cli_stem(path, stem, sizeof stem);
         snprintf(out, sizeof out, "%s/%s/%s.png", dir, ds->type_names[ds->test_types[i]], stem);
         ff_status st = decode_rgb(path, &pixels, &cap, &w, &h);
-        if (st == FF_OK)
-            st = ff_heatmap_render(s->maps + i * s->hw, mw, mh, lo, hi, pixels, w, h, 0, FF_PIXEL_RGB8, 0.5f, rgb,
-                                   s->hw * 3, 0);
-        if (st == FF_OK && ds->has_masks && s->labels[i])
-            st = ff_heatmap_draw_contour(s->masks + i * s->hw, mw, mh, 0, 0xFFFFFFu, rgb, mw, mh, s->hw * 3, 0);
-        if (st == FF_OK) st = ff_image_write_png(out, rgb, mw, mh, 0, FF_PIXEL_RGB8);
         if (st != FF_OK) {
-            rc = cli_fail(cmd, out, st);
+            rc = cli_fail(cmd, path, st);
             goto done;
         }
+        const uint8_t *mask = ds->has_masks && s->labels[i] ? s->masks + i * s->hw : NULL;
+        if (cli_write_heatmap(cmd, out, s->maps + i * s->hw, mh, mw, lo, hi, pixels, w, h, mask, rgb) != 0) goto done;
     }
     rc = 0;
 done:
