@@ -46,6 +46,8 @@ ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
     }
     if (st == FF_OK) st = ff_extractor_create(flow->backbone, &s->extractor);
     if (st == FF_OK) st = ff_flow_engine_create(L, 0, &s->engine);
+    /* the flow is immutable: let the engine keep its weights in oneDNN's formats */
+    if (st == FF_OK) st = ff_flow_engine_set_params_constant(s->engine, 1);
     if (st != FF_OK) {
         ff_scorer_destroy(s);
         return st;
