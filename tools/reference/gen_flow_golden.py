@@ -5,6 +5,12 @@ trainer's Adam step. Regenerate with:
 
 (from the repository root; writes tests/golden/flow_*.safetensors).
 
+    /usr/bin/python3 tools/reference/gen_flow_golden.py --big DIR
+
+writes DIR/flow_resnet18.safetensors instead: resnet18's full-size shapes at
+256x256 (8 steps, 3x3), ~80 MB, never committed; run the engine test on it
+with FF_FLOW_EXTRA_GOLDEN=DIR/flow_resnet18.safetensors.
+
 Before writing, it checks the reference (fastflow_ref.py) against the spec
 independently: a float64 numpy re-implementation of the whole forward pass
 (LayerNorm, coupling steps with explicit convolutions, loss, bilinear map)
@@ -167,7 +173,7 @@ def check_gradcheck():
         raise SystemExit(1)
 
 
-def make(name, shapes, in_size, steps, conv3x3_only, hidden_ratio, use_norm=True):
+def make(name, shapes, in_size, steps, conv3x3_only, hidden_ratio, use_norm=True, out_dir=None):
     seed = 1234 + len(name) * 7 + steps
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -215,12 +221,17 @@ def make(name, shapes, in_size, steps, conv3x3_only, hidden_ratio, use_norm=True
             "in_w": in_size[1], "steps": steps, "conv3x3_only": int(conv3x3_only),
             "hidden_ratio": hidden_ratio, "clamp": 2.0, "batch": BATCH, "use_norm": int(use_norm),
             "generator": "tools/reference/gen_flow_golden.py"}
-    path = os.path.join(ROOT, "tests", "golden", name + ".safetensors")
+    path = os.path.join(out_dir or os.path.join(ROOT, "tests", "golden"), name + ".safetensors")
     st_io.save(path, {k: v.detach().float().contiguous() for k, v in out.items()}, meta)
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--big":
+        torch.set_num_threads(2)
+        make("flow_resnet18", [(64, 64, 64), (128, 32, 32), (256, 16, 16)], (256, 256), 8, True, 1.0,
+             out_dir=sys.argv[2])
+        return
     torch.set_num_threads(1)
     check_gradcheck()
     for cfg in CONFIGS:
