@@ -37,6 +37,9 @@ enum {
     M_COUNT
 };
 
+/* Temporaries in the workspace. */
+enum { B_X1C, B_W1C, B_W2C, B_AC, B_W1B, B_W2B, B_DAC, B_DH, B_DW1C, B_DW2C, B_DX1C, B_SCRATCH, B_COUNT };
+
 struct ff_flow_convs {
     ff_flow_conv_shape s;
     int32_t training;
@@ -44,9 +47,12 @@ struct ff_flow_convs {
     dnnl_memory_t mem[M_COUNT];
     dnnl_primitive_t c1f, c2f, rx1, rw1, rw2, ra;
     dnnl_primitive_t c2bd, c2bw, c1bd, c1bw, rda, rw1b, rw2b, rdw1, rdw2, rdx1;
+    /* temporaries, bound to the caller's workspace at each call */
     float *x1c, *w1c, *w2c, *ac, *w1b, *w2b, *dac, *dh, *dw1c, *dw2c, *dx1c;
     void *scratch;
     size_t scratch_bytes;
+    size_t off[B_COUNT]; /* workspace offsets, SIZE_MAX = not used */
+    size_t ws_bytes;
 };
 
 typedef struct exec_arg {
@@ -142,11 +148,23 @@ static ff_status init_md(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims,
     return FF_OK;
 }
 
-static ff_status alloc_md(ff_flow_convs *cv, int role, float **buf) {
-    size_t bytes = dnnl_memory_desc_get_size(&cv->md[role]);
-    *buf = ff_alloc(bytes ? bytes : 64);
-    if (*buf == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for a flow convolution buffer");
-    return FF_OK;
+/* Reserves a workspace slot of the size of role's descriptor. */
+static void reserve_bytes(ff_flow_convs *cv, int buf, size_t bytes) {
+    if (cv->off[buf] != SIZE_MAX) return;
+    cv->off[buf] = cv->ws_bytes;
+    cv->ws_bytes += (bytes + 63) & ~(size_t)63;
+}
+static void reserve(ff_flow_convs *cv, int role, int buf) {
+    reserve_bytes(cv, buf, dnnl_memory_desc_get_size(&cv->md[role]));
+}
+
+static void bind(ff_flow_convs *cv, void *ws) {
+    float **f[] = {&cv->x1c, &cv->w1c, &cv->w2c, &cv->ac, &cv->w1b, &cv->w2b,
+                   &cv->dac, &cv->dh, &cv->dw1c, &cv->dw2c, &cv->dx1c};
+    unsigned char *base = ws;
+    for (int b = 0; b < B_SCRATCH; b++)
+        *f[b] = cv->off[b] == SIZE_MAX ? NULL : (float *)(void *)(base + cv->off[b]);
+    cv->scratch = base + cv->off[B_SCRATCH];
 }
 
 static const dnnl_dims_t k_strides = {1, 1};
@@ -204,10 +222,10 @@ static ff_status build_forward(ff_flow_convs *cv, dnnl_primitive_desc_t *c1pd, d
     FF_TRY(make_reorder(cv, M_W1U, M_W1C, 0, &cv->rw1, "reordering subnet weights"));
     FF_TRY(make_reorder(cv, M_W2U, M_W2C, 0, &cv->rw2, "reordering subnet weights"));
     FF_TRY(make_reorder(cv, M_AC, M_AP, 0, &cv->ra, "reordering the subnet output"));
-    if (cv->rx1) FF_TRY(alloc_md(cv, M_X1C, &cv->x1c));
-    if (cv->rw1) FF_TRY(alloc_md(cv, M_W1C, &cv->w1c));
-    if (cv->rw2) FF_TRY(alloc_md(cv, M_W2C, &cv->w2c));
-    if (cv->ra) FF_TRY(alloc_md(cv, M_AC, &cv->ac));
+    if (cv->rx1) reserve(cv, M_X1C, B_X1C);
+    if (cv->rw1) reserve(cv, M_W1C, B_W1C);
+    if (cv->rw2) reserve(cv, M_W2C, B_W2C);
+    if (cv->ra) reserve(cv, M_AC, B_AC);
     return FF_OK;
 }
 
@@ -279,14 +297,14 @@ static ff_status build_backward(ff_flow_convs *cv, const_dnnl_primitive_desc_t c
     FF_TRY(make_reorder(cv, M_DW2C, M_DW2U, 0, &cv->rdw2, "reordering subnet weight gradients"));
     /* always a reorder: it adds (sum post-op) into the strided dx view */
     FF_TRY(make_reorder(cv, M_DX1C, M_DXV, 1, &cv->rdx1, "adding the subnet input gradient"));
-    if (cv->rda) FF_TRY(alloc_md(cv, M_DAC, &cv->dac));
-    if (cv->rw1b) FF_TRY(alloc_md(cv, M_W1B, &cv->w1b));
-    if (cv->rw2b) FF_TRY(alloc_md(cv, M_W2B, &cv->w2b));
-    if (cv->rdw1) FF_TRY(alloc_md(cv, M_DW1C, &cv->dw1c));
-    if (cv->rdw2) FF_TRY(alloc_md(cv, M_DW2C, &cv->dw2c));
-    FF_TRY(alloc_md(cv, M_DH, &cv->dh));
-    FF_TRY(alloc_md(cv, M_DX1C, &cv->dx1c));
-    if (!cv->x1c) FF_TRY(alloc_md(cv, M_X1C, &cv->x1c));
+    if (cv->rda) reserve(cv, M_DAC, B_DAC);
+    if (cv->rw1b) reserve(cv, M_W1B, B_W1B);
+    if (cv->rw2b) reserve(cv, M_W2B, B_W2B);
+    if (cv->rdw1) reserve(cv, M_DW1C, B_DW1C);
+    if (cv->rdw2) reserve(cv, M_DW2C, B_DW2C);
+    reserve(cv, M_DH, B_DH);
+    reserve(cv, M_DX1C, B_DX1C);
+    if (cv->rx1) reserve(cv, M_X1C, B_X1C);
     return FF_OK;
 }
 
@@ -301,8 +319,7 @@ static ff_status build(ff_flow_convs *cv) {
     dnnl_dims_t sd = {(int64_t)(cv->scratch_bytes ? cv->scratch_bytes : 64)};
     FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(&smd, 1, sd, dnnl_u8, dnnl_x), "describing the scratchpad");
     cv->md[M_SCRATCH] = smd;
-    cv->scratch = ff_alloc((size_t)sd[0]);
-    if (cv->scratch == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for a oneDNN scratchpad");
+    reserve_bytes(cv, B_SCRATCH, (size_t)sd[0]);
     dnnl_engine_t eng = ff_dnnl_engine();
     for (int r = 0; r < M_COUNT; r++) {
         if (cv->md[r].ndims == 0) continue; /* unused in this mode */
@@ -322,6 +339,7 @@ ff_status ff_flow_convs_create(const ff_flow_conv_shape *shape, int32_t training
     if (cv == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for flow convolutions");
     cv->s = *shape;
     cv->training = training ? 1 : 0;
+    for (int b = 0; b < B_COUNT; b++) cv->off[b] = SIZE_MAX;
     ff_status st = build(cv);
     if (st != FF_OK) {
         ff_flow_convs_destroy(cv);
@@ -340,12 +358,10 @@ void ff_flow_convs_destroy(ff_flow_convs *cv) {
         if (*prims[i]) dnnl_primitive_destroy(*prims[i]);
     for (int r = 0; r < M_COUNT; r++)
         if (cv->mem[r]) dnnl_memory_destroy(cv->mem[r]);
-    float *bufs[] = {cv->x1c, cv->w1c, cv->w2c, cv->ac, cv->w1b, cv->w2b, cv->dac, cv->dh, cv->dw1c, cv->dw2c,
-                     cv->dx1c};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) ff_free(bufs[i]);
-    ff_free(cv->scratch);
     ff_free(cv);
 }
+
+size_t ff_flow_convs_workspace_bytes(const ff_flow_convs *cv) { return cv->ws_bytes; }
 
 size_t ff_flow_convs_h_bytes(const ff_flow_convs *cv) { return dnnl_memory_desc_get_size(&cv->md[M_H]); }
 
@@ -354,8 +370,9 @@ size_t ff_flow_convs_weight_bytes(const ff_flow_convs *cv, int which) {
     return cv->rw2 ? dnnl_memory_desc_get_size(&cv->md[M_W2C]) : 0;
 }
 
-ff_status ff_flow_convs_prepare_weights(ff_flow_convs *cv, dnnl_stream_t st, const float *w1, const float *w2,
-                                        float *w1c, float *w2c) {
+ff_status ff_flow_convs_prepare_weights(ff_flow_convs *cv, dnnl_stream_t st, void *ws, const float *w1,
+                                        const float *w2, float *w1c, float *w2c) {
+    bind(cv, ws);
     FF_DNNL_TRY(dnnl_memory_set_data_handle(cv->mem[M_SCRATCH], cv->scratch), "setting the scratchpad");
     if (cv->rw1) FF_TRY(reorder_exec(cv, st, cv->rw1, M_W1U, w1, M_W1C, w1c, "reordering subnet weights"));
     if (cv->rw2) FF_TRY(reorder_exec(cv, st, cv->rw2, M_W2U, w2, M_W2C, w2c, "reordering subnet weights"));
@@ -365,9 +382,10 @@ ff_status ff_flow_convs_prepare_weights(ff_flow_convs *cv, dnnl_stream_t st, con
 
 size_t ff_flow_convs_x1_bytes(const ff_flow_convs *cv) { return dnnl_memory_desc_get_size(&cv->md[M_X1C]); }
 
-ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t st, const float *w1, const float *b1,
+ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t st, void *ws, const float *w1, const float *b1,
                                 const float *w2, const float *b2, const float *x, float *h_out, float *a_out,
                                 float *x1_keep, const float *w1_ready, const float *w2_ready) {
+    bind(cv, ws);
     FF_DNNL_TRY(dnnl_memory_set_data_handle(cv->mem[M_SCRATCH], cv->scratch), "setting the scratchpad");
     const void *x1 = x, *w1c = w1, *w2c = w2;
     if (cv->rx1) {
@@ -410,10 +428,11 @@ static void relu_backward(float *dh, const float *h, size_t n) {
         if (!(h[i] > 0.0f)) dh[i] = 0.0f;
 }
 
-ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t st, const float *w1, const float *w2,
+ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t st, void *ws, const float *w1, const float *w2,
                                  const float *x, const float *x1_kept, const float *h, const float *da, float *dx,
                                  float *dw1, float *db1, float *dw2, float *db2) {
     if (!cv->training) return ff_fail(FF_E_STATE, "flow convolutions were built for inference only");
+    bind(cv, ws);
     FF_DNNL_TRY(dnnl_memory_set_data_handle(cv->mem[M_SCRATCH], cv->scratch), "setting the scratchpad");
     const void *dac = da, *w1b = w1, *w2b = w2, *x1 = x;
     if (cv->rda) {

@@ -12,9 +12,12 @@
  *             (dW2, db2); dh *= (h > 0); conv1 bwd-weights (dW1, db1),
  *             conv1 bwd-data added into dx[:, :c1]
  *
- * The set owns its temporaries (reordered inputs and weights, the user
- * scratchpad); the engine owns what must survive between forward and
- * backward (h per step). Not thread-safe: one engine, one thread. */
+ * Temporaries (reordered inputs and weights, gradients in oneDNN's
+ * formats, the user scratchpad) live in a caller-provided workspace of
+ * ff_flow_convs_workspace_bytes(), which the engine shares between all
+ * its sets and levels since calls run one at a time; the engine also owns
+ * what must survive between forward and backward (h per step). Not
+ * thread-safe: one engine, one thread. */
 #ifndef FF_FLOW_CONVS_H
 #define FF_FLOW_CONVS_H
 
@@ -34,6 +37,9 @@ typedef struct ff_flow_conv_shape {
 ff_status ff_flow_convs_create(const ff_flow_conv_shape *shape, int32_t training, ff_flow_convs **out);
 void ff_flow_convs_destroy(ff_flow_convs *cv);
 
+/* Bytes of workspace every call on this set needs (64-byte aligned). */
+size_t ff_flow_convs_workspace_bytes(const ff_flow_convs *cv);
+
 /* Bytes of the hidden activation h (conv1 output, oneDNN's format). */
 size_t ff_flow_convs_h_bytes(const ff_flow_convs *cv);
 
@@ -43,8 +49,8 @@ size_t ff_flow_convs_weight_bytes(const ff_flow_convs *cv, int which);
 
 /* Reorders w1, w2 into the forward formats (w1c, w2c sized by
  * ff_flow_convs_weight_bytes; a buffer is skipped when its size is 0). */
-ff_status ff_flow_convs_prepare_weights(ff_flow_convs *cv, dnnl_stream_t stream, const float *w1, const float *w2,
-                                        float *w1c, float *w2c);
+ff_status ff_flow_convs_prepare_weights(ff_flow_convs *cv, dnnl_stream_t stream, void *ws, const float *w1,
+                                        const float *w2, float *w1c, float *w2c);
 
 /* Bytes of x1 in conv1's source format. */
 size_t ff_flow_convs_x1_bytes(const ff_flow_convs *cv);
@@ -55,7 +61,7 @@ size_t ff_flow_convs_x1_bytes(const ff_flow_convs *cv);
  * format so that backward need not reorder it again. w1c/w2c (optional):
  * the weights already in the forward formats (ff_flow_convs_prepare_weights),
  * used instead of reordering w1/w2. */
-ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t stream, const float *w1, const float *b1,
+ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t stream, void *ws, const float *w1, const float *b1,
                                 const float *w2, const float *b2, const float *x, float *h_out, float *a_out,
                                 float *x1_keep, const float *w1c, const float *w2c);
 
@@ -63,7 +69,7 @@ ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t stream, const f
  * x, h: as in the forward call (x1_kept: the forward's x1_keep, or NULL
  * to reorder x again). Adds d/dx1 into dx[:, :c1] (plain [n, c, H, W])
  * and writes dw1, db1, dw2, db2 (PyTorch layouts). */
-ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t stream, const float *w1, const float *w2,
+ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t stream, void *ws, const float *w1, const float *w2,
                                  const float *x, const float *x1_kept, const float *h, const float *da, float *dx,
                                  float *dw1, float *db1, float *dw2, float *db2);
 

@@ -63,6 +63,8 @@ struct ff_flow_engine {
     float *dy, *dx, *da;     /* backward, sized for the largest level */
     int32_t fwd_n;           /* batch of the last successful forward, 0 = none */
     int32_t params_constant; /* ff_flow_engine_set_params_constant */
+    unsigned char *ws;       /* convolution temporaries, shared by all sets */
+    size_t ws_cap;
     int32_t max_c;
 };
 
@@ -114,6 +116,7 @@ void ff_flow_engine_destroy(ff_flow_engine *e) {
     ff_free(e->g);
     ff_free(e->dg);
     ff_free(e->seen);
+    ff_free(e->ws);
     if (e->stream) dnnl_stream_destroy(e->stream);
     ff_free(e);
 }
@@ -280,6 +283,8 @@ static ff_status ensure_h(ff_flow_engine *e) {
         }
         r->h_stride = hb;
         FF_TRY(ensure_bytes(&r->hs, &r->h_cap, hb, e->training ? (size_t)e->L->num_steps : 1));
+        for (int32_t k = 0; k < 2; k++)
+            if (r->cur->cv[k]) FF_TRY(ensure_bytes(&e->ws, &e->ws_cap, ff_flow_convs_workspace_bytes(r->cur->cv[k]), 1));
     }
     return FF_OK;
 }
@@ -325,7 +330,7 @@ static ff_status fill_weight_cache(ff_flow_engine *e, int32_t l, conv_set *cs, c
     }
     for (int32_t k = 0; k < e->L->num_steps; k++) {
         const ff_flow_step_layout *s = &ll->step[k];
-        FF_TRY(ff_flow_convs_prepare_weights(cs->cv[s->kernel == 3 ? 0 : 1], e->stream, params + s->w1,
+        FF_TRY(ff_flow_convs_prepare_weights(cs->cv[s->kernel == 3 ? 0 : 1], e->stream, e->ws, params + s->w1,
                                              params + s->w2, (float *)(void *)(cs->wcache + cs->woff[k][0]),
                                              (float *)(void *)(cs->wcache + cs->woff[k][1])));
     }
@@ -385,7 +390,7 @@ static ff_status forward_level(ff_flow_engine *e, int32_t l, const float *params
         float *a = r->as + (e->training ? r->a_stride * (size_t)k : 0);
         float *h = (float *)(void *)(r->hs + (e->training ? r->h_stride * (size_t)k : 0));
         float *x1 = e->training ? (float *)(void *)(r->x1s + r->x1_stride * (size_t)k) : NULL;
-        FF_TRY(ff_flow_convs_forward(cv, e->stream, params + s->w1, params + s->b1, params + s->w2,
+        FF_TRY(ff_flow_convs_forward(cv, e->stream, e->ws, params + s->w1, params + s->b1, params + s->w2,
                                      params + s->b2, x, h, a, x1, w1c, w2c));
         double sum_log = ff_coupling_scale(params + s->global_scale, ll->c, e->g, NULL);
         ff_coupling_forward(&d, x, a, e->g, params + s->global_offset, perms + s->perm, y, e->s_sum);
@@ -504,7 +509,7 @@ static ff_status backward_level(ff_flow_engine *e, int32_t l, const float *param
             grads[s->global_offset + (size_t)j] = (float)po;
         }
         const float *x1 = (const float *)(const void *)(r->x1s + r->x1_stride * (size_t)k);
-        FF_TRY(ff_flow_convs_backward(cv, e->stream, params + s->w1, params + s->w2, x, x1, h, e->da, dx,
+        FF_TRY(ff_flow_convs_backward(cv, e->stream, e->ws, params + s->w1, params + s->w2, x, x1, h, e->da, dx,
                                       grads + s->w1, grads + s->b1, grads + s->w2, grads + s->b2));
         float *t = dy;
         dy = dx;
