@@ -114,6 +114,9 @@ static void public_case(const char *family) {
     }
     CHECK(strcmp(ff_backbone_arch(bb), arch) == 0);
     CHECK(ff_backbone_uses_layernorm(bb) == 0);
+    ff_backbone_flow_defaults fd;
+    ff_backbone_get_flow_defaults(bb, &fd);
+    CHECK(fd.input_side == 64 && fd.steps == 20 && fd.conv3x3_only == 0 && fabsf(fd.hidden_ratio - 0.16f) < 1e-7f);
     int32_t levels = 0, c = 0, h = 0, w = 0;
     CHECK_OK(ff_backbone_num_levels(bb, &levels));
     CHECK(levels == 1);

@@ -25,4 +25,17 @@ ff_status ff_backbone_load_st(const char *arch, const ff_st_file *f, const char 
  * (ResNets: 1, ViTs: 0). */
 int32_t ff_backbone_uses_layernorm(const ff_backbone *bb);
 
+/* The flow settings the spec gives per backbone family, for options a
+ * caller leaves unset: ResNets: input 256, 8 steps, hidden ratio 1.0,
+ * 3x3-only; transformers: their fixed input side (384 DeiT-B, 448
+ * CaiT-M48, 224 the small ones), 20 steps, hidden ratio 0.16, alternating
+ * 3x3 / 1x1 kernels. */
+typedef struct ff_backbone_flow_defaults {
+    int32_t input_side;
+    int32_t steps;
+    int32_t conv3x3_only;
+    float hidden_ratio;
+} ff_backbone_flow_defaults;
+void ff_backbone_get_flow_defaults(const ff_backbone *bb, ff_backbone_flow_defaults *out);
+
 #endif

@@ -52,3 +52,11 @@ ff_status ff_vit_level_shape(const ff_vit_model *m, int32_t level, int32_t in_he
     *width_out = ff_vit_grid(m->arch);
     return FF_OK;
 }
+
+void ff_backbone_get_flow_defaults(const ff_backbone *bb, ff_backbone_flow_defaults *out) {
+    if (bb && bb->vit) {
+        *out = (ff_backbone_flow_defaults){bb->vit->arch->img, 20, 0, 0.16f};
+        return;
+    }
+    *out = (ff_backbone_flow_defaults){FF_BACKBONE_DEFAULT_SIDE, 8, 1, 1.0f};
+}
