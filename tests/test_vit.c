@@ -165,6 +165,36 @@ static void public_case(const char *family) {
     ff_backbone_destroy(bb2);
     free(data);
     free(got);
+
+    /* configuration metadata: written, accepted back, a tampered value rejected */
+    const char *family_value = strcmp(family, "deit") == 0 ? "deit" : "cait";
+    for (int tamper = 0; tamper < 2; tamper++) {
+        ff_st_writer *mw = NULL;
+        CHECK_OK(ff_st_writer_create(&mw));
+        uint8_t *md = NULL;
+        size_t msize = 0;
+        if (mw) {
+            CHECK_OK(ff_backbone_write_meta(bb, mw));
+            if (tamper) CHECK_OK(ff_st_writer_set_meta(mw, "backbone_num_heads", "8"));
+            CHECK_OK(ff_st_writer_serialize(mw, &md, &msize));
+        }
+        ff_st_writer_destroy(mw);
+        ff_st_file *mf = NULL;
+        if (md) CHECK_OK(ff_st_open_memory(md, msize, "meta", &mf));
+        if (mf) {
+            CHECK(strcmp(ff_st_meta(mf, "backbone_family"), family_value) == 0);
+            CHECK(strcmp(ff_st_meta(mf, "backbone_embed_dim"), "64") == 0);
+            CHECK(strcmp(ff_st_meta(mf, "backbone_prefix_tokens"), family_value[0] == 'd' ? "2" : "0") == 0);
+            if (tamper) {
+                CHECK_STATUS(ff_backbone_check_meta(bb, mf), FF_E_BAD_FORMAT);
+                CHECK_MSG("metadata backbone_num_heads is '8'");
+            } else {
+                CHECK_OK(ff_backbone_check_meta(bb, mf));
+            }
+        }
+        ff_st_close(mf);
+        free(md);
+    }
     ff_backbone_destroy(bb);
     ff_st_close(g);
 }
@@ -207,7 +237,8 @@ static void expect_load_error(const char *arch, const uint8_t *data, size_t size
 static void bad_weights(void) {
     size_t size = 0;
     uint8_t *data = edited("deit", "blocks.1.attn.proj.bias", NULL, &size);
-    if (data) expect_load_error("deit_tiny_test", data, size, FF_E_BAD_FORMAT, "missing tensor 'blocks.1.attn.proj.bias'");
+    if (data)
+        expect_load_error("deit_tiny_test", data, size, FF_E_BAD_FORMAT, "missing tensor 'blocks.1.attn.proj.bias'");
     free(data);
     data = edited("deit", NULL, "blocks.2.mlp.fc1.weight", &size);
     if (data)

@@ -38,4 +38,14 @@ typedef struct ff_backbone_flow_defaults {
 } ff_backbone_flow_defaults;
 void ff_backbone_get_flow_defaults(const ff_backbone *bb, ff_backbone_flow_defaults *out);
 
+/* Model-file metadata describing the backbone's configuration beyond its
+ * name: for transformers "backbone_family" (deit / cait),
+ * "backbone_embed_dim", "backbone_num_heads", "backbone_mlp_hidden",
+ * "backbone_patch_size", "backbone_img_size", "backbone_blocks_used",
+ * "backbone_prefix_tokens"; nothing for ResNets (the name says all). */
+ff_status ff_backbone_write_meta(const ff_backbone *bb, ff_st_writer *w);
+/* Checks those keys, where present, against the loaded backbone:
+ * FF_E_BAD_FORMAT naming the key and both values on a mismatch. */
+ff_status ff_backbone_check_meta(const ff_backbone *bb, const ff_st_file *f);
+
 #endif

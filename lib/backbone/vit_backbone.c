@@ -1,6 +1,7 @@
 /* See vit_backbone.h. */
 #include "backbone/vit_backbone.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,4 +60,44 @@ void ff_backbone_get_flow_defaults(const ff_backbone *bb, ff_backbone_flow_defau
         return;
     }
     *out = (ff_backbone_flow_defaults){FF_BACKBONE_DEFAULT_SIDE, 8, 1, 1.0f};
+}
+
+/* The configuration as metadata: key, value. */
+typedef struct meta_item {
+    const char *key;
+    char value[32];
+} meta_item;
+
+static int vit_meta(const ff_vit_arch *a, meta_item items[8]) {
+    const char *keys[8] = {"backbone_family",     "backbone_embed_dim", "backbone_num_heads",
+                           "backbone_mlp_hidden", "backbone_patch_size", "backbone_img_size",
+                           "backbone_blocks_used", "backbone_prefix_tokens"};
+    const int32_t vals[8] = {0, a->embed, a->heads, a->mlp_hidden, a->patch, a->img, a->used_blocks, ff_vit_prefix(a)};
+    for (int i = 0; i < 8; i++) {
+        items[i].key = keys[i];
+        if (i == 0) snprintf(items[i].value, sizeof items[i].value, "%s", a->family == FF_VIT_DEIT ? "deit" : "cait");
+        else snprintf(items[i].value, sizeof items[i].value, "%d", (int)vals[i]);
+    }
+    return 8;
+}
+
+ff_status ff_backbone_write_meta(const ff_backbone *bb, ff_st_writer *w) {
+    if (!bb->vit) return FF_OK;
+    meta_item items[8];
+    const int n = vit_meta(bb->vit->arch, items);
+    for (int i = 0; i < n; i++) FF_TRY(ff_st_writer_set_meta(w, items[i].key, items[i].value));
+    return FF_OK;
+}
+
+ff_status ff_backbone_check_meta(const ff_backbone *bb, const ff_st_file *f) {
+    if (!bb->vit) return FF_OK;
+    meta_item items[8];
+    const int n = vit_meta(bb->vit->arch, items);
+    for (int i = 0; i < n; i++) {
+        const char *v = ff_st_meta(f, items[i].key);
+        if (v && strcmp(v, items[i].value) != 0)
+            return ff_fail(FF_E_BAD_FORMAT, "metadata %s is '%s' but %s has %s", items[i].key, v,
+                           bb->vit->arch->name, items[i].value);
+    }
+    return FF_OK;
 }
