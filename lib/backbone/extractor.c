@@ -239,10 +239,12 @@ static ff_status create_memories(ff_extractor *ex) {
                 handle = NULL; /* set on each run */
             } else if (sp->buf >= ARG_OUT0 && sp->buf < ARG_OUT0 + FF_RESNET_LEVELS) {
                 handle = ex->out[sp->buf - ARG_OUT0];
-            } else if (sp->buf >= ARG_BIAS) {
+            } else if (sp->buf >= ARG_WEIGHTS && sp->buf < ARG_WEIGHTS + FF_RESNET_MAX_CONVS) {
+                FF_TRY(weights_for(ex, sp->buf - ARG_WEIGHTS, sp->md, &handle));
+            } else if (sp->buf >= ARG_BIAS && sp->buf < ARG_BIAS + FF_RESNET_MAX_CONVS) {
                 handle = ex->bb->w[sp->buf - ARG_BIAS].bias;
             } else {
-                FF_TRY(weights_for(ex, sp->buf - ARG_WEIGHTS, sp->md, &handle));
+                return ff_fail(FF_E_INTERNAL, "bad argument slot %d in the backbone plan", sp->buf);
             }
             /* Backbone weights are only read by the convolutions. */
             FF_DNNL_TRY(dnnl_memory_create(&o->args[a].memory, sp->md, eng, handle), "creating a memory");
