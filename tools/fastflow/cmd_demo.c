@@ -54,6 +54,7 @@ static void help(void) {
            "  --test-good N      synthetic good test images (default 10)\n"
            "  --test-defect N    synthetic test images per defect type (default 10)\n"
            "  --seed N           data set, flow initialisation and shuffling seed (default 0)\n"
+           "  --generate-only    only write the synthetic data set to DIR/data (no weights needed)\n"
            "  --threads N        computation threads (default: all cores)\n");
 }
 
@@ -87,6 +88,7 @@ typedef struct {
     const char *out, *data, *category, *weights, *texture;
     int32_t epochs, batch, size, n_train, n_good, n_defect;
     int64_t seed, threads;
+    bool generate_only;
 } demo_args;
 
 static int parse(int argc, char **argv, demo_args *a) {
@@ -95,6 +97,10 @@ static int parse(int argc, char **argv, demo_args *a) {
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
             help();
             return -1;
+        }
+        if (cli_flag(argv, i, "--generate-only")) {
+            a->generate_only = true;
+            continue;
         }
         if (cli_opt_str(argc, argv, &i, "--out", &a->out, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--data", &a->data, &bad)) continue;
@@ -115,6 +121,7 @@ static int parse(int argc, char **argv, demo_args *a) {
     if (bad) return cli_usage_error(CMD, "invalid arguments");
     if (a->size % 16) return cli_usage_error(CMD, "--size must be divisible by 16");
     if (a->category && !a->data) return cli_usage_error(CMD, "--category needs --data");
+    if (a->generate_only && a->data) return cli_usage_error(CMD, "--generate-only and --data exclude each other");
     if (a->texture && synth_texture_from_name(a->texture) < 0)
         return cli_usage_error(CMD, "--texture must be metal, fabric or granite");
     return 0;
@@ -135,11 +142,11 @@ int ff_cmd_demo(int argc, char **argv) {
 
     char wbuf[4096];
     const char *weights = find_weights(a.weights, wbuf, sizeof wbuf);
-    if (!weights) {
+    if (!weights && !a.generate_only) {
         explain_weights();
         return 1;
     }
-    if (!cli_is_file(weights)) {
+    if (!a.generate_only && !cli_is_file(weights)) {
         fprintf(stderr, "fastflow %s: weights file %s%s does not exist\n", CMD, weights,
                 a.weights ? "" : " (from $FASTFLOW_WEIGHTS)");
         return 1;
@@ -171,6 +178,7 @@ int ff_cmd_demo(int argc, char **argv) {
         t_data = cli_now_seconds() - t_start;
         printf("      %d training images, %d good and 3 x %d defect test images with masks (%.1f s)\n",
                (int)a.n_train, (int)a.n_good, (int)a.n_defect, t_data);
+        if (a.generate_only) return 0;
     } else {
         printf("[1/3] using the data set %s%s%s\n", a.data, a.category ? "/" : "", a.category ? a.category : "");
     }
