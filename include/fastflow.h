@@ -433,13 +433,16 @@ FF_API ff_status ff_metric_f1_optimal(const float *scores, const uint8_t *labels
  * ff_image_write_png. Any thread.
  *  - map: width x height floats, row-major (e.g. from ff_scorer_score_*);
  *    NaN anywhere is an invalid argument.
- *  - Colour: t = (v - lo) / (hi - lo) clamped to [0, 1], coloured with the
- *    Turbo colormap (dark blue at lo, cyan, green, yellow, dark red at hi).
- *    lo < hi, both finite. Use one lo/hi for a whole data set so colours
- *    compare across images.
- *  - image (NULL = colormap only): the input picture in any pixel format
- *    and size; when its size differs from the map's it is resized to the
- *    map's size (antialiased bilinear, like the model's pre-processing).
+ *  - Colour: t = (v - lo) / (hi - lo) clamped to [0, 1] (+-infinity clamp
+ *    too), rounded to one of 256 levels (round(255 t)) of the Turbo colormap
+ *    (Google's perceptual rainbow, from its published polynomial: near-black
+ *    blue at lo, blue, cyan, green, yellow, red, dark red at hi). lo < hi,
+ *    both finite. Use one lo/hi for a whole data set so colours compare
+ *    across images.
+ *  - image (NULL = colormap only; image_stride 0 = packed): the input
+ *    picture in any pixel format and size; when its size differs from the
+ *    map's it is resized to the map's size (antialiased bilinear, like the
+ *    model's pre-processing).
  *    Each output channel is (1 - alpha) * image + alpha * colour, rounded;
  *    alpha in [0, 1]. To overlay at the picture's own resolution, pass a
  *    map at that resolution.
