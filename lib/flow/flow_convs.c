@@ -5,6 +5,7 @@
 #include "core/dnnl_util.h"
 #include "core/error.h"
 #include "core/memory.h"
+#include "flow/flow_math.h"
 
 /* Memory roles: one dnnl_memory_t per role, created once with its
  * descriptor; each execution only swaps data handles. */
@@ -421,11 +422,22 @@ ff_status ff_flow_convs_forward(ff_flow_convs *cv, dnnl_stream_t st, void *ws, c
 }
 
 /* ReLU backward on conv1's output format: padding lanes of h are zero and
- * get a zero gradient too. */
+ * get a zero gradient too. Branch-free and compiled for AVX-512 (the
+ * library's baseline build made this loop ~7% of a training step). */
+FF_SIMD_CLONES
+static void relu_mask(float *restrict dh, const float *restrict h, size_t n) {
+    for (size_t i = 0; i < n; i++) dh[i] = h[i] > 0.0f ? dh[i] : 0.0f;
+}
+
+#define RELU_CHUNK ((size_t)16384)
+
 static void relu_backward(float *dh, const float *h, size_t n) {
+    size_t chunks = (n + RELU_CHUNK - 1) / RELU_CHUNK;
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++)
-        if (!(h[i] > 0.0f)) dh[i] = 0.0f;
+    for (size_t c = 0; c < chunks; c++) {
+        size_t lo = c * RELU_CHUNK, len = n - lo < RELU_CHUNK ? n - lo : RELU_CHUNK;
+        relu_mask(dh + lo, h + lo, len);
+    }
 }
 
 ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t st, void *ws, const float *w1, const float *w2,

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "flow/flow_kernels.h"
+#include "flow/flow_math.h"
 
 #define LN_CHUNK ((size_t)8192)
 
@@ -68,16 +69,31 @@ void ff_layernorm_forward(const float *x, int32_t n, size_t m, const float *w, c
     }
 }
 
+#define LNB_CHUNK ((size_t)1024)
+
+/* Adds one sample's contribution to a chunk of the parameter gradients. */
+FF_SIMD_CLONES
+static void ln_grad_chunk(const float *restrict dy, const float *restrict xhat, size_t len, double *restrict gw,
+                          double *restrict gb) {
+    for (size_t i = 0; i < len; i++) {
+        double d = (double)dy[i];
+        gw[i] += d * (double)xhat[i];
+        gb[i] += d;
+    }
+}
+
 void ff_layernorm_backward(const float *dy, const float *xhat, int32_t n, size_t m, float *dw, float *db) {
+    size_t chunks = (m + LNB_CHUNK - 1) / LNB_CHUNK;
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < m; i++) {
-        double gw = 0.0, gb = 0.0;
-        for (int32_t s = 0; s < n; s++) {
-            double d = (double)dy[(size_t)s * m + i];
-            gw += d * (double)xhat[(size_t)s * m + i];
-            gb += d;
+    for (size_t c = 0; c < chunks; c++) {
+        size_t lo = c * LNB_CHUNK, len = m - lo < LNB_CHUNK ? m - lo : LNB_CHUNK;
+        double gw[LNB_CHUNK], gb[LNB_CHUNK];
+        for (size_t i = 0; i < len; i++) gw[i] = gb[i] = 0.0;
+        for (int32_t s = 0; s < n; s++)
+            ln_grad_chunk(dy + (size_t)s * m + lo, xhat + (size_t)s * m + lo, len, gw, gb);
+        for (size_t i = 0; i < len; i++) {
+            dw[lo + i] = (float)gw[i];
+            db[lo + i] = (float)gb[i];
         }
-        dw[i] = (float)gw;
-        db[i] = (float)gb;
     }
 }
