@@ -163,10 +163,16 @@ def build_tree_candidates():
     preferred = os.path.join(root, "build", "lib", "libfastflow.so")
     if os.path.exists(preferred):
         found.append(preferred)
-    others = [p for p in glob.glob(os.path.join(root, "build*", "lib", "libfastflow.so"))
-              if os.path.abspath(p) != os.path.abspath(preferred)]
-    others.sort(key=lambda p: os.path.getmtime(p), reverse=True)
-    return found + others
+    others = []
+    for p in glob.glob(os.path.join(root, "build*", "lib", "libfastflow.so")):
+        if os.path.abspath(p) == os.path.abspath(preferred):
+            continue
+        try:
+            others.append((os.path.getmtime(p), p))  # follows the symlink: a dangling one is skipped
+        except OSError:
+            pass
+    others.sort(reverse=True)
+    return found + [p for _, p in others]
 
 
 def _declare(lib):

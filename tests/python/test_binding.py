@@ -9,6 +9,9 @@ import io
 import math
 import os
 import struct
+import subprocess
+import sys
+import threading
 import unittest
 
 import fastflow
@@ -53,6 +56,43 @@ class TestLibrary(unittest.TestCase):
         env = os.environ.get("FASTFLOW_LIBRARY")
         if env:
             self.assertEqual(fastflow.library_path(), env)
+
+    def _python(self, code, env_update, drop=()):
+        env = dict(os.environ)
+        for k in drop:
+            env.pop(k, None)
+        env.update(env_update)
+        return subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, env=env)
+
+    def test_library_lookup(self):
+        from fastflow import _lib
+        # without FASTFLOW_LIBRARY: the checkout's build folders, else the system
+        r = self._python("import fastflow; print(fastflow.library_path())", {}, drop=("FASTFLOW_LIBRARY",))
+        candidates = _lib.build_tree_candidates()
+        if candidates:
+            self.assertEqual(r.returncode, 0, r.stderr)
+            # the first one that loads (an ASan build, say, does not)
+            self.assertIn(r.stdout.strip(), candidates)
+            self.assertTrue(r.stdout.strip().endswith(os.path.join("lib", "libfastflow.so")))
+        # a FASTFLOW_LIBRARY that does not load is an ImportError naming it
+        r = self._python("import fastflow; fastflow.version()", {"FASTFLOW_LIBRARY": "/nonexistent/libfastflow.so"})
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("ImportError: FASTFLOW_LIBRARY=/nonexistent/libfastflow.so", r.stderr)
+
+    def test_handles_left_at_exit(self):
+        # handles still open when the interpreter exits are freed quietly
+        m = tinymodel.get()
+        code = ("import fastflow\n"
+                "flow = fastflow.Flow.load(%r)\n"
+                "sc = flow.scorer(); r = sc.score(%r)\n"
+                "tr = fastflow.Trainer(flow); ex = flow.backbone.extractor()\n"
+                "cycle = [flow, sc]; cycle.append(cycle)\n"
+                "print('scored', r.score)\n" % (m.model_path, m.test_paths[0]))
+        r = self._python(code, {})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("scored", r.stdout)
+        self.assertEqual(r.stderr, "")
 
     def test_global_settings(self):
         old = fastflow.get_max_image_pixels()
@@ -418,6 +458,24 @@ class TestScoring(unittest.TestCase):
             self.assertEqual(list(out), flat)
             with self.assertRaises(ValueError):
                 sc.score(path, out=array.array("f", [0.0]) * 10)
+
+    def test_threads_share_a_flow(self):
+        m = tinymodel.get()
+        want = [support.flat(m.flow.score(p).map) for p in m.test_paths]
+        got = {}
+
+        def work(k):
+            # Flow.score keeps one scorer per thread
+            got[k] = [support.flat(m.flow.score(p).map) for p in m.test_paths]
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(got), [0, 1, 2])
+        for k in got:
+            self.assertEqual(got[k], want)
 
     def test_grey_images(self):
         m = tinymodel.get()
