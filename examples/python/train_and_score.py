@@ -38,7 +38,7 @@ def find_images(folder):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", required=True, help="backbone weights (safetensors state dict)")
-    ap.add_argument("--backbone", default="resnet18", choices=fastflow.ARCHITECTURES)
+    ap.add_argument("--backbone", default="resnet18", help="architecture of the weights (default resnet18)")
     ap.add_argument("--train", required=True, help="folder of normal images")
     ap.add_argument("--test", required=True, help="folder of images to score (searched recursively)")
     ap.add_argument("--epochs", type=int, default=10)

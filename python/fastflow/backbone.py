@@ -6,6 +6,8 @@ import os
 from . import _buffers, _lib
 from ._handle import Handle, call
 
+#: The ResNets every build supports; the library may know more (an unknown
+#: name raises Unsupported, whose message lists the supported ones).
 ARCHITECTURES = ("resnet18", "resnet34", "resnet50", "wide_resnet50_2")
 
 
