@@ -13,6 +13,40 @@ static size_t chunks_of(size_t m) { return (m + LN_CHUNK - 1) / LN_CHUNK; }
 
 size_t ff_layernorm_scratch(int32_t n, size_t m) { return (size_t)n * chunks_of(m) + 2 * (size_t)n; }
 
+FF_SIMD_CLONES
+static double chunk_sum(const float *restrict x, size_t len) {
+    double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+    for (size_t i = 0; i < len; i++) acc += (double)x[i];
+    return acc;
+}
+
+FF_SIMD_CLONES
+static double chunk_sqdev(const float *restrict x, size_t len, double mu) {
+    double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+    for (size_t i = 0; i < len; i++) {
+        double d = (double)x[i] - mu;
+        acc += d * d;
+    }
+    return acc;
+}
+
+/* (x * scale + bias) * w + b, in float as PyTorch's CPU kernel */
+FF_SIMD_CLONES
+static void chunk_affine(const float *restrict x, size_t len, float scale, float bias, const float *restrict w,
+                         const float *restrict b, float *restrict y, float *restrict xhat) {
+    if (xhat) {
+        for (size_t i = 0; i < len; i++) {
+            float v = x[i] * scale + bias;
+            xhat[i] = v;
+            y[i] = v * w[i] + b[i];
+        }
+    } else {
+        for (size_t i = 0; i < len; i++) y[i] = (x[i] * scale + bias) * w[i] + b[i];
+    }
+}
+
 void ff_layernorm_forward(const float *x, int32_t n, size_t m, const float *w, const float *b, float eps,
                           float *y, float *xhat, double *scratch) {
     size_t nch = chunks_of(m), total = (size_t)n * nch;
@@ -21,10 +55,7 @@ void ff_layernorm_forward(const float *x, int32_t n, size_t m, const float *w, c
 #pragma omp parallel for schedule(static)
     for (size_t t = 0; t < total; t++) {
         size_t s = t / nch, lo = (t % nch) * LN_CHUNK, hi = lo + LN_CHUNK < m ? lo + LN_CHUNK : m;
-        const float *xs = x + s * m;
-        double acc = 0.0;
-        for (size_t i = lo; i < hi; i++) acc += (double)xs[i];
-        part[t] = acc;
+        part[t] = chunk_sum(x + s * m + lo, hi - lo);
     }
     for (int32_t s = 0; s < n; s++) {
         double acc = 0.0;
@@ -35,37 +66,20 @@ void ff_layernorm_forward(const float *x, int32_t n, size_t m, const float *w, c
 #pragma omp parallel for schedule(static)
     for (size_t t = 0; t < total; t++) {
         size_t s = t / nch, lo = (t % nch) * LN_CHUNK, hi = lo + LN_CHUNK < m ? lo + LN_CHUNK : m;
-        const float *xs = x + s * m;
-        double mu = mean[s], acc = 0.0;
-        for (size_t i = lo; i < hi; i++) {
-            double d = (double)xs[i] - mu;
-            acc += d * d;
-        }
-        part[t] = acc;
+        part[t] = chunk_sqdev(x + s * m + lo, hi - lo, mean[s]);
     }
     for (int32_t s = 0; s < n; s++) {
         double acc = 0.0;
         for (size_t k = 0; k < nch; k++) acc += part[(size_t)s * nch + k];
         rstd[s] = 1.0 / sqrt(acc / (double)m + (double)eps);
     }
-    /* pass 3: normalise and apply the affine, in float as PyTorch does:
-     * (x * rstd + (-rstd * mean)) * w + b */
+    /* pass 3: normalise and apply the affine: (x * rstd + (-rstd * mean)) * w + b */
 #pragma omp parallel for schedule(static)
     for (size_t t = 0; t < total; t++) {
         size_t s = t / nch, lo = (t % nch) * LN_CHUNK, hi = lo + LN_CHUNK < m ? lo + LN_CHUNK : m;
         float scale = (float)rstd[s], bias = -scale * (float)mean[s];
-        const float *xs = x + s * m;
-        float *ys = y + s * m;
-        if (xhat) {
-            float *hs = xhat + s * m;
-            for (size_t i = lo; i < hi; i++) {
-                float v = xs[i] * scale + bias;
-                hs[i] = v;
-                ys[i] = v * w[i] + b[i];
-            }
-        } else {
-            for (size_t i = lo; i < hi; i++) ys[i] = (xs[i] * scale + bias) * w[i] + b[i];
-        }
+        chunk_affine(x + s * m + lo, hi - lo, scale, bias, w + lo, b + lo, y + s * m + lo,
+                     xhat ? xhat + s * m + lo : NULL);
     }
 }
 
