@@ -137,6 +137,11 @@ class Trainer(Handle):
         call("ff_trainer_snapshot", self._handle(), ctypes.byref(out))
         return Flow(out)
 
+    def save(self, path, embed_backbone=True):
+        """Saves the current parameters as a model file (atomically)."""
+        with self.snapshot() as flow:
+            flow.save(path, embed_backbone)
+
 
 class Progress:
     """Where training is after a batch (passed to a fit() callback)."""

@@ -395,6 +395,10 @@ class TestFlowAndTrainer(unittest.TestCase):
             with tr.snapshot() as snap:
                 self.assertEqual(snap.input_size, (64, 64))
                 self.assertTrue(math.isfinite(snap.score(paths[0]).score))
+                saved = os.path.join(m.dir, "trainer-save.safetensors")
+                tr.save(saved)
+                with fastflow.Flow.load(saved) as back:
+                    self.assertEqual(support.flat(back.score(paths[1]).map), support.flat(snap.score(paths[1]).map))
 
     def test_training_is_deterministic(self):
         m = tinymodel.get()
