@@ -196,7 +196,17 @@ typedef struct ff_extractor ff_extractor;
  * num_batches_tracked are ignored. Errors: FF_E_UNSUPPORTED for an unknown
  * arch (the message lists the supported ones); FF_E_BAD_FORMAT naming the
  * tensor and both shapes for a missing or mis-shaped tensor, and naming
- * both architectures for weights of another ResNet. */
+ * both architectures for weights of another ResNet.
+ * Vision transformers (timm's model.safetensors names): "deit_base_distilled_patch16_384"
+ * (blocks 0..7 then the final norm, the cls and dist tokens dropped: one
+ * map [768, 24, 24] at 384x384), "cait_m48_448" (blocks 0..40 then the
+ * final norm: [768, 28, 28] at 448x448), and the smaller
+ * "deit_small_distilled_patch16_224" (blocks 0..7, [384, 14, 14]) and
+ * "cait_s24_224" (all 24 trunk blocks, [384, 14, 14]). They take only their
+ * own input side (the position embedding is not interpolated); unused
+ * blocks, heads and CaiT's class-attention blocks are ignored; weights of
+ * the other family are FF_E_BAD_FORMAT naming it. A flow over a
+ * transformer has one level and no flow LayerNorm. */
 FF_API ff_status ff_backbone_load(const char *arch, const char *weights_path, ff_backbone **out);
 FF_API ff_status ff_backbone_load_from_memory(const char *arch, const void *data, size_t size,
                                               ff_backbone **out);
@@ -206,10 +216,11 @@ FF_API void ff_backbone_destroy(ff_backbone *backbone);
 
 /* The architecture name given at load. Static for the backbone's lifetime. */
 FF_API const char *ff_backbone_arch(const ff_backbone *backbone);
-/* Number of feature maps (3 for ResNets). */
+/* Number of feature maps (3 for ResNets, 1 for transformers). */
 FF_API ff_status ff_backbone_num_levels(const ff_backbone *backbone, int32_t *levels_out);
 /* Shape [channels, height, width] of feature level `level` for an input of
- * in_height x in_width (both divisible by 16, between 32 and 4096). */
+ * in_height x in_width (both divisible by 16, between 32 and 4096;
+ * transformers: exactly their input side, else FF_E_INVALID_ARGUMENT). */
 FF_API ff_status ff_backbone_level_shape(const ff_backbone *backbone, int32_t level,
                                          int32_t in_height, int32_t in_width,
                                          int32_t *channels_out, int32_t *height_out,
