@@ -64,6 +64,12 @@ class _BorrowedBackbone(Backbone):
 
     _destroy_name = None
 
+    def _handle(self):
+        # the pointer is the flow's: once the flow is closed it may be gone
+        if self._parents and self._parents[0].closed:
+            raise ValueError("the Flow this backbone belongs to is closed")
+        return super()._handle()
+
 
 class Extractor(Handle):
     """Runs a backbone (``ff_extractor``); one thread at a time."""

@@ -214,6 +214,12 @@ class TestHandles(unittest.TestCase):
         self.assertEqual(ptr_holder.num_levels, 3)
         del ptr_holder
         gc.collect()
+        # a borrowed backbone is unusable once its flow is closed explicitly
+        flow = fastflow.Flow.load(m.model_path)
+        borrowed = flow.backbone
+        flow.close()
+        with self.assertRaises(ValueError):
+            borrowed.arch
 
     def test_wrong_handle_type(self):
         m = tinymodel.get()
