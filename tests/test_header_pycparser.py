@@ -18,7 +18,8 @@ function and type can be represented by a plain FFI:
 
 Then it checks the Python binding's hand-written ctypes table
 (python/fastflow/_lib.py PROTOTYPES) against the parsed header: the same
-functions, each with exactly the C types the header declares.
+functions, each with exactly the C types the header declares, and every
+enumerator of the header with the same value as the binding's constant.
 
 Usage: test_header_pycparser.py [HEADER] [CC]. Exit 77 (skip) without
 pycparser, except under CI=true.
@@ -273,6 +274,53 @@ def check_binding(signatures):
                 fail("binding: %s parameter %d is %s in the header, %r in PROTOTYPES" % (name, i + 1, p, b))
 
 
+def enum_values(h):
+    """{enumerator: int} of every enum in the header (literal values, or
+    the previous value + 1 when omitted)."""
+    values = {}
+    for enum in h.enums.values():
+        nxt = 0
+        for e in enum.values.enumerators:
+            if e.value is not None:
+                if not isinstance(e.value, c_ast.Constant):
+                    fail("enumerator %s has a computed value; bindings need literals" % e.name)
+                    continue
+                nxt = int(e.value.value.rstrip("uUlL"), 0)
+            values[e.name] = nxt
+            nxt += 1
+    return values
+
+
+def binding_constant(name):
+    """The Python binding's value for a header enumerator, or None."""
+    import fastflow
+    from fastflow import errors, flow, image, trainer
+    if name == "FF_OK":
+        return errors.OK
+    rules = [("FF_E_", lambda k: getattr(errors, k, None)),
+             ("FF_PIXEL_", lambda k: getattr(image, k, None)),
+             ("FF_FLOW_", lambda k: flow._PARAMS.get(k.lower(), (None,))[0]),
+             ("FF_TRAINER_", lambda k: getattr(trainer, k, None)),
+             ("FF_GLOBAL_", lambda k: getattr(fastflow, "_" + k, None))]
+    for prefix, get in rules:
+        if name.startswith(prefix):
+            return get(name[len(prefix):])
+    return None
+
+
+def check_binding_constants(h):
+    """Every enumerator of the header has the same value in the binding."""
+    values = enum_values(h)
+    if len(values) < 20:
+        fail("only %d enumerators parsed" % len(values))
+    for name, value in sorted(values.items()):
+        got = binding_constant(name)
+        if got is None:
+            fail("binding: no Python constant for %s = %d" % (name, value))
+        elif got != value:
+            fail("binding: %s is %d in the header, %r in the binding" % (name, value, got))
+
+
 BAD_HEADER = """
 #include <stdint.h>
 #include <stddef.h>
@@ -326,6 +374,7 @@ def main():
         fail("only %d functions parsed from %s" % (len(h.functions), header))
     signatures = check_header(h)
     check_binding(signatures)
+    check_binding_constants(h)
     self_test(cc)
     print("%d functions, %d typedefs, %d enums parsed; %d problems"
           % (len(h.functions), len(h.typedefs), len(h.enums), len(failures)))
