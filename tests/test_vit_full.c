@@ -3,8 +3,13 @@
  * published files are): they load, run at their input size, give feature
  * maps of the right shape with finite values, batch 2 agrees with batch 1,
  * and the export keeps the dtype. Slow suite: hundreds of MB of weights and
- * ~0.1-1 TFLOP per image. */
+ * ~0.1-1 TFLOP per image.
+ *
+ * With FF_VIT_FULL_REF_DIR set (files from tools/reference/
+ * gen_vit_full_check.py, too large to commit), every architecture found
+ * there is also compared with the PyTorch reference (1e-4 x max|ref|). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -95,8 +100,44 @@ static void full_case(const char *arch_name, int32_t want_grid, int check_batch)
     ff_backbone_destroy(bb);
 }
 
+static void reference_case(const char *dir, const char *arch) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.safetensors", dir, arch);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return;
+    fclose(probe);
+    ff_backbone *bb = NULL;
+    CHECK_OK(ff_backbone_load(arch, path, &bb));
+    ff_st_file *g = NULL;
+    CHECK_OK(ff_st_open(path, &g));
+    const ff_st_tensor *in = g ? ff_st_find(g, "golden.input") : NULL;
+    const ff_st_tensor *ref = g ? ff_st_find(g, "golden.features") : NULL;
+    CHECK(in && ref && in->dtype == FF_DT_F32 && ref->dtype == FF_DT_F32);
+    ff_extractor *ex = NULL;
+    if (bb) CHECK_OK(ff_extractor_create(bb, &ex));
+    if (ex && in && ref) {
+        float *out = malloc((size_t)ref->numel * sizeof *out);
+        CHECK_OK(ff_extractor_run(ex, (const float *)(const void *)in->data, 1, (int32_t)in->shape[2],
+                                  (int32_t)in->shape[3]));
+        CHECK_OK(ff_extractor_read(ex, 0, out, (size_t)ref->numel));
+        char what[128];
+        snprintf(what, sizeof what, "%s vs PyTorch (full size)", arch);
+        CHECK(ff_test_close_rel_max(what, out, (const float *)(const void *)ref->data, (size_t)ref->numel, 1e-4));
+        free(out);
+    }
+    ff_extractor_destroy(ex);
+    ff_st_close(g);
+    ff_backbone_destroy(bb);
+}
+
 int main(void) {
     full_case("deit_base_distilled_patch16_384", 24, 1);
     full_case("cait_m48_448", 28, 0);
+    const char *dir = getenv("FF_VIT_FULL_REF_DIR");
+    if (dir && *dir) {
+        static const char *archs[] = {"deit_base_distilled_patch16_384", "cait_m48_448",
+                                      "deit_small_distilled_patch16_224", "cait_s24_224"};
+        for (int i = 0; i < 4; i++) reference_case(dir, archs[i]);
+    }
     return ff_test_finish();
 }
