@@ -469,10 +469,10 @@ FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t heig
  *  - mask: GRAY8, non-zero = defect, any size; resized nearest-neighbour to
  *    the picture's size when the sizes differ (as the evaluation protocol
  *    resizes masks).
- *  - The contour is a ring 2 pixels wide just outside the defect: every
- *    non-defect pixel with a defect pixel at most 2 pixels away (in x and
- *    in y) is set to color_rgb = 0xRRGGBB (e.g. 0xFFFFFF, white). Defect
- *    pixels are left alone, so the map under a thin defect stays visible.
+ *  - The contour is 2 pixels wide: every defect pixel with a non-defect
+ *    8-neighbour and every non-defect pixel with a defect 8-neighbour (the
+ *    picture's border is not a contour). Those pixels are set to
+ *    color_rgb = 0xRRGGBB (e.g. 0xFFFFFF, white).
  *  - rgb: width x height RGB8, rows rgb_stride bytes apart (0 = packed),
  *    rgb_capacity bytes. A mask without defect pixels draws nothing. */
 FF_API ff_status ff_heatmap_draw_contour(const uint8_t *mask, int32_t mask_width, int32_t mask_height,

@@ -226,24 +226,23 @@ FF_API ff_status ff_heatmap_draw_contour(const uint8_t *mask, int32_t mask_width
             bin[(size_t)y * (size_t)width + (size_t)x] = row[nearest_index(x, mask_width, width)] != 0;
     }
     const uint8_t col[3] = {(uint8_t)(color_rgb >> 16), (uint8_t)(color_rgb >> 8), (uint8_t)color_rgb};
-    /* the ring outside the defect, so the map under the defect stays
-     * visible (a 2-pixel scratch would vanish under an inner ring) */
     for (int32_t y = 0; y < height; y++) {
         for (int32_t x = 0; x < width; x++) {
-            if (bin[(size_t)y * (size_t)width + (size_t)x]) continue;
-            bool ring = false;
-            for (int32_t dy = -2; dy <= 2 && !ring; dy++) {
+            uint8_t v = bin[(size_t)y * (size_t)width + (size_t)x];
+            bool edge = false;
+            for (int32_t dy = -1; dy <= 1 && !edge; dy++) {
                 int32_t yy = y + dy;
                 if (yy < 0 || yy >= height) continue;
-                for (int32_t dx = -2; dx <= 2; dx++) {
+                for (int32_t dx = -1; dx <= 1; dx++) {
                     int32_t xx = x + dx;
-                    if (xx >= 0 && xx < width && bin[(size_t)yy * (size_t)width + (size_t)xx]) {
-                        ring = true;
+                    if (xx < 0 || xx >= width) continue;
+                    if (bin[(size_t)yy * (size_t)width + (size_t)xx] != v) {
+                        edge = true;
                         break;
                     }
                 }
             }
-            if (ring) memcpy(rgb + (size_t)y * rgb_stride + 3 * (size_t)x, col, 3);
+            if (edge) memcpy(rgb + (size_t)y * rgb_stride + 3 * (size_t)x, col, 3);
         }
     }
     ff_free(bin);

@@ -1,7 +1,8 @@
 /* Writing one heatmap overlay PNG, as `fastflow eval` and `fastflow demo`
  * do (and `fastflow score` can): the picture resized to the map's size,
  * the Turbo-coloured map at alpha 0.5 on the colour scale [lo, hi], and
- * the mask's contour in white when a mask is given. */
+ * the mask's contour in white when a mask is given, as a 2-pixel ring just
+ * outside the defect. */
 #ifndef FF_CLI_HEATMAP_PNG_H
 #define FF_CLI_HEATMAP_PNG_H
 
