@@ -4,6 +4,7 @@
  * 1e-4 x max|ref| through the runner and through the public backbone API,
  * batching, export round trip, bad weights and bad arguments. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +200,55 @@ static void public_case(const char *family) {
     ff_st_close(g);
 }
 
+/* ---- threads ---------------------------------------------------------------- */
+
+typedef struct thread_job {
+    const ff_backbone *bb;
+    const float *input;
+    size_t count;
+    float *out;
+    ff_status st;
+} thread_job;
+
+/* Each thread owns an extractor over the shared backbone and runs it a few
+ * times (no CHECK here: the counters are not thread-safe). */
+static void *thread_main(void *arg) {
+    thread_job *j = arg;
+    ff_extractor *ex = NULL;
+    j->st = ff_extractor_create(j->bb, &ex);
+    for (int i = 0; i < 3 && j->st == FF_OK; i++) j->st = ff_extractor_run(ex, j->input, 2, 64, 64);
+    if (j->st == FF_OK) j->st = ff_extractor_read(ex, 0, j->out, j->count);
+    ff_extractor_destroy(ex);
+    return NULL;
+}
+
+static void threads_case(void) {
+    ff_backbone *bb = NULL;
+    CHECK_OK(ff_backbone_load("cait_tiny_test", ff_test_golden_path("vit_cait_tiny.safetensors"), &bb));
+    ff_st_file *g = NULL;
+    CHECK_OK(ff_st_open(ff_test_golden_path("vit_cait_tiny.safetensors"), &g));
+    size_t nin = 0, nref = 0;
+    const float *input = g ? golden(g, "golden.input", &nin) : NULL;
+    const float *ref = g ? golden(g, "golden.features", &nref) : NULL;
+    if (bb && input && ref) {
+        thread_job jobs[3];
+        pthread_t tid[3];
+        for (int i = 0; i < 3; i++) {
+            jobs[i] = (thread_job){bb, input, nref, calloc(nref, sizeof(float)), FF_OK};
+            CHECK(pthread_create(&tid[i], NULL, thread_main, &jobs[i]) == 0);
+        }
+        for (int i = 0; i < 3; i++) pthread_join(tid[i], NULL);
+        CHECK(ff_test_close_rel_max("cait_tiny_test, thread 0", jobs[0].out, ref, nref, TOL));
+        for (int i = 0; i < 3; i++) {
+            CHECK(jobs[i].st == FF_OK);
+            CHECK(memcmp(jobs[i].out, jobs[0].out, nref * sizeof(float)) == 0);
+        }
+        for (int i = 0; i < 3; i++) free(jobs[i].out);
+    }
+    ff_st_close(g);
+    ff_backbone_destroy(bb);
+}
+
 /* ---- bad weights ---------------------------------------------------------- */
 
 /* The golden weights of `family`, without tensor `drop` and with tensor
@@ -278,6 +328,7 @@ int main(void) {
     golden_case("cait");
     public_case("deit");
     public_case("cait");
+    threads_case();
     bad_weights();
     return ff_test_finish();
 }
