@@ -38,6 +38,15 @@ ff_backbone *at_backbone(void) {
     return bb;
 }
 
+unsigned long long at_backbone_seed(void) {
+    ff_st_file *ref = NULL;
+    unsigned long long seed = 0;
+    if (ff_st_open(ff_test_golden_path(AT_REF), &ref) == FF_OK && ff_st_meta(ref, "backbone_seed"))
+        seed = strtoull(ff_st_meta(ref, "backbone_seed"), NULL, 10);
+    ff_st_close(ref);
+    return seed;
+}
+
 void at_check_maps(const ff_flow *flow, const char *what) {
     ff_st_file *ref = NULL;
     CHECK_OK(ff_st_open(ff_test_golden_path(AT_REF), &ref));

@@ -14,6 +14,8 @@
 /* The reference's resnet18 (seed from the golden's metadata), after checking
  * the generator against the golden's check.first / check.last. NULL on failure. */
 ff_backbone *at_backbone(void);
+/* That seed (0 when the golden file is unreadable). */
+unsigned long long at_backbone_seed(void);
 
 /* Scores the golden images with `flow` and compares maps and scores with the
  * PyTorch reference (max abs error <= 1e-4 x max|ref|); counts as checks. */

@@ -23,6 +23,7 @@ import pickle
 import re
 import sys
 import tempfile
+import types
 
 try:
     import numpy as np
@@ -87,11 +88,12 @@ class _LenientUnpickler(pickle.Unpickler):
             return type(name, (_StandIn,), {"__module__": module})
 
 
-class _LenientPickle:
-    """A pickle module for torch.load whose Unpickler tolerates missing classes."""
-    Unpickler = _LenientUnpickler
-    load = staticmethod(pickle.load)
-    __name__ = "pickle"
+def _lenient_pickle():
+    """The pickle module with an Unpickler that tolerates missing classes."""
+    mod = types.ModuleType("pickle")
+    mod.__dict__.update(pickle.__dict__)
+    mod.Unpickler = _LenientUnpickler
+    return mod
 
 
 def plain(obj, depth=0):
@@ -142,17 +144,24 @@ def load_torch(path):
     except ImportError as e:
         raise ConversionError(f"reading '{path}' needs PyTorch (import torch failed: {e}); install python3-torch, "
                               "or save the state dict as safetensors and convert that") from None
-    kwargs = {"map_location": "cpu", "pickle_module": _LenientPickle}
+    lenient = _lenient_pickle()
+    serialization = getattr(torch, "serialization", None)
+    saved = getattr(serialization, "pickle", None)
     try:
+        # Debian's torch 1.13 replaces pickle_module by its global `pickle`
+        # when weights_only is false, so that global is swapped too.
+        if saved is not None:
+            serialization.pickle = lenient
         try:
-            obj = torch.load(path, weights_only=False, **kwargs)
+            obj = torch.load(path, map_location="cpu", pickle_module=lenient, weights_only=False)
         except TypeError:  # torch < 1.13 has no weights_only
-            obj = torch.load(path, **kwargs)
-    except ConversionError:
-        raise
+            obj = torch.load(path, map_location="cpu", pickle_module=lenient)
     except Exception as e:  # noqa: BLE001 - torch raises many kinds
         raise ConversionError(f"'{path}' is not a PyTorch checkpoint torch can read ({type(e).__name__}: {e})") \
             from None
+    finally:
+        if saved is not None:
+            serialization.pickle = saved
     hp = {}
     if isinstance(obj, dict) and "state_dict" in obj:
         sd = obj["state_dict"]
@@ -297,7 +306,6 @@ def analyse(tensors, hp, args, log):
     p = min(prefixes, key=len)
     sd = {k[len(p):]: v for k, v in tensors.items() if k.startswith(p)}
     m.extra = {k: v for k, v in tensors.items() if not k.startswith(p)}
-    log(f"model tensors under prefix '{p}': {len(sd)}")
 
     levels = 0
     while f"fast_flow_blocks.{levels}.module_list.0.global_scale" in sd:
@@ -509,7 +517,10 @@ def convert(m, args, log):
 
 def save_atomic(path, tensors, meta):
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".anomalib_to_fastflow.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".anomalib_to_fastflow.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise ConversionError(f"cannot write '{path}': {e.strerror} (folder '{folder}')") from None
     os.close(fd)
     try:
         umask = os.umask(0)
@@ -559,7 +570,7 @@ def main(argv=None):
         print(f"{PROG}: error: {args.input}: {e}", file=sys.stderr)
         return 1
     except OSError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
+        print(f"{PROG}: error: {args.input}: {e}", file=sys.stderr)
         return 1
     if not args.quiet:
         stats = ", ".join(f"{k[9:]}={v}" for k, v in meta.items() if k.startswith("anomalib.")) or "none"

@@ -27,6 +27,8 @@ Files in DIR:
   state_dict.safetensors   the Lightning state dict as safetensors (prefix "model.", dense w_perm)
   not_fastflow.ckpt        a Lightning checkpoint of another model (PaDiM-like names)
   missing_tensor.ckpt      fastflow.ckpt without model.fast_flow_blocks.1.module_list.2.subnet.4.bias
+  omegaconf_hparams.ckpt   fastflow.ckpt with anomalib 0.x's hyper-parameters: the whole config pickled as
+                           omegaconf's DictConfig (loads without omegaconf), hidden_ratio 0.157 in it
   reference.safetensors    the reference (below)
 
 --golden writes tests/golden/anomalib_resnet18_ref.safetensors (the reference)
@@ -155,6 +157,33 @@ def lightning(model, st):
             "optimizer_states": [], "lr_schedulers": [], "callbacks": {}, "loops": {}}
 
 
+def omegaconf_like(tree):
+    """anomalib 0.x saves its whole config as an omegaconf DictConfig. Objects
+    pickled exactly as DictConfig / AnyNode are (same module and class names,
+    state in _content / _val), without needing omegaconf here or when
+    converting."""
+    import types
+    mods = {}
+    sys.modules.setdefault("omegaconf", types.ModuleType("omegaconf"))
+    for name, cls_name in (("omegaconf.dictconfig", "DictConfig"), ("omegaconf.nodes", "AnyNode")):
+        mod = sys.modules.get(name) or types.ModuleType(name)
+        if not hasattr(mod, cls_name):
+            setattr(mod, cls_name, type(cls_name, (), {"__module__": name,
+                                                       "__getstate__": lambda self: self.__dict__}))
+        sys.modules.setdefault(name, mod)
+        mods[cls_name] = getattr(mod, cls_name)
+
+    def node(v):
+        if isinstance(v, dict):
+            d = mods["DictConfig"]()
+            d.__dict__.update({"_metadata": None, "_parent": None, "_content": {k: node(x) for k, x in v.items()}})
+            return d
+        n = mods["AnyNode"]()
+        n.__dict__.update({"_metadata": None, "_parent": None, "_val": v})
+        return n
+    return node(tree)
+
+
 def write(out_dir):
     model, first, last = build()
     imgs = images()
@@ -171,6 +200,12 @@ def write(out_dir):
     broken = dict(ckpt, state_dict=dict(ckpt["state_dict"]))
     del broken["state_dict"]["model.fast_flow_blocks.1.module_list.2.subnet.4.bias"]
     torch.save(broken, os.path.join(out_dir, "missing_tensor.ckpt"))
+    # anomalib 0.x: hyper_parameters is the whole config as a DictConfig;
+    # hidden_ratio 0.157 (which gives the same widths) shows it was read
+    cfg = {"dataset": {"name": "synthetic", "image_size": list(INPUT)},
+           "model": {"name": "fastflow", "backbone": BACKBONE, "pre_trained": True, "flow_steps": STEPS,
+                     "conv3x3_only": CONV3X3_ONLY, "hidden_ratio": 0.157}}
+    torch.save(dict(ckpt, hyper_parameters=omegaconf_like(cfg)), os.path.join(out_dir, "omegaconf_hparams.ckpt"))
     meta = {"backbone": BACKBONE, "backbone_seed": str(BACKBONE_SEED), "input_height": str(INPUT[0]),
             "input_width": str(INPUT[1])}
     meta.update({"anomalib." + k: str(np.float32(v)) for k, v in st.items()})
