@@ -23,7 +23,7 @@ void at_check_maps(const ff_flow *flow, const char *what);
 
 /* The Python that runs the converter: $FF_PYTHON, else /usr/bin/python3. */
 const char *at_python(void);
-/* Whether at_python() can `import <module>`. */
+/* Whether at_python() can `import <modules>` ("numpy" or "torch, torchvision"). */
 int at_python_has(const char *module);
 /* Runs "<python> <source>/tools/anomalib_to_fastflow.py <args>" with stderr
  * captured into out (NUL-terminated); returns the exit status (-1: could not run). */
