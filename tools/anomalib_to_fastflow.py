@@ -61,23 +61,25 @@ class _StandIn:
     DictConfig, lightning's AttributeDict, anomalib's enums...), keeping its
     pickled state so hyper-parameters can still be read."""
 
+    # Pickle may create instances without calling __init__ (__newobj__),
+    # so every attribute is made on first use.
     def __init__(self, *args, **kwargs):
-        self.args = args
-        self.state = None
-        self.items = {}
-        self.list = []
+        self.__dict__["args"] = args
+
+    def _get(self, name, default):
+        return self.__dict__.setdefault(name, default)
 
     def __setstate__(self, state):
-        self.state = state
+        self.__dict__["state"] = state
 
     def __setitem__(self, key, value):
-        self.items[key] = value
+        self._get("items", {})[key] = value
 
     def append(self, value):
-        self.list.append(value)
+        self._get("list", []).append(value)
 
     def extend(self, values):
-        self.list.extend(values)
+        self._get("list", []).extend(values)
 
 
 class _LenientUnpickler(pickle.Unpickler):
@@ -101,7 +103,7 @@ def plain(obj, depth=0):
     if depth > 20:
         return None
     if isinstance(obj, _StandIn):
-        st = obj.state
+        st = obj._get("state", None)
         if isinstance(st, tuple) and len(st) == 2 and isinstance(st[1], dict):
             st = st[1]  # (state, slotstate)
         if isinstance(st, dict):
@@ -110,12 +112,12 @@ def plain(obj, depth=0):
                 return plain(d["_content"], depth + 1)
             if "_val" in d:
                 return plain(d["_val"], depth + 1)
-        if obj.items:
-            return {k: plain(v, depth + 1) for k, v in obj.items.items()}
-        if obj.list:
-            return [plain(v, depth + 1) for v in obj.list]
-        if obj.args:
-            return plain(obj.args[0], depth + 1)
+        if obj._get("items", {}):
+            return {k: plain(v, depth + 1) for k, v in obj._get("items", {}).items()}
+        if obj._get("list", []):
+            return [plain(v, depth + 1) for v in obj._get("list", [])]
+        if obj._get("args", ()):
+            return plain(obj._get("args", ())[0], depth + 1)
         return None
     if isinstance(obj, dict):
         return {k: plain(v, depth + 1) for k, v in obj.items()}
