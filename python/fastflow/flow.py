@@ -69,14 +69,20 @@ class Flow(Handle):
     @classmethod
     def create(cls, backbone, input_size=None, **options):
         """An untrained flow. input_size: int or (height, width); options:
-        steps, conv3x3_only, hidden_ratio, clamp, seed (defaults as the
-        library's: 256x256, 8 steps, 3x3 only, ratio 1.0, clamp 2.0, seed 0)."""
+        steps, conv3x3_only, hidden_ratio, clamp, seed. Unset options keep
+        the library's defaults (ResNets: 256x256, 8 steps, 3x3 only, ratio
+        1.0, clamp 2.0, seed 0); with no options at all, the library
+        chooses them for the backbone."""
         if input_size is not None:
             h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
             options.setdefault("input_height", h)
             options.setdefault("input_width", w)
+        out = _lib.flow_p()
+        if not options:
+            # NULL options: the library's defaults for this backbone
+            call("ff_flow_create", backbone._handle(), None, ctypes.byref(out))
+            return cls(out)
         with FlowOptions(**options) as opts:
-            out = _lib.flow_p()
             call("ff_flow_create", backbone._handle(), opts._handle(), ctypes.byref(out))
         return cls(out)
 

@@ -380,6 +380,9 @@ class TestFlowAndTrainer(unittest.TestCase):
         self.assertEqual(f.options(), {"input_height": 64, "input_width": 64, "steps": 2, "conv3x3_only": 1,
                                        "hidden_ratio": 1.0, "clamp": 2.0, "seed": 3})
         self.assertEqual(f.backbone.arch, "resnet18")
+        with fastflow.Flow.create(m.backbone) as default:
+            self.assertEqual(default.options(), {"input_height": 256, "input_width": 256, "steps": 8,
+                                                 "conv3x3_only": 1, "hidden_ratio": 1.0, "clamp": 2.0, "seed": 0})
         opts = fastflow.FlowOptions(steps=4, hidden_ratio=0.5, conv3x3_only=False)
         self.assertEqual((opts["steps"], opts["hidden_ratio"], opts["conv3x3_only"]), (4, 0.5, 0))
         opts.close()
