@@ -10,7 +10,8 @@
  * input size, steps, kernels, hidden_ratio 0.16) and give back the golden
  * model: the same tensors and metadata, and maps equal to PyTorch's.
  * Then the error paths: each a non-zero exit with a message naming the
- * problem, and no output or temporary file left behind. */
+ * problem, and no output or temporary file left behind; and FastFlow over
+ * a transformer (tiny DeiT and CaiT), which must score exactly as before. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -60,18 +61,16 @@ static ff_status add_dense_perm(ff_st_writer *w, const char *name, const ff_st_t
     return st;
 }
 
-/* Writes the anomalib-layout state dict; 0 on success. */
-static int build_sd(const char *path, const sd_opts *o) {
+/* Writes `src` (a libfastflow model file) in anomalib's layout to `path`,
+ * with the serialised backbone `bb` (may be NULL) as model.feature_extractor.*;
+ * the file's own feature_extractor.* are kept only with o->backbone. 0 on success. */
+static int rewrite_anomalib(const char *src, const uint8_t *bb, size_t bb_size, const char *path, const sd_opts *o) {
     ff_st_file *m = NULL, *bf = NULL;
     ff_st_writer *w = NULL;
-    uint8_t *bdata = NULL;
-    ff_status st = ff_st_open(ff_test_golden_path(AT_MODEL), &m);
+    ff_status st = ff_st_open(src, &m);
     if (st == FF_OK) st = ff_st_writer_create(&w);
-    if (st == FF_OK && o->backbone) {
-        size_t size = 0;
-        bdata = bt_random_weights("resnet18", at_backbone_seed(), "model.feature_extractor.", NULL, NULL, &size, NULL,
-                                  NULL);
-        st = bdata ? ff_st_open_memory(bdata, size, "backbone", &bf) : FF_E_OUT_OF_MEMORY;
+    if (st == FF_OK && bb) {
+        st = ff_st_open_memory(bb, bb_size, "backbone", &bf);
         for (size_t i = 0; st == FF_OK && i < ff_st_count(bf); i++) {
             const ff_st_tensor *t = ff_st_at(bf, i);
             st = ff_st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data);
@@ -80,6 +79,7 @@ static int build_sd(const char *path, const sd_opts *o) {
     for (size_t i = 0; st == FF_OK && i < ff_st_count(m); i++) {
         const ff_st_tensor *t = ff_st_at(m, i);
         if (o->skip && strcmp(o->skip, t->name) == 0) continue;
+        if (!o->backbone && strncmp(t->name, "feature_extractor.", 18) == 0) continue;
         char name[512];
         snprintf(name, sizeof name, "model.%s", t->name);
         if (t->dtype == FF_DT_I64) {
@@ -106,12 +106,26 @@ static int build_sd(const char *path, const sd_opts *o) {
         st = ff_st_writer_add_f32(w, k + 9, 0, NULL, &x);
     }
     if (st == FF_OK) st = ff_st_writer_save(w, path);
-    if (st != FF_OK) fprintf(stderr, "build_sd: %s\n", ff_last_error_message());
+    if (st != FF_OK) fprintf(stderr, "rewrite_anomalib: %s\n", ff_last_error_message());
     ff_st_writer_destroy(w);
     ff_st_close(bf);
     ff_st_close(m);
-    free(bdata);
     return st == FF_OK ? 0 : -1;
+}
+
+/* The golden model in anomalib's layout, with the reference's resnet18 when o->backbone. */
+static int build_sd(const char *path, const sd_opts *o) {
+    size_t size = 0;
+    uint8_t *bb = NULL;
+    if (o->backbone) {
+        bb = bt_random_weights("resnet18", at_backbone_seed(), "model.feature_extractor.", NULL, NULL, &size, NULL,
+                               NULL);
+        if (!bb) return -1;
+    }
+    const sd_opts flow_only = {0, o->skip, o->poison, o->bad_perm};
+    int rc = rewrite_anomalib(ff_test_golden_path(AT_MODEL), bb, size, path, &flow_only);
+    free(bb);
+    return rc;
 }
 
 /* The converter's output holds the golden model's flow tensors and metadata exactly. */
@@ -171,6 +185,91 @@ static void expect_error(const char *args, const char *needle) {
     FILE *f = fopen(dst, "rb");
     CHECK(f == NULL);
     if (f) fclose(f);
+}
+
+/* Maps of the golden images under `flow` (malloc'd), count in *n. */
+static float *maps_of(const ff_flow *flow, size_t *n) {
+    ff_st_file *ref = NULL;
+    float *maps = NULL;
+    ff_scorer *sc = NULL;
+    if (ff_st_open(ff_test_golden_path(AT_REF), &ref) != FF_OK || ff_scorer_create(flow, &sc) != FF_OK) {
+        ff_st_close(ref);
+        return NULL;
+    }
+    const ff_st_tensor *im = ff_st_find(ref, "images");
+    int32_t h = 0, w = 0;
+    if (im && ff_scorer_map_shape(sc, &h, &w) == FF_OK) {
+        const size_t hw = (size_t)h * (size_t)w, per = (size_t)(im->shape[1] * im->shape[2] * 3);
+        *n = (size_t)im->shape[0] * hw;
+        maps = malloc(*n * sizeof *maps);
+        for (int64_t i = 0; maps && i < im->shape[0]; i++) {
+            float score = 0;
+            if (ff_scorer_score_image(sc, im->data + (size_t)i * per, (int32_t)im->shape[2], (int32_t)im->shape[1], 0,
+                                      FF_PIXEL_RGB8, maps + (size_t)i * hw, hw, &score) != FF_OK) {
+                free(maps);
+                maps = NULL;
+            }
+        }
+    }
+    ff_scorer_destroy(sc);
+    ff_st_close(ref);
+    return maps;
+}
+
+/* anomalib's FastFlow over a transformer: the whole timm model as
+ * feature_extractor, one flow level, no LayerNorm. The tiny test
+ * configurations (lib/backbone/vit_arch.c) stand in for DeiT-B / CaiT-M48;
+ * the converted model must score exactly as the flow it was made from. */
+static void transformer(const char *fam) {
+    char file[64], arch[64], src[1024], sd[1024], dst[1024], args[4096], out[OUT_CAP];
+    snprintf(file, sizeof file, "vit_%s_tiny.safetensors", fam);
+    snprintf(arch, sizeof arch, "%s_tiny_test", fam);
+    snprintf(src, sizeof src, "%s", tmp("vit_src.safetensors"));
+    snprintf(sd, sizeof sd, "%s", tmp("vit_anomalib.safetensors"));
+    snprintf(dst, sizeof dst, "%s", tmp("vit_converted.safetensors"));
+    ff_backbone *bb = NULL;
+    ff_flow_options *o = NULL;
+    ff_flow *flow = NULL, *conv = NULL;
+    CHECK_OK(ff_backbone_load(arch, ff_test_golden_path(file), &bb));
+    CHECK_OK(ff_flow_options_create(&o));
+    if (!bb || !o) goto done;
+    CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_INPUT_HEIGHT, 64));
+    CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_INPUT_WIDTH, 64));
+    CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_STEPS, 3));
+    CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_CONV3X3_ONLY, 0));
+    CHECK_OK(ff_flow_options_set_f32(o, FF_FLOW_HIDDEN_RATIO, 0.16f));
+    CHECK_OK(ff_flow_options_set_i64(o, FF_FLOW_SEED, 7));
+    CHECK_OK(ff_flow_create(bb, o, &flow));
+    if (!flow) goto done;
+    CHECK_OK(ff_flow_save(flow, src, 1));
+    const sd_opts all = {1, NULL, NULL, NULL};
+    CHECK(rewrite_anomalib(src, NULL, 0, sd, &all) == 0);
+    /* the tiny configurations are not anomalib's: the name must be given */
+    snprintf(args, sizeof args, "'%s'", sd);
+    expect_error(args, "pass --backbone");
+    snprintf(args, sizeof args, "'%s' --backbone resnet18", sd);
+    expect_error(args, "has no LayerNorms");
+    snprintf(args, sizeof args, "'%s' --backbone %s", sd, fam[0] == 'd' ? "cait_m48_448" : "deit_tiny_test");
+    expect_error(args, fam[0] == 'd' ? "a DEIT model" : "a CAIT model");
+    snprintf(args, sizeof args, "'%s' '%s' --backbone %s", sd, dst, arch);
+    CHECK(at_convert(args, out, sizeof out) == 0);
+    printf("converter: %s", out);
+    CHECK(strstr(out, "input 64x64, 3 steps, hidden_ratio 0.16, conv3x3_only false, backbone embedded") != NULL);
+    CHECK_OK(ff_flow_load(dst, NULL, &conv));
+    if (conv) {
+        size_t n1 = 0, n2 = 0;
+        float *m1 = maps_of(flow, &n1), *m2 = maps_of(conv, &n2);
+        const int same = m1 && m2 && n1 == n2 && memcmp(m1, m2, n1 * sizeof *m1) == 0;
+        CHECK(same);
+        printf("%s: anomalib layout -> converter -> maps %s\n", arch, same ? "identical" : "DIFFER");
+        free(m1);
+        free(m2);
+    }
+done:
+    ff_flow_destroy(conv);
+    ff_flow_destroy(flow);
+    ff_flow_options_destroy(o);
+    ff_backbone_destroy(bb);
 }
 
 int main(void) {
@@ -262,7 +361,11 @@ int main(void) {
     CHECK(rc == 1 && strstr(out, "cannot write"));
     CHECK(leftovers() == 0);
 
-    /* 6. usage errors exit 2 */
+    /* 6. FastFlow over a transformer */
+    transformer("deit");
+    transformer("cait");
+
+    /* 7. usage errors exit 2 */
     CHECK(at_convert("", out, sizeof out) == 2);
     snprintf(args, sizeof args, "'%s' '%s' --clamp 0", sd, tmp("x.safetensors"));
     CHECK(at_convert(args, out, sizeof out) == 2 && strstr(out, "--clamp"));

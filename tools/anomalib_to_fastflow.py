@@ -44,6 +44,12 @@ RESNETS = {
     "wide_resnet50_2": ((256, 512, 1024), (3, 4, 6), True, 128),
 }
 STRIDES = (4, 8, 16)
+# anomalib's transformer backbones (timm, whole model as feature_extractor)
+# by (family, embedding width, input side), and the smaller ones libfastflow
+# also runs.
+VITS = {("deit", 768, 384): "deit_base_distilled_patch16_384", ("cait", 768, 448): "cait_m48_448",
+        ("deit", 384, 224): "deit_small_distilled_patch16_224", ("cait", 384, 224): "cait_s24_224"}
+VIT_SIDES = {name: key[2] for key, name in VITS.items()}
 # Scalars anomalib's AnomalyModule keeps beside the model (thresholds and
 # score-normalisation statistics); copied to metadata as "anomalib.<name>".
 STAT_PREFIXES = ("image_threshold.", "pixel_threshold.", "normalization_metrics.", "min_max.",
@@ -293,6 +299,82 @@ def infer_resnet(fe):
     return "resnet34" if blocks >= 6 else "resnet18"
 
 
+def resnet_backbone(m, fe, stated, shape, p):
+    """Backbone and input size of a FastFlow over a ResNet (3 levels, LayerNorms)."""
+    if m.levels != 3:
+        raise ConversionError(f"found {m.levels} flow levels with LayerNorms; a ResNet FastFlow has 3")
+    from_tensors = infer_resnet(fe)
+    if stated is not None:
+        if stated not in RESNETS:
+            raise ConversionError(f"backbone '{stated}' is not supported with LayerNorms (ResNets: "
+                                  f"{', '.join(RESNETS)})")
+        if from_tensors is not None and from_tensors != stated:
+            raise ConversionError(f"backbone '{stated}' was given but the checkpoint's backbone weights are "
+                                  f"{from_tensors}'s")
+    m.backbone = stated or from_tensors
+    if m.backbone is None:
+        raise ConversionError("the checkpoint names no backbone and holds no backbone weights to infer it from; "
+                              "pass --backbone")
+    want = RESNETS[m.backbone][0]
+    if tuple(m.chans) != want:
+        raise ConversionError(f"the flows have {m.chans} channels but {m.backbone} gives {list(want)}")
+    # input size from the LayerNorm shapes [C, H/stride, W/stride]
+    sizes = []
+    for l in range(m.levels):
+        s = shape(f"norms.{l}.weight")
+        if len(s) != 3 or s[0] != m.chans[l]:
+            raise ConversionError(f"tensor '{p}norms.{l}.weight' has shape {list(s)}; expected [{m.chans[l]}, H, W]")
+        sizes.append((s[1] * STRIDES[l], s[2] * STRIDES[l]))
+    if len(set(sizes)) != 1:
+        raise ConversionError(f"the LayerNorm shapes imply different input sizes {sizes}")
+    m.in_h, m.in_w = sizes[0]
+    m.size_source = "LayerNorm shapes are"
+
+
+def infer_vit(fe):
+    """(family, embed dim, input side) from timm's ViT tensors, or None."""
+    pos, proj = fe.get("pos_embed"), fe.get("patch_embed.proj.weight")
+    if pos is None or proj is None or pos.ndim != 3 or proj.ndim != 4:
+        return None
+    family = "deit" if "dist_token" in fe else "cait"
+    grid = math.isqrt(pos.shape[1] - (2 if family == "deit" else 0))
+    return family, int(pos.shape[2]), grid * int(proj.shape[2])
+
+
+def vit_backbone(m, fe, stated, args):
+    """Backbone and input size of a FastFlow over a vision transformer (one
+    level, no LayerNorm: anomalib uses the transformer's own final norm)."""
+    if m.levels != 1:
+        raise ConversionError(f"found {m.levels} flow levels without LayerNorms ('norms.0.weight'); a ResNet "
+                              "FastFlow has LayerNorms, a transformer one has a single level")
+    found = infer_vit(fe)
+    from_tensors = VITS.get(found) if found else None
+    if stated is not None:
+        if stated in RESNETS:
+            raise ConversionError(f"backbone '{stated}' is a ResNet but the checkpoint has no LayerNorms "
+                                  "('norms.*'): a FastFlow over a transformer")
+        if from_tensors is not None and from_tensors != stated:
+            raise ConversionError(f"backbone '{stated}' was given but the checkpoint's backbone weights are "
+                                  f"{from_tensors}'s")
+        if found and not stated.startswith(found[0]):
+            raise ConversionError(f"backbone '{stated}' was given but the checkpoint's backbone weights are a "
+                                  f"{found[0].upper()} model")
+    m.backbone = stated or from_tensors
+    if m.backbone is None:
+        what = f"an unknown {found[0]} ({found[1]} channels, {found[2]}x{found[2]})" if found else "no weights"
+        raise ConversionError(f"the checkpoint names no backbone and its transformer backbone is {what}; "
+                              "pass --backbone")
+    side = found[2] if found else VIT_SIDES.get(m.backbone)
+    if side is None:
+        if args.input_size is None:
+            raise ConversionError(f"the input size of '{m.backbone}' is unknown here; pass --input-size")
+        side = parse_size(args.input_size, "--input-size")[0]
+    if found and found[1] != m.chans[0]:
+        raise ConversionError(f"the flow has {m.chans[0]} channels but the backbone's embedding has {found[1]}")
+    m.in_h = m.in_w = side
+    m.size_source = "backbone's position embedding is" if found else "backbone's input size is"
+
+
 class Model:
     pass
 
@@ -322,11 +404,6 @@ def analyse(tensors, hp, args, log):
         raise ConversionError(f"the feature levels have different numbers of flow steps: {steps}")
     m.levels, m.steps = levels, steps[0]
     m.has_norm = "norms.0.weight" in sd
-    if not m.has_norm:
-        raise ConversionError("no 'norms.0.weight': a FastFlow over a vision transformer (no flow LayerNorm); "
-                              "this converter handles the ResNet backbones only")
-    if levels != 3:
-        raise ConversionError(f"found {levels} flow levels; a ResNet FastFlow has 3")
 
     def shape(name):
         if name not in sd:
@@ -342,39 +419,18 @@ def analyse(tensors, hp, args, log):
         chans.append(s[1])
     m.chans = chans
 
-    # backbone: command line, hyper-parameters, tensors
     fe = {k[len("feature_extractor."):]: v for k, v in sd.items() if k.startswith("feature_extractor.")}
-    from_tensors = infer_resnet(fe)
     stated = args.backbone or find_hparam(hp, ("backbone", "backbone_name"))
     if stated is not None:
         stated = str(stated).split("/")[-1].split(".")[0]  # "timm/resnet18.tv_in1k" -> "resnet18"
-        if stated not in RESNETS:
-            raise ConversionError(f"backbone '{stated}' is not supported (supported: {', '.join(RESNETS)})")
-        if from_tensors is not None and from_tensors != stated:
-            raise ConversionError(f"backbone '{stated}' was given but the checkpoint's backbone weights are "
-                                  f"{from_tensors}'s")
-    m.backbone = stated or from_tensors
-    if m.backbone is None:
-        raise ConversionError("the checkpoint names no backbone and holds no backbone weights to infer it from; "
-                              "pass --backbone")
-    want = RESNETS[m.backbone][0]
-    if tuple(chans) != want:
-        raise ConversionError(f"the flows have {chans} channels but {m.backbone} gives {list(want)}")
-
-    # input size from the LayerNorm shapes [C, H/stride, W/stride]
-    sizes = []
-    for l in range(levels):
-        s = shape(f"norms.{l}.weight")
-        if len(s) != 3 or s[0] != chans[l]:
-            raise ConversionError(f"tensor '{p}norms.{l}.weight' has shape {list(s)}; expected [{chans[l]}, H, W]")
-        sizes.append((s[1] * STRIDES[l], s[2] * STRIDES[l]))
-    if len(set(sizes)) != 1:
-        raise ConversionError(f"the LayerNorm shapes imply different input sizes {sizes}")
-    m.in_h, m.in_w = sizes[0]
+    if m.has_norm:
+        resnet_backbone(m, fe, stated, shape, p)
+    else:
+        vit_backbone(m, fe, stated, args)
     if args.input_size is not None:
         h, w = parse_size(args.input_size, "--input-size")
         if (h, w) != (m.in_h, m.in_w):
-            raise ConversionError(f"--input-size is {h}x{w} but the LayerNorm shapes are for {m.in_h}x{m.in_w}")
+            raise ConversionError(f"--input-size is {h}x{w} but the {m.size_source} for {m.in_h}x{m.in_w}")
     stated_size = find_hparam(hp, ("input_size", "image_size"))
     if stated_size is not None:
         try:
@@ -382,8 +438,8 @@ def analyse(tensors, hp, args, log):
         except (ConversionError, TypeError, ValueError):
             h, w = None, None
         if (h, w) != (m.in_h, m.in_w):  # the tensors decide; a data-module size may be a pre-crop size
-            log(f"note: hyper-parameter input size {stated_size} differs from the LayerNorm shapes' "
-                f"{m.in_h}x{m.in_w}; using the latter")
+            log(f"note: hyper-parameter input size {stated_size} differs from {m.in_h}x{m.in_w}, which the "
+                f"{m.size_source} for; using the latter")
     if m.in_h % 16 or m.in_w % 16 or not (32 <= m.in_h <= 4096 and 32 <= m.in_w <= 4096):
         raise ConversionError(f"input size {m.in_h}x{m.in_w}: libfastflow needs sides divisible by 16 in [32, 4096]")
 
@@ -469,7 +525,8 @@ def convert(m, args, log):
         hw = (m.in_h // STRIDES[l], m.in_w // STRIDES[l])
         c1, c2 = c - c // 2, c // 2
         h = int(c1 * m.hidden_ratio)
-        expected += [(f"norms.{l}.weight", (c,) + hw), (f"norms.{l}.bias", (c,) + hw)]
+        if m.has_norm:
+            expected += [(f"norms.{l}.weight", (c,) + hw), (f"norms.{l}.bias", (c,) + hw)]
         for k in range(m.steps):
             kk = 3 if (m.conv3x3_only or k % 2 == 0) else 1
             s = f"fast_flow_blocks.{l}.module_list.{k}."
