@@ -42,10 +42,11 @@ static const char *tmp(const char *name) {
 
 static ff_status add_dense_perm(ff_st_writer *w, const char *name, const ff_st_tensor *t, int broken) {
     const int64_t c = t->shape[0];
-    const int64_t *idx = (const int64_t *)(const void *)t->data;
+    int64_t *idx = malloc((size_t)c * sizeof *idx);
     float *mat = calloc((size_t)(c * c), sizeof *mat), *inv = calloc((size_t)(c * c), sizeof *inv);
     ff_status st = FF_E_OUT_OF_MEMORY;
-    if (mat && inv) {
+    if (idx && mat && inv) {
+        memcpy(idx, t->data, (size_t)c * sizeof *idx); /* the file's data need not be 8-byte aligned */
         for (int64_t i = 0; i < c; i++) {
             mat[i * c + idx[broken && i == 1 ? 0 : i]] = 1.0f; /* y[:, i] = u[:, idx[i]] */
             inv[idx[i] * c + i] = 1.0f;
@@ -56,6 +57,7 @@ static ff_status add_dense_perm(ff_st_writer *w, const char *name, const ff_st_t
         st = ff_st_writer_add_f32(w, name, 4, shape, mat);
         if (st == FF_OK) st = ff_st_writer_add_f32(w, iname, 4, shape, inv);
     }
+    free(idx);
     free(mat);
     free(inv);
     return st;
