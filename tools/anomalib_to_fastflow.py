@@ -478,8 +478,8 @@ def analyse(tensors, hp, args, log):
             if args.hidden_ratio is not None:
                 raise ConversionError(f"--hidden-ratio {r} gives hidden channels "
                                       f"{[int(c * r) for c in c1s]} but the subnets have {hs}")
-            log(f"note: hyper-parameter hidden_ratio {r} does not reproduce the hidden channels {hs} "
-                "in float32; inferring one that does")
+            log(f"note: hyper-parameter hidden_ratio {r} does not reproduce the subnets' hidden channels {hs} "
+                "(in double and in float32); inferring one that does")
             r = infer_hidden_ratio(c1s, hs)
     else:
         r = infer_hidden_ratio(c1s, hs)
@@ -630,6 +630,10 @@ def main(argv=None):
         return 1
     except OSError as e:
         print(f"{PROG}: error: {args.input}: {e}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
+        # malformed hyper-parameters or tensors of unexpected types
+        print(f"{PROG}: error: {args.input}: unexpected content ({type(e).__name__}: {e})", file=sys.stderr)
         return 1
     if not args.quiet:
         stats = ", ".join(f"{k[9:]}={v}" for k, v in meta.items() if k.startswith("anomalib.")) or "none"
