@@ -3,7 +3,8 @@
 #   1. `fastflow train`: resnet18 (shared/weights/resnet18-in1k-to-layer3), 3x3-only, 8 steps, batch 32,
 #      EPOCHS epochs on bottle/train/good (209 images); prints the time per epoch;
 #   2. `fastflow score --maps`: every test image's anomaly map as .npy;
-#   3. tools/reference/eval_maps.py: image AUROC and pixel AUROC (numpy/sklearn, independent of the library);
+#   3. tools/reference/eval_maps.py: image AUROC and pixel AUROC (numpy/sklearn, independent of the library),
+#      then `fastflow eval` on the same model (ff_metric_*: the same figures plus PRO);
 #   4. tools/reference/train_ref.py: the PyTorch reference trained the same way on the same cached-features
 #      scheme, with THREADS threads, for REF_EPOCHS epochs (its AUROC is printed too when REF_EPOCHS equals
 #      EPOCHS); its time per epoch is printed next to ours.
@@ -40,6 +41,8 @@ done
 
 echo "== evaluation"
 $PY "$ROOT/tools/reference/eval_maps.py" --data "$DATA" --maps "$OUT/maps" --json "$OUT/metrics.json"
+echo "== fastflow eval (the library's metrics, for comparison)"
+"$FF" eval --model "$OUT/bottle.safetensors" --data "$DATA" --threads "$THREADS" | tee "$OUT/eval.log"
 
 echo "== PyTorch reference ($REF_EPOCHS epochs, $THREADS threads)"
 EVAL=""
