@@ -20,10 +20,9 @@
 #define NIMG 6
 
 /* tests/golden/adam_steps.safetensors (tools/reference/gen_adam_golden.py):
- * three torch.optim.Adam steps on 4096 parameters, two configurations.
- * (The flow golden files' adam.* tensors cannot serve: their generator saved
- * the state dict after opt.step(), which updates those tensors in place, so
- * their "parameters" already are the post-step values.) */
+ * three torch.optim.Adam steps on 4096 parameters, two configurations, with
+ * gradients of every magnitude: the optimiser alone, beyond the first step
+ * (the flow golden files, used by test_step_golden, hold one step). */
 static void test_adam_golden(void) {
     ff_st_file *f = NULL;
     CHECK_OK(ff_st_open(ff_test_golden_path("adam_steps.safetensors"), &f));
