@@ -17,6 +17,10 @@
 
 /* Raw data of a golden tensor of the given dtype, or NULL (counted as a
  * failure). */
+#define MAX_COPIES 4096
+static void *copies[MAX_COPIES];
+static int n_copies;
+
 static const void *golden(const ff_st_file *f, const char *name, ff_dtype dt, int64_t *numel) {
     const ff_st_tensor *t = ff_st_find(f, name);
     CHECK(t != NULL);
@@ -27,7 +31,21 @@ static const void *golden(const ff_st_file *f, const char *name, ff_dtype dt, in
     CHECK(t->dtype == dt);
     if (t->dtype != dt) return NULL;
     if (numel) *numel = t->numel;
-    return t->data;
+    /* Tensor data in a safetensors file need not be aligned: hand out an
+     * aligned copy, freed by golden_release(). */
+    void *copy = malloc(t->nbytes ? t->nbytes : 1);
+    CHECK(copy != NULL && n_copies < MAX_COPIES);
+    if (!copy || n_copies >= MAX_COPIES) {
+        free(copy);
+        return NULL;
+    }
+    memcpy(copy, t->data, t->nbytes);
+    copies[n_copies++] = copy;
+    return copy;
+}
+
+static void golden_release(void) {
+    while (n_copies > 0) free(copies[--n_copies]);
 }
 
 static double golden_f64(const ff_st_file *f, const char *name, int64_t index) {
@@ -99,6 +117,7 @@ static void test_binary_golden(void) {
                ref_thr ? (double)ref_thr[0] : NAN);
     }
     printf("max |diff| vs sklearn: auroc %.2e, f1 %.2e\n", worst_auroc, worst_f1);
+    golden_release();
     ff_st_close(f);
 }
 
@@ -156,6 +175,7 @@ static void test_pro_golden(void) {
     }
     printf("max |diff| vs the official AUPRO: %.2e (vs its float64-FPR variant %.2e)\n", worst,
            worst64);
+    golden_release();
     ff_st_close(f);
 }
 
