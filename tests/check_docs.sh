@@ -19,7 +19,7 @@ fi
 missing=$(printf '%s\n' "$declared" | while read -r f; do
     grep -q "^### \`$f\`" "$doc" || echo "$f"
 done)
-# Entries for functions that no longer exist are stale documentation.
+# Entries for functions the header does not declare are reported.
 documented=$(grep -o '^### `ff_[a-z0-9_]*`' "$doc" | sed 's/^### `//; s/`$//' | sort -u)
 stale=$(printf '%s\n' "$documented" | while read -r f; do
     [ -z "$f" ] || printf '%s\n' "$declared" | grep -qx "$f" || echo "$f"
@@ -27,6 +27,7 @@ done)
 echo "header: $n_decl functions; documented: $(printf '%s\n' "$documented" | grep -c . || true)"
 fail=0
 if [ -n "$missing" ]; then echo "not documented in $doc (add a '### \`name\`' entry):"; echo "$missing"; fail=1; fi
-if [ -n "$stale" ]; then echo "documented but not in $header:"; echo "$stale"; fail=1; fi
+# A warning only: entries may be written before their declaration lands.
+if [ -n "$stale" ]; then echo "warning: documented but not in $header (stale or not yet declared):"; echo "$stale"; fi
 if [ $fail = 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
 exit $fail
