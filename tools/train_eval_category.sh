@@ -1,26 +1,28 @@
 #!/bin/sh
-# Acceptance run for the flow-model issue on MVTec AD "bottle":
+# Trains and evaluates one MVTec AD layout category, libfastflow next to the PyTorch reference:
 #   1. `fastflow train`: resnet18 (shared/weights/resnet18-in1k-to-layer3), 3x3-only, 8 steps, batch 32,
-#      EPOCHS epochs on bottle/train/good (209 images); prints the time per epoch;
+#      EPOCHS epochs on CATEGORY/train/good; prints the time per epoch;
 #   2. `fastflow score --maps`: every test image's anomaly map as .npy;
-#   3. tools/reference/eval_maps.py: image AUROC and pixel AUROC (numpy/sklearn, independent of the library),
-#      then `fastflow eval` on the same model (ff_metric_*: the same figures plus PRO);
+#   3. tools/reference/eval_maps.py: image AUROC, pixel AUROC and PRO (numpy/sklearn/scipy, independent of
+#      the library), then `fastflow eval --json` on the same model (ff_metric_*: the same figures);
 #   4. tools/reference/train_ref.py: the PyTorch reference trained the same way on the same cached-features
 #      scheme, with THREADS threads, for REF_EPOCHS epochs (its AUROC is printed too when REF_EPOCHS equals
 #      EPOCHS); its time per epoch is printed next to ours.
-# Targets: image AUROC >= 0.99, pixel AUROC >= 0.97.
+# Flow-model issue acceptance (bottle, 10 epochs): image AUROC >= 0.99, pixel AUROC >= 0.97.
 #
-# usage: tools/acceptance_bottle.sh [BUILD_DIR] [OUT_DIR]
+# usage: tools/train_eval_category.sh [BUILD_DIR] [OUT_DIR] [CATEGORY]
+#   CATEGORY: a folder name under shared/datasets (default bottle)
 #   env: FF_SHARED_DIR (default ../shared), EPOCHS (10), REF_EPOCHS (= EPOCHS), THREADS (2)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
-OUT=${2:-/tmp/fastflow-acceptance-bottle}
+CATEGORY=${3:-bottle}
+OUT=${2:-/tmp/fastflow-$CATEGORY}
 SHARED=${FF_SHARED_DIR:-$ROOT/../shared}
 EPOCHS=${EPOCHS:-10}
 REF_EPOCHS=${REF_EPOCHS:-$EPOCHS}
 THREADS=${THREADS:-2}
-DATA=$SHARED/datasets/bottle
+DATA=$SHARED/datasets/$CATEGORY
 WEIGHTS=$SHARED/weights/resnet18-in1k-to-layer3.safetensors
 FF=$BUILD/tools/fastflow/fastflow
 PY=/usr/bin/python3
@@ -28,21 +30,22 @@ mkdir -p "$OUT"
 
 echo "== fastflow train ($EPOCHS epochs, $THREADS threads)"
 "$FF" train --data "$DATA" --backbone resnet18 --weights "$WEIGHTS" --epochs "$EPOCHS" --batch 32 \
-    --flow-steps 8 --conv3x3-only --seed 0 --threads "$THREADS" --out "$OUT/bottle.safetensors" | tee "$OUT/train.log"
+    --flow-steps 8 --conv3x3-only --seed 0 --threads "$THREADS" --out "$OUT/model.safetensors" | tee "$OUT/train.log"
 
 echo "== fastflow score (test set)"
 rm -rf "$OUT/maps"
 for dir in "$DATA"/test/*/; do
     type=$(basename "$dir")
     mkdir -p "$OUT/maps/$type"
-    "$FF" score --model "$OUT/bottle.safetensors" --threads "$THREADS" --maps "$OUT/maps/$type" "$dir"*.png \
+    "$FF" score --model "$OUT/model.safetensors" --threads "$THREADS" --maps "$OUT/maps/$type" "$dir"*.png \
         > "$OUT/scores_$type.txt"
 done
 
 echo "== evaluation"
 $PY "$ROOT/tools/reference/eval_maps.py" --data "$DATA" --maps "$OUT/maps" --json "$OUT/metrics.json"
 echo "== fastflow eval (the library's metrics, for comparison)"
-"$FF" eval --model "$OUT/bottle.safetensors" --data "$DATA" --threads "$THREADS" | tee "$OUT/eval.log"
+"$FF" eval --model "$OUT/model.safetensors" --data "$DATA" --threads "$THREADS" --json "$OUT/eval.json" \
+    | tee "$OUT/eval.log"
 
 echo "== PyTorch reference ($REF_EPOCHS epochs, $THREADS threads)"
 EVAL=""

@@ -1,5 +1,5 @@
 """PyTorch reference training of FastFlow, for the acceptance comparison
-with `fastflow train` (tools/acceptance_bottle.sh). Usage:
+with `fastflow train` (tools/train_eval_category.sh). Usage:
 
     /usr/bin/python3 tools/reference/train_ref.py --data DIR --weights W.safetensors \
         [--epochs 10] [--batch 32] [--threads 2] [--size 256] [--seed 0] [--eval] [--json OUT]
@@ -129,7 +129,8 @@ def main():
                 zs, _, _ = model(f)
                 maps.extend(m.numpy() for m in model.anomaly_map(zs))
         r = eval_maps.metrics(a.data, items, maps)
-        print(f"reference: image AUROC {r['image_auroc']:.4f}  pixel AUROC {r['pixel_auroc']:.4f}", flush=True)
+        print(f"reference: image AUROC {r['image_auroc']:.4f}  pixel AUROC {r['pixel_auroc']:.4f}  "
+              f"PRO {r['pro']:.4f}", flush=True)
         result.update(r)
     if a.json:
         with open(a.json, "w") as f:
