@@ -393,6 +393,108 @@ FF_API ff_status ff_scorer_score_tensor(ff_scorer *scorer, const float *input, i
                                         float *maps_out, size_t maps_capacity, float *scores_out,
                                         size_t scores_capacity);
 
+/* Scorer options (ff_scorer_set_i32 / _f32). Each takes effect from the
+ * next score call; an invalid value is FF_E_INVALID_ARGUMENT and leaves the
+ * option unchanged. The pipeline of every score call is: raw anomaly map at
+ * the model's input size -> optional Gaussian smoothing -> image score =
+ * maximum of that map -> map resized to the requested size -> optional
+ * normalisation of map and score. */
+enum ff_scorer_param {
+    /* i32, enum ff_scorer_map_size, default FF_SCORER_MAP_MODEL_SIZE. With
+     * FF_SCORER_MAP_IMAGE_SIZE, ff_scorer_score_image/_file write the map at
+     * the input image's own width x height, resized from the model-size map
+     * with bilinear interpolation, align_corners = false, no antialiasing
+     * (torch.nn.functional.interpolate(mode="bilinear")). The image score
+     * does not depend on this option. ff_scorer_score_tensor has no
+     * original size: its maps stay at the model's size. */
+    FF_SCORER_MAP_SIZE = 1,
+    /* f32, default 0 (off; maps bit-identical to anomalib's), [0, 64].
+     * Gaussian smoothing of the model-size map before the score is taken,
+     * as anomalib's AnomalyMapGenerator (kornia GaussianBlur2d): kernel
+     * side 2*int(4*sigma + 0.5) + 1, weights exp(-x^2 / (2 sigma^2))
+     * normalised to sum 1, separable, reflect padding (d c b | a b c d |
+     * c b a, mirrored again where the kernel is wider than the map). */
+    FF_SCORER_SMOOTH_SIGMA = 2,
+    /* i32 0/1, default 0. 1: scores and maps are normalised to [0, 1] with
+     * 0.5 at the threshold, as anomalib's min-max normalisation:
+     *   score' = clamp((score - image_threshold) / (max - min) + 0.5, 0, 1)
+     *   map'   = clamp((map   - pixel_threshold) / (max - min) + 0.5, 0, 1)
+     * computed in float with the flow's statistics (ff_flow_get_statistic).
+     * Setting 1 on a flow without statistics is FF_E_STATE. */
+    FF_SCORER_NORMALIZED = 3
+};
+/* Values of FF_SCORER_MAP_SIZE. */
+enum ff_scorer_map_size {
+    FF_SCORER_MAP_MODEL_SIZE = 0, /* the model's input size (ff_scorer_map_shape) */
+    FF_SCORER_MAP_IMAGE_SIZE = 1  /* the scored image's own size */
+};
+FF_API ff_status ff_scorer_set_i32(ff_scorer *scorer, int32_t key, int32_t value);
+FF_API ff_status ff_scorer_set_f32(ff_scorer *scorer, int32_t key, float value);
+FF_API ff_status ff_scorer_get_i32(const ff_scorer *scorer, int32_t key, int32_t *value_out);
+FF_API ff_status ff_scorer_get_f32(const ff_scorer *scorer, int32_t key, float *value_out);
+
+/* Shape of the map that ff_scorer_score_image/_file write for an image of
+ * image_width x image_height under the current FF_SCORER_MAP_SIZE: the
+ * model's input size, or the image's size. Sides >= 1, width * height
+ * within FF_GLOBAL_MAX_IMAGE_PIXELS. */
+FF_API ff_status ff_scorer_map_shape_for(const ff_scorer *scorer, int32_t image_width,
+                                         int32_t image_height, int32_t *height_out,
+                                         int32_t *width_out);
+
+/* The yes/no decisions of the last successful score call (1 for
+ * ff_scorer_score_image/_file, batch for ff_scorer_score_tensor): 1 when
+ * the image's raw score (smoothed if FF_SCORER_SMOOTH_SIGMA is set) is >=
+ * the flow's image threshold, else 0; equivalently, a normalised score >=
+ * 0.5. They do not depend on FF_SCORER_NORMALIZED. FF_E_STATE when the flow
+ * has no statistics or no call has succeeded yet; FF_E_BUFFER_TOO_SMALL
+ * when capacity is below the last call's image count. */
+FF_API ff_status ff_scorer_last_decisions(const ff_scorer *scorer, int32_t *decisions_out,
+                                          size_t capacity);
+
+/* Score statistics: thresholds and the normalisation range, in raw
+ * anomaly-map units (the units of an un-normalised ff_scorer). */
+enum ff_stat {
+    FF_STAT_IMAGE_THRESHOLD = 1, /* an image is anomalous when its score >= this */
+    FF_STAT_PIXEL_THRESHOLD = 2, /* a pixel is anomalous when its value >= this */
+    FF_STAT_MIN = 3,             /* smallest map value or score on validation   */
+    FF_STAT_MAX = 4              /* largest map value or score on validation    */
+};
+
+/* Computes score statistics from a scored validation set: num_images maps
+ * of height x width (back to back, model size, as ff_scorer_score_* wrote
+ * them un-normalised) and their scores. Any thread; no shared state.
+ *  - labels NULL (or no 1 among them): normal images only. Both thresholds
+ *    are the largest score (what anomalib's F1AdaptiveThreshold falls back
+ *    to without anomalous samples): every held-out normal image scores at
+ *    most the threshold, and scores above it are more anomalous than any
+ *    normal image seen.
+ *  - labels with anomalous images (0/1 per image): the image threshold is
+ *    the F1-optimal one (ff_metric_f1_optimal) as anomalib computes it; the
+ *    pixel threshold the F1-optimal one over every pixel with masks
+ *    (num_images * height * width bytes, 0/1; needs labels) as labels, or
+ *    the image threshold when masks is NULL or holds no 1 (anomalib's
+ *    fallback).
+ *  - min / max: the smallest / largest of every map value and score.
+ * NaN or infinite values, labels or masks other than 0/1, or max == min
+ * are FF_E_INVALID_ARGUMENT. Outputs may not be NULL. */
+FF_API ff_status ff_score_statistics(const float *maps, const float *scores, const uint8_t *labels,
+                                     const uint8_t *masks, int32_t num_images, int32_t height,
+                                     int32_t width, float *image_threshold_out,
+                                     float *pixel_threshold_out, float *min_out, float *max_out);
+
+/* A new flow equal to `flow` (same backbone, options and parameters) that
+ * carries the given statistics; ff_flow_save stores them in the model
+ * file's metadata (docs/model-format.md). All four finite, max > min.
+ * source: a short label of how they were computed (printable ASCII,
+ * at most 31 characters; NULL = "user"), saved as score.source. */
+FF_API ff_status ff_flow_with_statistics(const ff_flow *flow, float image_threshold,
+                                         float pixel_threshold, float min, float max,
+                                         const char *source, ff_flow **out);
+/* Reads one statistic (FF_STAT_* key). FF_E_STATE when the flow has none:
+ * a fresh or freshly trained flow, or a file without score.* (or
+ * anomalib.*) metadata. Any thread. */
+FF_API ff_status ff_flow_get_statistic(const ff_flow *flow, int32_t key, float *value_out);
+
 /* ------------------------------------------------------------------------ */
 /* Evaluation metrics                                                       */
 /* ------------------------------------------------------------------------ */

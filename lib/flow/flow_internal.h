@@ -37,6 +37,13 @@ struct ff_flow {
     float *params;  /* layout.num_params floats (ff_alloc) */
     int32_t *perms; /* layout.num_perm entries (ff_alloc) */
     int64_t seed;   /* creation seed; 0 for loaded files without one */
+    /* Score statistics (enum ff_stat order: image threshold, pixel
+     * threshold, min, max), valid when has_stats; set only while the flow
+     * is built (ff_flow_with_statistics, model load), so they stay
+     * immutable. Flows from ff_flow_create and trainer snapshots have none. */
+    int32_t has_stats;
+    float stats[4];
+    char stats_source[32]; /* how they were computed (score.source) */
 };
 
 /* Defaults of every option. */
@@ -59,6 +66,10 @@ const ff_flow *ff_flow_retain(const ff_flow *flow);
  * ff_rng seeded with `seed` (weights, then permutations, level by level,
  * step by step, in layout order). */
 void ff_flow_init_params(const ff_flow_layout *layout, uint64_t seed, float *params, int32_t *perms);
+
+/* flow_stats.c: FF_E_INVALID_ARGUMENT unless all four statistics are
+ * finite and hi > lo. */
+ff_status ff_flow_check_statistics(float image_thr, float pixel_thr, float lo, float hi);
 
 /* 1 when perm[0..c) is a permutation of 0..c-1. */
 int ff_flow_perm_valid(const int32_t *perm, int32_t c);

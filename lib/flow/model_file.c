@@ -2,7 +2,9 @@
  *
  *   __metadata__: format "libfastflow", format_version "1", backbone,
  *                 input_height, input_width, flow_steps, hidden_ratio,
- *                 conv3x3_only ("true"/"false"), clamp, seed
+ *                 conv3x3_only ("true"/"false"), clamp, seed, and the
+ *                 score statistics when the flow has them (score.*; read
+ *                 from anomalib.* keys of converted checkpoints too)
  *   tensors:      anomalib's FastflowModel state-dict names (flow_names.h),
  *                 plus feature_extractor.<backbone names> when embedded.
  *
@@ -55,6 +57,13 @@ static ff_status fill_writer(const ff_flow *flow, ff_st_writer *w, int32_t embed
     FF_TRY(ff_st_writer_set_meta(w, "conv3x3_only", L->conv3x3_only ? "true" : "false"));
     FF_TRY(set_meta_float(w, "clamp", L->clamp));
     FF_TRY(set_meta_int(w, "seed", (long long)flow->seed));
+    if (flow->has_stats) {
+        FF_TRY(set_meta_float(w, "score.image_threshold", flow->stats[FF_STAT_IMAGE_THRESHOLD - 1]));
+        FF_TRY(set_meta_float(w, "score.pixel_threshold", flow->stats[FF_STAT_PIXEL_THRESHOLD - 1]));
+        FF_TRY(set_meta_float(w, "score.min", flow->stats[FF_STAT_MIN - 1]));
+        FF_TRY(set_meta_float(w, "score.max", flow->stats[FF_STAT_MAX - 1]));
+        FF_TRY(ff_st_writer_set_meta(w, "score.source", flow->stats_source));
+    }
     if (embed) FF_TRY(ff_backbone_export_tensors(flow->backbone, w, FF_BACKBONE_PREFIX));
     size_t n = ff_flow_names_count(L);
     for (size_t i = 0; i < n; i++) {
@@ -138,6 +147,70 @@ static ff_status meta_float(const ff_st_file *f, const char *key, float lo, floa
         return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = %g is out of range (%g, %g]", key, (double)x, (double)lo,
                        (double)hi);
     *out = x;
+    return FF_OK;
+}
+
+/* A finite decimal number, the whole string, any sign (statistics). */
+static ff_status meta_finite(const ff_st_file *f, const char *key, float *out) {
+    const char *v = NULL;
+    FF_TRY(meta_required(f, key, &v));
+    const char *p = v;
+    if (*p == '-' || *p == '+') p++;
+    errno = 0;
+    char *end = NULL;
+    float x = strtof(v, &end);
+    if (!((*p >= '0' && *p <= '9') || *p == '.') || errno != 0 || end == NULL || *end != '\0' || !isfinite(x))
+        return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = '%s' is not a finite number", key, v);
+    *out = x;
+    return FF_OK;
+}
+
+/* Score statistics: libfastflow's score.* keys (all four or none), else
+ * those an anomalib checkpoint carried (tools/anomalib_to_fastflow.py
+ * copies them as anomalib.<state-dict name>), else none. */
+static const char *const STAT_KEYS[4] = {"score.image_threshold", "score.pixel_threshold", "score.min",
+                                         "score.max"};
+static const char *const ANOMALIB_KEYS[2][4] = {
+    {"anomalib.image_threshold.value", "anomalib.pixel_threshold.value", "anomalib.normalization_metrics.min",
+     "anomalib.normalization_metrics.max"},
+    {"anomalib.image_threshold.value", "anomalib.pixel_threshold.value", "anomalib.min_max.min",
+     "anomalib.min_max.max"}};
+
+static int has_all(const ff_st_file *f, const char *const keys[4]) {
+    for (int i = 0; i < 4; i++)
+        if (ff_st_meta(f, keys[i]) == NULL) return 0;
+    return 1;
+}
+
+static ff_status read_stats(const ff_st_file *f, ff_flow *flow) {
+    const char *const *keys = NULL;
+    const char *source = NULL;
+    int any = 0;
+    for (int i = 0; i < 4; i++) any |= ff_st_meta(f, STAT_KEYS[i]) != NULL;
+    if (any) {
+        for (int i = 0; i < 4; i++)
+            if (ff_st_meta(f, STAT_KEYS[i]) == NULL)
+                return ff_fail(FF_E_BAD_FORMAT, "metadata key '%s' is missing (score.* statistics come as a set)",
+                               STAT_KEYS[i]);
+        keys = STAT_KEYS;
+        source = ff_st_meta(f, "score.source");
+        if (source == NULL) source = "unknown";
+    } else if (has_all(f, ANOMALIB_KEYS[0])) {
+        keys = ANOMALIB_KEYS[0];
+        source = "anomalib";
+    } else if (has_all(f, ANOMALIB_KEYS[1])) {
+        keys = ANOMALIB_KEYS[1];
+        source = "anomalib";
+    } else {
+        return FF_OK;
+    }
+    float v[4];
+    for (int i = 0; i < 4; i++) FF_TRY(meta_finite(f, keys[i], &v[i]));
+    ff_status st = ff_flow_check_statistics(v[0], v[1], v[2], v[3]);
+    if (st != FF_OK) return ff_fail_context(FF_E_BAD_FORMAT, "metadata '%s' ... '%s'", keys[0], keys[3]);
+    memcpy(flow->stats, v, sizeof v);
+    snprintf(flow->stats_source, sizeof flow->stats_source, "%s", source);
+    flow->has_stats = 1;
     return FF_OK;
 }
 
@@ -295,6 +368,7 @@ static ff_status load_st(const ff_st_file *f, const ff_backbone *backbone, ff_fl
     ff_status st = ff_flow_layout_for_backbone(backbone, &o, &layout);
     if (st == FF_OK) st = ff_flow_alloc(backbone, &layout, o.seed, &flow);
     if (st == FF_OK) st = read_flow(f, flow);
+    if (st == FF_OK) st = read_stats(f, flow);
     ff_backbone_destroy(own); /* the flow holds its own reference */
     if (st != FF_OK) {
         ff_flow_destroy(flow);

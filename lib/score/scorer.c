@@ -2,7 +2,13 @@
  * immutable ff_flow: its own backbone extractor, a non-training flow
  * engine, and buffers for up to FF_SCORER_CHUNK images, all reused from
  * call to call. Batches are processed in chunks of FF_SCORER_CHUNK images
- * so memory stays bounded whatever the batch size. */
+ * so memory stays bounded whatever the batch size.
+ *
+ * Each raw map then goes through the options (map_post.h): smoothing at
+ * the model's size, the score as the smoothed map's maximum and the
+ * decision against the image threshold, resizing to the image's size,
+ * normalisation. The score is taken before resizing so that it does not
+ * depend on the size a caller asks the map in. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +19,7 @@
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
 #include "score/image_input.h"
+#include "score/map_post.h"
 
 #define FF_SCORER_CHUNK 8
 
@@ -25,7 +32,17 @@ struct ff_scorer {
     float *feats[FF_MAX_LEVELS];      /* [chunk, C, H, W] */
     size_t per_image[FF_MAX_LEVELS];  /* floats per image and level */
     float *maps;                      /* [chunk, H, W] */
+    float *blur_tmp;                  /* [H, W] */
     size_t map_size;                  /* H * W */
+    /* options (enum ff_scorer_param) */
+    int32_t map_mode;
+    float sigma;
+    int32_t normalized;
+    float kernel[FF_SMOOTH_MAX_KERNEL];
+    int32_t kernel_size;
+    /* decisions of the last call: last_count entries of decisions, 0 after a failure */
+    uint8_t *decisions;
+    size_t decisions_cap, last_count;
 };
 
 ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
@@ -40,6 +57,7 @@ ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
     s->map_size = (size_t)L->in_h * (size_t)L->in_w;
     ff_status st = ff_alloc_floats(3 * s->map_size, "scorer input", &s->input);
     if (st == FF_OK) st = ff_alloc_floats(FF_SCORER_CHUNK * s->map_size, "scorer maps", &s->maps);
+    if (st == FF_OK) st = ff_alloc_floats(s->map_size, "scorer smoothing buffer", &s->blur_tmp);
     for (int32_t l = 0; l < L->num_levels && st == FF_OK; l++) {
         s->per_image[l] = (size_t)L->level[l].c * (size_t)L->level[l].h * (size_t)L->level[l].w;
         st = ff_alloc_floats(FF_SCORER_CHUNK * s->per_image[l], "scorer features", &s->feats[l]);
@@ -64,9 +82,81 @@ void ff_scorer_destroy(ff_scorer *s) {
     for (int32_t l = 0; l < FF_MAX_LEVELS; l++) ff_free(s->feats[l]);
     ff_free(s->input);
     ff_free(s->maps);
+    ff_free(s->blur_tmp);
+    free(s->decisions);
     ff_flow_destroy((ff_flow *)(uintptr_t)s->flow);
     free(s);
 }
+
+/* ----------------------------------------------------------- options -- */
+
+static ff_status key_type(int32_t key, char want) {
+    char type;
+    switch (key) {
+    case FF_SCORER_MAP_SIZE:
+    case FF_SCORER_NORMALIZED: type = 'i'; break;
+    case FF_SCORER_SMOOTH_SIGMA: type = 'f'; break;
+    default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown scorer option key %d", (int)key);
+    }
+    if (type != want)
+        return ff_fail(FF_E_INVALID_ARGUMENT, "scorer option %d is %s; use ff_scorer_set_%s / ff_scorer_get_%s",
+                       (int)key, type == 'i' ? "an i32" : "an f32", type == 'i' ? "i32" : "f32",
+                       type == 'i' ? "i32" : "f32");
+    return FF_OK;
+}
+
+ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_TRY(key_type(key, 'i'));
+    if (key == FF_SCORER_MAP_SIZE) {
+        FF_CHECK_ARG(value == FF_SCORER_MAP_MODEL_SIZE || value == FF_SCORER_MAP_IMAGE_SIZE,
+                     "FF_SCORER_MAP_SIZE must be 0 (model size) or 1 (image size), got %d", (int)value);
+        s->map_mode = value;
+        return FF_OK;
+    }
+    FF_CHECK_ARG(value == 0 || value == 1, "FF_SCORER_NORMALIZED must be 0 or 1, got %d", (int)value);
+    if (value == 1 && !s->flow->has_stats)
+        return ff_fail(FF_E_STATE, "FF_SCORER_NORMALIZED needs score statistics, and this model has none: compute "
+                       "them on validation images ('fastflow train --val-fraction F' or '--val DIR', or "
+                       "ff_score_statistics + ff_flow_with_statistics)");
+    s->normalized = value;
+    return FF_OK;
+}
+
+ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_TRY(key_type(key, 'f'));
+    FF_CHECK_ARG(value >= 0.0f && value <= FF_SMOOTH_SIGMA_MAX,
+                 "FF_SCORER_SMOOTH_SIGMA must be in [0, %g] (0 = off), got %g", (double)FF_SMOOTH_SIGMA_MAX,
+                 (double)value); /* NaN fails both comparisons */
+    s->sigma = value;
+    s->kernel_size = 0;
+    if (value > 0.0f) {
+        s->kernel_size = ff_gauss_kernel_size(value);
+        ff_gauss_kernel(value, s->kernel, s->kernel_size);
+    }
+    return FF_OK;
+}
+
+ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
+    FF_TRY(key_type(key, 'i'));
+    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : s->normalized;
+    return FF_OK;
+}
+
+ff_status ff_scorer_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
+    FF_TRY(key_type(key, 'f'));
+    *value_out = s->sigma;
+    return FF_OK;
+}
+
+/* ------------------------------------------------------------ shapes -- */
 
 ff_status ff_scorer_map_shape(const ff_scorer *s, int32_t *height_out, int32_t *width_out) {
     ff_clear_error();
@@ -76,6 +166,42 @@ ff_status ff_scorer_map_shape(const ff_scorer *s, int32_t *height_out, int32_t *
     *width_out = s->flow->layout.in_w;
     return FF_OK;
 }
+
+/* The output map's shape for an image of w x h, and its float count. */
+static ff_status out_shape(const ff_scorer *s, int32_t w, int32_t h, int32_t *oh, int32_t *ow, size_t *n) {
+    if (s->map_mode == FF_SCORER_MAP_MODEL_SIZE) {
+        *oh = s->flow->layout.in_h;
+        *ow = s->flow->layout.in_w;
+        *n = s->map_size;
+        return FF_OK;
+    }
+    FF_CHECK_ARG(w >= 1 && h >= 1, "image size %dx%d must be positive", (int)w, (int)h);
+    uint64_t px = (uint64_t)w * (uint64_t)h;
+    if (px > (uint64_t)ff_settings_max_image_pixels())
+        return ff_fail(FF_E_LIMIT_EXCEEDED, "a %dx%d map exceeds the pixel limit of %lld", (int)w, (int)h,
+                       (long long)ff_settings_max_image_pixels());
+    *oh = h;
+    *ow = w;
+    *n = (size_t)px;
+    return FF_OK;
+}
+
+ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height, int32_t *height_out,
+                                  int32_t *width_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_CHECK_ARG(height_out != NULL && width_out != NULL, "height_out or width_out is NULL");
+    FF_CHECK_ARG(image_width >= 1 && image_height >= 1, "image size %dx%d must be positive", (int)image_width,
+                 (int)image_height);
+    int32_t h = 0, w = 0;
+    size_t n = 0;
+    FF_TRY(out_shape(s, image_width, image_height, &h, &w, &n));
+    *height_out = h;
+    *width_out = w;
+    return FF_OK;
+}
+
+/* ----------------------------------------------------------- scoring -- */
 
 /* Scores n <= FF_SCORER_CHUNK pre-processed images into s->maps. */
 static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n) {
@@ -97,18 +223,50 @@ static float map_max(const float *m, size_t n) {
     return best;
 }
 
-/* The pre-processed image in s->input: map and score out. */
-static ff_status score_input(ff_scorer *s, float *map_out, float *score_out) {
-    FF_TRY(score_chunk(s, s->input, 1));
-    if (map_out) memcpy(map_out, s->maps, s->map_size * sizeof(float));
-    *score_out = map_max(s->maps, s->map_size);
+/* Makes room for n decisions (before any work, so that a failure leaves
+ * the outputs untouched) and forgets the previous call's. */
+static ff_status reserve_decisions(ff_scorer *s, size_t n) {
+    s->last_count = 0;
+    if (n <= s->decisions_cap) return FF_OK;
+    uint8_t *d = realloc(s->decisions, n);
+    if (d == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate %zu decisions", n);
+    s->decisions = d;
+    s->decisions_cap = n;
     return FF_OK;
 }
 
-static ff_status check_map_out(const ff_scorer *s, const float *map_out, size_t map_capacity) {
-    if (map_out != NULL && map_capacity < s->map_size)
+/* Post-processes raw model-size map m (in place) into image i's outputs:
+ * smoothing, score and decision, then the map at oh x ow into map_out
+ * (NULL = none) and the score, both normalised when asked. */
+static void finish_map(ff_scorer *s, float *m, size_t i, int32_t oh, int32_t ow, float *map_out, float *score_out) {
+    const ff_flow *f = s->flow;
+    const int32_t H = f->layout.in_h, W = f->layout.in_w;
+    if (s->kernel_size > 0) ff_gauss_blur(m, H, W, s->kernel, s->kernel_size, s->blur_tmp);
+    float score = map_max(m, s->map_size);
+    if (f->has_stats) s->decisions[i] = score >= f->stats[FF_STAT_IMAGE_THRESHOLD - 1];
+    float range = f->stats[FF_STAT_MAX - 1] - f->stats[FF_STAT_MIN - 1];
+    if (map_out) {
+        size_t n = (size_t)oh * (size_t)ow;
+        if (oh == H && ow == W) memcpy(map_out, m, n * sizeof(float));
+        else ff_resize_bilinear(m, H, W, map_out, oh, ow);
+        if (s->normalized) ff_normalize_map(map_out, n, f->stats[FF_STAT_PIXEL_THRESHOLD - 1], range);
+    }
+    *score_out = s->normalized ? ff_normalize_value(score, f->stats[FF_STAT_IMAGE_THRESHOLD - 1], range) : score;
+}
+
+/* The pre-processed image in s->input: map and score out. */
+static ff_status score_input(ff_scorer *s, int32_t oh, int32_t ow, float *map_out, float *score_out) {
+    FF_TRY(reserve_decisions(s, 1));
+    FF_TRY(score_chunk(s, s->input, 1));
+    finish_map(s, s->maps, 0, oh, ow, map_out, score_out);
+    s->last_count = 1;
+    return FF_OK;
+}
+
+static ff_status check_map_out(int32_t oh, int32_t ow, size_t need, const float *map_out, size_t map_capacity) {
+    if (map_out != NULL && map_capacity < need)
         return ff_fail(FF_E_BUFFER_TOO_SMALL, "map buffer holds %zu floats; the %dx%d map needs %zu", map_capacity,
-                       (int)s->flow->layout.in_h, (int)s->flow->layout.in_w, s->map_size);
+                       (int)oh, (int)ow, need);
     return FF_OK;
 }
 
@@ -119,12 +277,20 @@ ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t wid
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
     FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
-    FF_TRY(check_map_out(s, map_out, map_capacity));
+    s->last_count = 0;
+    int32_t oh = 0, ow = 0;
+    size_t need = 0;
+    if (s->map_mode == FF_SCORER_MAP_MODEL_SIZE || map_out != NULL) {
+        if (s->map_mode == FF_SCORER_MAP_IMAGE_SIZE)
+            FF_CHECK_ARG(width >= 1 && height >= 1, "image size %dx%d must be positive", (int)width, (int)height);
+        FF_TRY(out_shape(s, width, height, &oh, &ow, &need));
+        FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
+    }
     ff_threads_apply();
     const ff_flow_layout *L = &s->flow->layout;
     FF_TRY(ff_image_preprocess(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
                                3 * s->map_size));
-    return score_input(s, map_out, score_out);
+    return score_input(s, oh, ow, map_out, score_out);
 }
 
 ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
@@ -133,11 +299,22 @@ ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, s
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_CHECK_ARG(path != NULL, "path is NULL");
     FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
-    FF_TRY(check_map_out(s, map_out, map_capacity));
+    s->last_count = 0;
+    int32_t oh = 0, ow = 0;
+    size_t need = 0;
+    if (s->map_mode == FF_SCORER_MAP_IMAGE_SIZE && map_out != NULL) {
+        int32_t w = 0, h = 0;
+        FF_TRY(ff_image_probe_file(path, &w, &h, NULL));
+        ff_status st = out_shape(s, w, h, &oh, &ow, &need);
+        if (st != FF_OK) return ff_fail_context(st, "image '%s'", path);
+    } else {
+        FF_TRY(out_shape(s, 0, 0, &oh, &ow, &need));
+    }
+    FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     ff_threads_apply();
     const ff_flow_layout *L = &s->flow->layout;
     FF_TRY(ff_image_file_to_input(&s->image, path, L->in_h, L->in_w, s->input));
-    ff_status st = score_input(s, map_out, score_out);
+    ff_status st = score_input(s, oh, ow, map_out, score_out);
     if (st != FF_OK) return ff_fail_context(st, "scoring '%s'", path);
     return FF_OK;
 }
@@ -149,6 +326,7 @@ ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch
     FF_CHECK_ARG(input != NULL, "input is NULL");
     FF_CHECK_ARG(batch >= 1, "batch must be at least 1, got %d", (int)batch);
     FF_CHECK_ARG(scores_out != NULL, "scores_out is NULL");
+    s->last_count = 0;
     if (scores_capacity < (size_t)batch)
         return ff_fail(FF_E_BUFFER_TOO_SMALL, "scores buffer holds %zu floats; a batch of %d needs %d",
                        scores_capacity, (int)batch, (int)batch);
@@ -167,15 +345,33 @@ ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch
         if (!isfinite(input[i]))
             return ff_fail(FF_E_INVALID_ARGUMENT, "input holds a NaN or infinite value at image %zu, offset %zu",
                            i / per_input, i % per_input);
+    FF_TRY(reserve_decisions(s, (size_t)batch));
     ff_threads_apply();
+    const int32_t H = s->flow->layout.in_h, W = s->flow->layout.in_w;
     for (int32_t b = 0; b < batch; b += FF_SCORER_CHUNK) {
         int32_t n = batch - b < FF_SCORER_CHUNK ? batch - b : FF_SCORER_CHUNK;
         FF_TRY(score_chunk(s, input + (size_t)b * per_input, n));
         for (int32_t i = 0; i < n; i++) {
-            const float *m = s->maps + (size_t)i * s->map_size;
-            scores_out[b + i] = map_max(m, s->map_size);
-            if (maps_out) memcpy(maps_out + (size_t)(b + i) * s->map_size, m, s->map_size * sizeof(float));
+            size_t k = (size_t)(b + i);
+            float *out = maps_out ? maps_out + k * s->map_size : NULL;
+            finish_map(s, s->maps + (size_t)i * s->map_size, k, H, W, out, &scores_out[k]);
         }
     }
+    s->last_count = (size_t)batch;
+    return FF_OK;
+}
+
+ff_status ff_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_CHECK_ARG(decisions_out != NULL, "decisions_out is NULL");
+    if (!s->flow->has_stats)
+        return ff_fail(FF_E_STATE, "no decisions: the model has no score statistics (no image threshold)");
+    if (s->last_count == 0)
+        return ff_fail(FF_E_STATE, "no decisions: the last score call failed or none was made");
+    if (capacity < s->last_count)
+        return ff_fail(FF_E_BUFFER_TOO_SMALL, "decisions buffer holds %zu values; the last call scored %zu images",
+                       capacity, s->last_count);
+    for (size_t i = 0; i < s->last_count; i++) decisions_out[i] = s->decisions[i];
     return FF_OK;
 }
