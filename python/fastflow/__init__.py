@@ -27,7 +27,7 @@ from .errors import (BadFormat, BufferTooSmall, FastFlowError, InternalError, In
                      LimitExceeded, NumericError, OutOfMemory, StateError, Unsupported)
 from .flow import Flow, FlowOptions
 from .image import BGR8, GRAY8, RGB8, RGBA8, Image
-from .metrics import auroc, f1_optimal, pro
+from .metrics import auroc, f1_optimal, pro, score_statistics
 from .scorer import Score, Scorer
 from .trainer import Progress, Trainer
 
@@ -89,6 +89,7 @@ def get_max_image_pixels():
 __all__ = [
     "ARCHITECTURES", "Backbone", "Extractor", "Flow", "FlowOptions", "Trainer", "Progress", "Scorer", "Score",
     "Image", "GRAY8", "RGB8", "RGBA8", "BGR8", "image", "metrics", "safetensors", "auroc", "pro", "f1_optimal",
+    "score_statistics",
     "FastFlowError", "InvalidArgument", "IOFailure", "BadFormat", "Unsupported", "OutOfMemory",
     "BufferTooSmall", "LimitExceeded", "StateError", "NumericError", "InternalError",
     "version", "version_number", "build_info", "library_path", "numpy_enabled", "set_num_threads",

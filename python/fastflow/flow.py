@@ -18,6 +18,8 @@ _PARAMS = {
     "clamp": (6, "f32"),
     "seed": (7, "i64"),
 }
+# enum ff_stat
+_STATS = {"image_threshold": 1, "pixel_threshold": 2, "min": 3, "max": 4}
 _CTYPES = {"i32": ctypes.c_int32, "i64": ctypes.c_int64, "f32": ctypes.c_float}
 
 
@@ -127,10 +129,55 @@ class Flow(Handle):
         """Every creation option, as a dict."""
         return {name: self._get(name) for name in _PARAMS}
 
-    def scorer(self):
-        """A new :class:`~fastflow.Scorer` (one per thread)."""
+    @property
+    def statistics(self):
+        """The score statistics the flow carries, as a dict (image_threshold,
+        pixel_threshold, min, max; raw map units), or None (a fresh or freshly
+        trained flow, or a file without them)."""
+        from .errors import StateError
+        out = {}
+        for name, key in _STATS.items():
+            v = ctypes.c_float()
+            try:
+                call("ff_flow_get_statistic", self._handle(), key, ctypes.byref(v))
+            except StateError:
+                return None
+            out[name] = v.value
+        return out
+
+    def with_statistics(self, image_threshold, pixel_threshold, min, max, source=None):
+        """A new Flow equal to this one carrying these statistics (saved in
+        the model file; they enable normalised scores and decisions)."""
+        out = _lib.flow_p()
+        call("ff_flow_with_statistics", self._handle(), float(image_threshold), float(pixel_threshold),
+             float(min), float(max), source.encode() if source is not None else None, ctypes.byref(out))
+        return Flow(out)
+
+    def calibrate(self, images, labels=None, masks=None, smooth_sigma=0.0, source="python"):
+        """Scores validation images (paths, bytes or pixels; see Scorer.score)
+        and returns a new Flow carrying the statistics ff_score_statistics
+        computes from them: with only normal images (labels None), both
+        thresholds are the largest score; with 0/1 labels (and optionally
+        0/1 masks at the model's input size, [N, H, W]), the F1-optimal
+        thresholds. Use the same smooth_sigma as the scorers that will
+        use the statistics."""
+        from .metrics import score_statistics
         from .scorer import Scorer
-        return Scorer(self)
+        import array
+        maps, scores = array.array("f"), array.array("f")
+        with Scorer(self, smooth_sigma=smooth_sigma) as sc:
+            for im in images:
+                r = sc.score(im)
+                scores.append(r.score)
+                maps.frombytes(memoryview(r.map).cast("B").tobytes())
+        h, w = self.input_size
+        stats = score_statistics(maps, scores, labels=labels, masks=masks, shape=(len(scores), h, w))
+        return self.with_statistics(source=source, **stats)
+
+    def scorer(self, **options):
+        """A new :class:`~fastflow.Scorer` (one per thread); options as Scorer's."""
+        from .scorer import Scorer
+        return Scorer(self, **options)
 
     def score(self, image, **kwargs):
         """Scores one image with this thread's cached scorer; see Scorer.score."""

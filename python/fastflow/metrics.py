@@ -122,3 +122,36 @@ def _shape3(maps):
     inner = _buffers.shape_of(maps[0]) if not isinstance(maps[0], (list, tuple)) \
         else (len(maps[0]), len(maps[0][0]))
     return (len(maps),) + tuple(inner)
+
+
+def score_statistics(maps, scores, labels=None, masks=None, shape=None):
+    """Thresholds and normalisation range from a scored validation set
+    (ff_score_statistics), as a dict: image_threshold, pixel_threshold, min,
+    max, in raw map units. maps: [N, H, W] raw model-size maps (or flat with
+    shape=(N, H, W)); scores: N; labels: N 0/1 or None (normal images only);
+    masks: [N, H, W] 0/1 or None. Pass the result to Flow.with_statistics."""
+    if shape is None:
+        shape = _shape3(maps)
+    if len(shape) == 2:
+        shape = (1,) + tuple(shape)
+    if len(shape) != 3:
+        raise ValueError("maps must be [N, H, W]; got shape %s" % (tuple(shape),))
+    num, h, w = (int(v) for v in shape)
+    mp, n, km = _floats(maps, "maps")
+    sp, ns, ks = _floats(scores, "scores")
+    if n != num * h * w or ns != num:
+        raise ValueError("%d map values and %d scores for %d images of %d x %d" % (n, ns, num, h, w))
+    lp, kl = None, None
+    if labels is not None:
+        lp, nl, kl = _labels(labels, "labels")
+        if nl != num:
+            raise ValueError("%d labels for %d images" % (nl, num))
+    kp, kk = None, None
+    if masks is not None:
+        kp, nk, kk = _labels(masks, "masks")
+        if nk != n:
+            raise ValueError("masks hold %d values; the maps %d" % (nk, n))
+    out = [ctypes.c_float() for _ in range(4)]
+    call("ff_score_statistics", mp, sp, lp, kp, num, h, w, *[ctypes.byref(v) for v in out])
+    del km, ks, kl, kk
+    return dict(zip(("image_threshold", "pixel_threshold", "min", "max"), (v.value for v in out)))

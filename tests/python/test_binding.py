@@ -569,6 +569,118 @@ class TestScoring(unittest.TestCase):
                 sc.score_tensor(array.array("f", [0.0] * 10), batch=1)
 
 
+class TestScorerOptionsAndStatistics(unittest.TestCase):
+    def test_no_statistics(self):
+        m = tinymodel.get()
+        self.assertIsNone(m.flow.statistics)
+        with m.flow.scorer() as sc:
+            self.assertIsNone(sc.score(m.test_paths[0]).anomalous)
+            with self.assertRaises(fastflow.StateError) as cm:
+                sc.normalized = True
+            self.assertIn("statistics", cm.exception.message)
+            with self.assertRaises(fastflow.StateError):
+                sc.last_decisions()
+            self.assertFalse(sc.normalized)
+
+    def test_calibrate_normalise_decide(self):
+        m = tinymodel.get()
+        normal = m.test_paths[:2]
+        raw = [m.flow.score(p) for p in m.test_paths]
+        with m.flow.calibrate(normal, source="test") as cal:
+            st = cal.statistics
+            # normal images only: both thresholds are the largest score
+            self.assertEqual(st["image_threshold"], max(r.score for r in raw[:2]))
+            self.assertEqual(st["pixel_threshold"], st["image_threshold"])
+            values = sum((support.flat(r.map) for r in raw[:2]), [])
+            self.assertEqual(st["min"], min(values))
+            self.assertEqual(st["max"], max(values))
+            with cal.scorer() as plain, cal.scorer(normalized=True) as norm:
+                self.assertTrue(norm.normalized)
+                for p, r in zip(m.test_paths, raw):
+                    a, b = plain.score(p), norm.score(p)
+                    self.assertEqual(a.score, r.score)
+                    self.assertEqual(a.anomalous, r.score >= st["image_threshold"])
+                    self.assertEqual(b.anomalous, a.anomalous)
+                    want = min(1.0, max(0.0, f32(f32(r.score - st["image_threshold"]) / f32(st["max"] - st["min"]))
+                                        + 0.5))
+                    self.assertAlmostEqual(b.score, want, delta=1e-6)
+                    self.assertEqual(b.anomalous, b.score >= 0.5)
+                    self.assertTrue(all(0.0 <= v <= 1.0 for v in support.flat(b.map)))
+            # statistics survive a save and load
+            path = os.path.join(m.dir, "calibrated.safetensors")
+            cal.save(path)
+            _, meta = fastflow.safetensors.load(path)
+            self.assertEqual(meta.get("score.source"), "test")
+            with fastflow.Flow.load(path) as back:
+                self.assertEqual(back.statistics, st)
+
+    def test_with_statistics_and_batch_decisions(self):
+        m = tinymodel.get()
+        raw = [m.flow.score(p).score for p in m.test_paths]
+        thr = sorted(raw)[1]
+        with m.flow.with_statistics(thr, thr, -1.0, 0.0) as f:
+            self.assertEqual(f.statistics, {"image_threshold": f32(thr), "pixel_threshold": f32(thr),
+                                            "min": -1.0, "max": 0.0})
+            tensors = array.array("f")
+            for p in m.test_paths:
+                tensors.extend(support.flat(ffimage.preprocess(ffimage.decode(p), 64, 64)))
+            with f.scorer() as sc:
+                scores, _ = sc.score_tensor(tensors, batch=len(m.test_paths), map=False)
+                self.assertEqual(sc.last_decisions(), [s >= f32(thr) for s in support.flat(scores)])
+                self.assertEqual(sum(sc.last_decisions()), 3)
+        with self.assertRaises(fastflow.InvalidArgument):
+            m.flow.with_statistics(0.0, 0.0, 1.0, 1.0)
+
+    def test_score_statistics_with_labels(self):
+        h, w = 4, 4
+        maps = array.array("f", [0.0] * (3 * h * w))
+        for i, peak in enumerate([0.2, 0.9, 0.4]):
+            maps[i * h * w + 5] = peak
+        scores = [0.2, 0.9, 0.4]
+        st = fastflow.score_statistics(maps, scores, labels=[0, 1, 0], shape=(3, h, w))
+        self.assertEqual(st["image_threshold"], f32(0.9))  # F1-optimal: only the anomalous image above
+        self.assertEqual(st["pixel_threshold"], st["image_threshold"])  # no masks: the image threshold
+        self.assertEqual((st["min"], st["max"]), (0.0, f32(0.9)))
+        masks = bytearray(3 * h * w)
+        masks[h * w + 5] = 1
+        st2 = fastflow.score_statistics(maps, scores, labels=[0, 1, 0], masks=masks, shape=(3, h, w))
+        self.assertEqual(st2["pixel_threshold"], f32(0.9))
+        with self.assertRaises(fastflow.InvalidArgument):
+            fastflow.score_statistics(array.array("f", [0.0] * 16), [0.0], shape=(1, 4, 4))  # max == min
+
+    def test_image_size_maps_and_smoothing(self):
+        m = tinymodel.get()
+        path = m.test_paths[3]  # 96 x 80
+        with open(path, "rb") as f:
+            encoded = f.read()
+        with m.flow.scorer(map_size="image") as sc:
+            self.assertEqual(sc.map_size, "image")
+            self.assertEqual(sc.map_shape_for(96, 80), (80, 96))
+            ref = m.flow.score(path)
+            for x in (path, encoded, ffimage.decode(path)):
+                r = sc.score(x)
+                self.assertEqual(tuple(r.map.shape), (80, 96))
+                self.assertEqual(r.score, ref.score)  # the score does not depend on the map size
+            out = array.array("f", [0.0]) * (80 * 96)
+            self.assertIs(sc.score(path, out=out).map, out)
+            with self.assertRaises(ValueError):
+                sc.score(path, out=array.array("f", [0.0]) * (64 * 64))
+            sc.map_size = "model"
+            self.assertEqual(tuple(sc.score(path).map.shape), (64, 64))
+            with self.assertRaises(ValueError):
+                sc.map_size = "huge"
+        with m.flow.scorer(smooth_sigma=2.0) as sm:
+            self.assertEqual(sm.smooth_sigma, 2.0)
+            r = sm.score(path)
+            flat = support.flat(r.map)
+            self.assertEqual(r.score, max(flat))
+            self.assertNotEqual(flat, support.flat(m.flow.score(path).map))
+            with self.assertRaises(fastflow.InvalidArgument) as cm:
+                sm.smooth_sigma = -1.0
+            self.assertIn("SIGMA", cm.exception.message.upper())
+            self.assertEqual(sm.smooth_sigma, 2.0)
+
+
 class TestMetrics(unittest.TestCase):
     def test_auroc(self):
         # sklearn's documented example: roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.75
