@@ -5,7 +5,9 @@
         --train bottle/train/good --test bottle/test --epochs 10 --out bottle.safetensors
 
 Prints a progress bar while training, then one "path score" line per test
-image (higher = more anomalous). Test images are searched recursively; when
+image (higher = more anomalous). With --val N, the last N training images are
+held out to calibrate a threshold (stored in the saved model), and each line
+ends with the decision, "anomalous" or "normal". Test images are searched recursively; when
 they sit in folders named like MVTec AD's (test/good, test/<defect>), the
 image AUROC over them is printed too. With --heatmaps DIR, each test image's
 anomaly map is written as a PNG overlay (one colour range for all images, so
@@ -46,6 +48,8 @@ def main():
     ap.add_argument("--size", type=int, default=256, help="model input side (divisible by 16)")
     ap.add_argument("--steps", type=int, default=8, help="flow steps")
     ap.add_argument("--max-train", type=int, default=0, help="use at most this many training images (0: all)")
+    ap.add_argument("--val", type=int, default=0,
+                    help="hold out this many training images to calibrate the threshold")
     ap.add_argument("--out", help="save the trained model here")
     ap.add_argument("--heatmaps", help="write anomaly-map overlays (PNG) into this folder")
     ap.add_argument("--quiet", action="store_true", help="no progress display")
@@ -54,8 +58,10 @@ def main():
     train = find_images(args.train)
     if args.max_train:
         train = train[:args.max_train]
+    val = train[len(train) - args.val:] if args.val > 0 else []
+    train = train[:len(train) - len(val)]
     if not train:
-        ap.error("no images in %s" % args.train)
+        ap.error("no training images in %s (after holding out %d)" % (args.train, len(val)))
 
     with fastflow.Backbone.load(args.backbone, args.weights) as backbone, \
             fastflow.Flow.create(backbone, input_size=args.size, steps=args.steps) as untrained, \
@@ -68,6 +74,13 @@ def main():
         print("final epoch mean loss %.6g" % losses[-1], file=sys.stderr)
         model = trainer.snapshot()
 
+    if val:
+        # normal held-out images: the threshold is the largest of their scores
+        with model:
+            model = model.calibrate(val, source="held-out %d" % len(val))
+        print("image threshold %.6g (from %d held-out images)" % (model.statistics["image_threshold"], len(val)),
+              file=sys.stderr)
+
     with model:
         if args.out:
             model.save(args.out)
@@ -77,7 +90,8 @@ def main():
             for path in test:
                 r = scorer.score(path, map=bool(args.heatmaps))
                 results.append((path, r))
-                print("%s %.9g" % (path, r.score))
+                decision = "" if r.anomalous is None else (" anomalous" if r.anomalous else " normal")
+                print("%s %.9g%s" % (path, r.score, decision))
         labels = [0 if os.path.basename(os.path.dirname(p)) == "good" else 1 for p, _ in results]
         if 0 < sum(labels) < len(labels):
             print("image AUROC %.4f over %d images" % (fastflow.auroc([r.score for _, r in results], labels),

@@ -25,12 +25,16 @@ def run(cmd):
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
 
 
-def parse_scores(stdout):
+def parse_scores(stdout, decisions=None):
+    """{path: score} of "path score [decision]" lines; decisions (a dict)
+    receives the decisions when present."""
     out = {}
     for line in stdout.splitlines():
         if " " in line and not line.startswith("image AUROC"):
-            path, value = line.rsplit(" ", 1)
-            out[path] = f32(value)
+            fields = line.split(" ")
+            out[fields[0]] = f32(fields[1])
+            if len(fields) > 2 and decisions is not None:
+                decisions[fields[0]] = fields[2]
     return out
 
 
@@ -94,24 +98,32 @@ class TestPythonExample(unittest.TestCase):
         d = tempfile.mkdtemp(prefix="ff-py-example-", dir=support.tmp_root())
         try:
             weights = support.write_random_backbone(os.path.join(d, "w.safetensors"), seed=2)
-            support.write_image_folder(os.path.join(d, "train"), 5, 64, seed=1)
+            support.write_image_folder(os.path.join(d, "train"), 7, 64, seed=1)
             good = support.write_image_folder(os.path.join(d, "test", "good"), 2, 64, seed=2)
             bad = support.write_image_folder(os.path.join(d, "test", "spot"), 2, 64, seed=3, defect=True)
             model = os.path.join(d, "model.safetensors")
             heat = os.path.join(d, "heatmaps")
             r = run([sys.executable, os.environ["FF_EXAMPLE_PY"], "--weights", weights, "--train",
                      os.path.join(d, "train"), "--test", os.path.join(d, "test"), "--epochs", "2", "--batch", "2",
-                     "--size", "64", "--steps", "2", "--out", model, "--heatmaps", heat])
+                     "--size", "64", "--steps", "2", "--val", "2", "--out", model, "--heatmaps", heat])
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("training on 5 images", r.stderr)
             self.assertIn("epoch 2/2", r.stderr)
-            scores = parse_scores(r.stdout)
+            decisions = {}
+            scores = parse_scores(r.stdout, decisions)
             self.assertEqual(sorted(scores), sorted(good + bad))
+            self.assertIn("image threshold", r.stderr)
             self.assertRegex(r.stdout, r"image AUROC [01]\.\d{4} over 4 images")
             with fastflow.Flow.load(model) as flow:
                 self.assertEqual(flow.input_size, (64, 64))
+                thr = flow.statistics["image_threshold"]
                 for p, s in scores.items():
                     self.assertEqual(flow.score(p).score, s)
+                    self.assertEqual(decisions[p], "anomalous" if s >= thr else "normal")
+                # the threshold is the largest score of the two held-out images
+                train = sorted(os.listdir(os.path.join(d, "train")))
+                held = [flow.score(os.path.join(d, "train", n)).score for n in train[-2:]]
+                self.assertEqual(thr, max(held))
             pngs = sorted(os.listdir(heat))
             self.assertEqual(pngs, ["good_000.png", "good_001.png", "spot_000.png", "spot_001.png"])
             self.assertEqual(fastflow.image.probe(os.path.join(heat, pngs[0])), (64, 64, 3))
