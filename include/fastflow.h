@@ -441,13 +441,14 @@ FF_API ff_status ff_scorer_map_shape_for(const ff_scorer *scorer, int32_t image_
                                          int32_t image_height, int32_t *height_out,
                                          int32_t *width_out);
 
-/* The yes/no decisions of the last successful score call (1 for
+/* The yes/no decisions of the last score call (1 for
  * ff_scorer_score_image/_file, batch for ff_scorer_score_tensor): 1 when
  * the image's raw score (smoothed if FF_SCORER_SMOOTH_SIGMA is set) is >=
  * the flow's image threshold, else 0; equivalently, a normalised score >=
  * 0.5. They do not depend on FF_SCORER_NORMALIZED. FF_E_STATE when the flow
- * has no statistics or no call has succeeded yet; FF_E_BUFFER_TOO_SMALL
- * when capacity is below the last call's image count. */
+ * has no statistics, or when the last score call failed or none was made
+ * (a failed call never leaves the previous call's decisions readable);
+ * FF_E_BUFFER_TOO_SMALL when capacity is below the last call's count. */
 FF_API ff_status ff_scorer_last_decisions(const ff_scorer *scorer, int32_t *decisions_out,
                                           size_t capacity);
 

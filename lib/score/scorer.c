@@ -280,9 +280,7 @@ ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t wid
     s->last_count = 0;
     int32_t oh = 0, ow = 0;
     size_t need = 0;
-    if (s->map_mode == FF_SCORER_MAP_MODEL_SIZE || map_out != NULL) {
-        if (s->map_mode == FF_SCORER_MAP_IMAGE_SIZE)
-            FF_CHECK_ARG(width >= 1 && height >= 1, "image size %dx%d must be positive", (int)width, (int)height);
+    if (map_out != NULL) {
         FF_TRY(out_shape(s, width, height, &oh, &ow, &need));
         FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     }
@@ -302,15 +300,13 @@ ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, s
     s->last_count = 0;
     int32_t oh = 0, ow = 0;
     size_t need = 0;
-    if (s->map_mode == FF_SCORER_MAP_IMAGE_SIZE && map_out != NULL) {
+    if (map_out != NULL) {
         int32_t w = 0, h = 0;
-        FF_TRY(ff_image_probe_file(path, &w, &h, NULL));
+        if (s->map_mode == FF_SCORER_MAP_IMAGE_SIZE) FF_TRY(ff_image_probe_file(path, &w, &h, NULL));
         ff_status st = out_shape(s, w, h, &oh, &ow, &need);
         if (st != FF_OK) return ff_fail_context(st, "image '%s'", path);
-    } else {
-        FF_TRY(out_shape(s, 0, 0, &oh, &ow, &need));
+        FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     }
-    FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     ff_threads_apply();
     const ff_flow_layout *L = &s->flow->layout;
     FF_TRY(ff_image_file_to_input(&s->image, path, L->in_h, L->in_w, s->input));
