@@ -1,7 +1,9 @@
 /* fastflow score: scores images with a trained model. Prints one
  * "path score" line per image (or a JSON array with --json); with --maps
- * DIR, writes each anomaly map (the model's input size) as DIR/<stem>.npy,
- * float32 C-order [H, W], each file written atomically. */
+ * DIR, writes each anomaly map as DIR/<stem>.npy, float32 C-order [H, W],
+ * each file written atomically; with --heatmaps DIR, a PNG overlay per
+ * image (heatmap_png.h). --normalized uses the model's score statistics:
+ * scores and maps in [0, 1] with 0.5 at the threshold, and a decision. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,32 +11,37 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_paths.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "fastflow.h"
+#include "heatmap_png.h"
 #include "tensor/safetensors.h"
 
 static const char *const CMD = "score";
 
 static void help(void) {
-    printf("usage: fastflow score --model MODEL.safetensors [--maps DIR] [--json] IMAGE...\n\n"
+    printf("usage: fastflow score --model MODEL.safetensors [options] IMAGE...\n\n"
            "Prints each image's anomaly score (the maximum of its anomaly map; higher is more\n"
            "anomalous), as 'path score' lines or, with --json, a JSON array.\n\n"
-           "  --model FILE   model file written by 'fastflow train'\n"
-           "  --maps DIR     also write each anomaly map as DIR/<image stem>.npy\n"
-           "                 (float32, C order, shape [H, W] at the model's input size)\n"
-           "  --json         print [{\"path\": ..., \"score\": ...}, ...]\n"
-           "  --threads N    computation threads (default: all cores)\n");
+           "  --model FILE     model file written by 'fastflow train'\n"
+           "  --maps DIR       also write each anomaly map as DIR/<image stem>.npy\n"
+           "                   (float32, C order, shape [H, W])\n"
+           "  --heatmaps DIR   also write each image with its map as a PNG overlay,\n"
+           "                   DIR/<image stem>.png (Turbo colours, alpha 0.5; colour scale [0, 1]\n"
+           "                   with --normalized, else the model's statistics' [min, max], else [-1, 0])\n"
+           "  --map-size WHICH 'model' (default: the model's input size) or 'image' (each\n"
+           "                   image's own size, bilinear) for --maps and --heatmaps\n"
+           "  --sigma S        Gaussian smoothing of the maps before the score (default 0 = off)\n"
+           "  --normalized     scores and maps normalised to [0, 1] with 0.5 at the threshold,\n"
+           "                   and a decision (anomalous/normal) per image; needs a model with\n"
+           "                   score statistics ('fastflow train --val-fraction F' or '--val DIR')\n"
+           "  --json           print [{\"path\": ..., \"score\": ...[, \"anomalous\": ...]}, ...]\n"
+           "  --threads N      computation threads (default: all cores)\n");
 }
 
 /* The file name without folders and without its last extension. */
-static void stem_of(const char *path, char *out, size_t n) {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    snprintf(out, n, "%s", base);
-    char *dot = strrchr(out, '.');
-    if (dot && dot != out) *dot = '\0';
-}
+static void stem_of(const char *path, char *out, size_t n) { cli_stem(path, out, n); }
 
 /* NPY format version 1.0: magic, version, little-endian u16 header length,
  * a Python dict literal padded with spaces to a 64-byte boundary and ended
@@ -75,109 +82,219 @@ static void print_json_string(const char *s) {
     putchar('"');
 }
 
-int ff_cmd_score(int argc, char **argv) {
-    const char *model = NULL, *maps_dir = NULL;
-    bool json = false, bad = false;
-    int64_t threads = 0;
-    char **images = calloc((size_t)argc + 1, sizeof *images);
-    int n_images = 0;
-    if (!images) return 1;
+typedef struct {
+    const char *model, *maps_dir, *heat_dir, *map_size;
+    bool json, normalized;
+    float sigma;
+    int64_t threads;
+    char **images;
+    int n_images;
+} score_args;
+
+/* 0 to go on, -1 after --help, 2 on a usage error. */
+static int parse(int argc, char **argv, score_args *a) {
+    bool bad = false;
     for (int i = 1; i < argc && !bad; i++) {
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
             help();
-            free(images);
-            return 0;
+            return -1;
         }
         if (cli_flag(argv, i, "--json")) {
-            json = true;
+            a->json = true;
             continue;
         }
-        if (cli_opt_str(argc, argv, &i, "--model", &model, &bad)) continue;
-        if (cli_opt_str(argc, argv, &i, "--maps", &maps_dir, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &threads, &bad)) continue;
+        if (cli_flag(argv, i, "--normalized")) {
+            a->normalized = true;
+            continue;
+        }
+        if (cli_opt_str(argc, argv, &i, "--model", &a->model, &bad)) continue;
+        if (cli_opt_str(argc, argv, &i, "--maps", &a->maps_dir, &bad)) continue;
+        if (cli_opt_str(argc, argv, &i, "--heatmaps", &a->heat_dir, &bad)) continue;
+        if (cli_opt_str(argc, argv, &i, "--map-size", &a->map_size, &bad)) continue;
+        if (cli_opt_f32(argc, argv, &i, "--sigma", 0.0f, 64.0f, &a->sigma, &bad)) continue;
+        if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &a->threads, &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
             bad = true;
             continue;
         }
-        images[n_images++] = argv[i];
+        a->images[a->n_images++] = argv[i];
     }
-    if (bad || !model || n_images == 0) {
-        free(images);
-        return cli_usage_error(CMD, bad ? "invalid arguments" : "--model and at least one image are required");
-    }
-    if (threads > 0) ff_global_set_i64(FF_GLOBAL_NUM_THREADS, threads);
-    /* maps of two images with the same stem would overwrite each other */
-    if (maps_dir) {
-        for (int i = 0; i < n_images; i++)
+    if (bad) return cli_usage_error(CMD, "invalid arguments");
+    if (!a->model || a->n_images == 0) return cli_usage_error(CMD, "--model and at least one image are required");
+    if (a->map_size && strcmp(a->map_size, "model") != 0 && strcmp(a->map_size, "image") != 0)
+        return cli_usage_error(CMD, "--map-size must be 'model' or 'image'");
+    /* maps or heatmaps of two images with the same stem would overwrite each other */
+    if (a->maps_dir || a->heat_dir) {
+        for (int i = 0; i < a->n_images; i++)
             for (int j = 0; j < i; j++) {
-                char a[1024], b[1024];
-                stem_of(images[i], a, sizeof a);
-                stem_of(images[j], b, sizeof b);
-                if (strcmp(a, b) == 0) {
-                    fprintf(stderr, "fastflow %s: %s and %s would both write %s/%s.npy\n", CMD, images[j],
-                            images[i], maps_dir, a);
-                    free(images);
+                char x[1024], y[1024];
+                stem_of(a->images[i], x, sizeof x);
+                stem_of(a->images[j], y, sizeof y);
+                if (strcmp(x, y) == 0) {
+                    fprintf(stderr, "fastflow %s: %s and %s would both write %s/%s.%s\n", CMD, a->images[j],
+                            a->images[i], a->maps_dir ? a->maps_dir : a->heat_dir, x, a->maps_dir ? "npy" : "png");
                     return 2;
                 }
             }
     }
+    return 0;
+}
 
-    if (maps_dir && mkdir(maps_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "fastflow %s: cannot create %s: %s\n", CMD, maps_dir, strerror(errno));
-        free(images);
+static int configure(ff_scorer *sc, const score_args *a) {
+    ff_status st = ff_scorer_set_f32(sc, FF_SCORER_SMOOTH_SIGMA, a->sigma);
+    if (st == FF_OK && a->map_size && strcmp(a->map_size, "image") == 0)
+        st = ff_scorer_set_i32(sc, FF_SCORER_MAP_SIZE, FF_SCORER_MAP_IMAGE_SIZE);
+    if (st == FF_OK && a->normalized) st = ff_scorer_set_i32(sc, FF_SCORER_NORMALIZED, 1);
+    return st == FF_OK ? 0 : cli_fail(CMD, a->model, st);
+}
+
+/* Grows a malloc'd buffer to at least `need` elements of `size` bytes. */
+static bool grow(void **buf, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return true;
+    void *p = realloc(*buf, need * size);
+    if (!p) return false;
+    *buf = p;
+    *cap = need;
+    return true;
+}
+
+/* Colour scale of the heatmaps: [0, 1] normalised; the statistics' range;
+ * else the full range of raw maps. */
+static void heat_scale(const ff_flow *flow, bool normalized, float *lo, float *hi) {
+    *lo = -1.0f;
+    *hi = 0.0f;
+    if (normalized) {
+        *lo = 0.0f;
+        *hi = 1.0f;
+    } else if (ff_flow_get_statistic(flow, FF_STAT_MIN, lo) != FF_OK ||
+               ff_flow_get_statistic(flow, FF_STAT_MAX, hi) != FF_OK) {
+        *lo = -1.0f;
+        *hi = 0.0f;
+    }
+}
+
+typedef struct {
+    float *map;
+    size_t map_cap;
+    uint8_t *pixels, *rgb;
+    size_t pix_cap, rgb_cap;
+} buffers;
+
+/* Scores one image; the map (when wanted) lands in b->map at *mh x *mw. */
+static int score_one(ff_scorer *sc, const score_args *a, const char *path, buffers *b, bool want_map, float *score,
+                     int32_t *mh, int32_t *mw, int32_t *iw, int32_t *ih) {
+    ff_status st = FF_OK;
+    if (a->heat_dir) { /* decode once: the picture is needed for the overlay */
+        if ((st = ff_image_probe_file(path, iw, ih, NULL)) != FF_OK) return cli_fail(CMD, path, st);
+        size_t bytes = (size_t)*iw * (size_t)*ih * 3;
+        if (!grow((void **)&b->pixels, &b->pix_cap, bytes, 1)) return cli_fail(CMD, path, FF_E_OUT_OF_MEMORY);
+        if ((st = ff_image_decode_file(path, FF_PIXEL_RGB8, b->pixels, b->pix_cap, 0)) != FF_OK)
+            return cli_fail(CMD, path, st);
+    } else if (want_map && (st = ff_image_probe_file(path, iw, ih, NULL)) != FF_OK) {
+        return cli_fail(CMD, path, st);
+    }
+    size_t n = 0;
+    if (want_map) {
+        if ((st = ff_scorer_map_shape_for(sc, *iw, *ih, mh, mw)) != FF_OK) return cli_fail(CMD, path, st);
+        n = (size_t)*mh * (size_t)*mw;
+        if (!grow((void **)&b->map, &b->map_cap, n, sizeof(float))) return cli_fail(CMD, path, FF_E_OUT_OF_MEMORY);
+    }
+    if (a->heat_dir)
+        st = ff_scorer_score_image(sc, b->pixels, *iw, *ih, 0, FF_PIXEL_RGB8, b->map, n, score);
+    else
+        st = ff_scorer_score_file(sc, path, want_map ? b->map : NULL, n, score);
+    return st == FF_OK ? 0 : cli_fail(CMD, path, st);
+}
+
+static int make_dir(const char *dir) {
+    if (dir && mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "fastflow %s: cannot create %s: %s\n", CMD, dir, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+int ff_cmd_score(int argc, char **argv) {
+    score_args a = {0};
+    a.images = calloc((size_t)argc + 1, sizeof *a.images);
+    if (!a.images) return 1;
+    int rc = parse(argc, argv, &a);
+    if (rc != 0) {
+        free(a.images);
+        return rc < 0 ? 0 : rc;
+    }
+    if (a.threads > 0) ff_global_set_i64(FF_GLOBAL_NUM_THREADS, a.threads);
+    if (make_dir(a.maps_dir) != 0 || make_dir(a.heat_dir) != 0) {
+        free(a.images);
         return 1;
     }
 
     ff_flow *flow = NULL;
     ff_scorer *sc = NULL;
-    float *map = NULL;
-    int rc = 1;
-    int32_t h = 0, w = 0;
-    ff_status st = ff_flow_load(model, NULL, &flow);
+    buffers b = {0};
+    rc = 1;
+    bool want_map = a.maps_dir || a.heat_dir, open_json = false;
+    float lo = 0, hi = 0;
+    ff_status st = ff_flow_load(a.model, NULL, &flow);
     if (st != FF_OK) {
-        rc = cli_fail(CMD, model, st);
+        rc = cli_fail(CMD, a.model, st);
         goto done;
     }
-    if ((st = ff_scorer_create(flow, &sc)) != FF_OK || (st = ff_scorer_map_shape(sc, &h, &w)) != FF_OK) {
+    if ((st = ff_scorer_create(flow, &sc)) != FF_OK) {
         rc = cli_fail(CMD, "creating the scorer", st);
         goto done;
     }
-    size_t map_n = (size_t)h * (size_t)w;
-    map = malloc(map_n * sizeof(float));
-    if (!map) goto done;
-    if (json) printf("[");
-    for (int i = 0; i < n_images; i++) {
+    if (configure(sc, &a) != 0) goto done;
+    heat_scale(flow, a.normalized, &lo, &hi);
+    if (a.json) {
+        printf("[");
+        open_json = true;
+    }
+    for (int i = 0; i < a.n_images; i++) {
+        const char *img = a.images[i];
         float score = 0.0f;
-        st = ff_scorer_score_file(sc, images[i], maps_dir ? map : NULL, map_n, &score);
-        if (st != FF_OK) {
-            if (json) printf("]\n");
-            rc = cli_fail(CMD, images[i], st);
+        int32_t mh = 0, mw = 0, iw = 0, ih = 0, anomalous = 0;
+        if (score_one(sc, &a, img, &b, want_map, &score, &mh, &mw, &iw, &ih) != 0) goto done;
+        if (a.normalized && (st = ff_scorer_last_decisions(sc, &anomalous, 1)) != FF_OK) {
+            rc = cli_fail(CMD, img, st);
             goto done;
         }
-        if (json) {
+        if (a.json) {
             printf("%s\n  {\"path\": ", i ? "," : "");
-            print_json_string(images[i]);
-            printf(", \"score\": %.9g}", (double)score);
+            print_json_string(img);
+            printf(", \"score\": %.9g", (double)score);
+            if (a.normalized) printf(", \"anomalous\": %s", anomalous ? "true" : "false");
+            printf("}");
+        } else if (a.normalized) {
+            printf("%s %.9g %s\n", img, (double)score, anomalous ? "anomalous" : "normal");
         } else {
-            printf("%s %.9g\n", images[i], (double)score);
+            printf("%s %.9g\n", img, (double)score);
         }
-        if (maps_dir) {
-            char stem[1024], path[4096];
-            stem_of(images[i], stem, sizeof stem);
-            snprintf(path, sizeof path, "%s/%s.npy", maps_dir, stem);
-            if ((rc = write_npy(path, map, h, w)) != 0) {
-                if (json) printf("]\n");
+        char stem[1024], path[4096];
+        stem_of(img, stem, sizeof stem);
+        if (a.maps_dir) {
+            snprintf(path, sizeof path, "%s/%s.npy", a.maps_dir, stem);
+            if (write_npy(path, b.map, mh, mw) != 0) goto done;
+        }
+        if (a.heat_dir) {
+            size_t need = (size_t)mh * (size_t)mw * 3;
+            if (!grow((void **)&b.rgb, &b.rgb_cap, need, 1)) {
+                rc = cli_fail(CMD, img, FF_E_OUT_OF_MEMORY);
                 goto done;
             }
+            snprintf(path, sizeof path, "%s/%s.png", a.heat_dir, stem);
+            if (cli_write_heatmap(CMD, path, b.map, mh, mw, lo, hi, b.pixels, iw, ih, NULL, b.rgb) != 0) goto done;
         }
         fflush(stdout);
     }
-    if (json) printf("\n]\n");
     rc = 0;
 done:
-    free(map);
-    free(images);
+    if (open_json) printf(rc == 0 ? "\n]\n" : "]\n");
+    free(b.map);
+    free(b.pixels);
+    free(b.rgb);
+    free(a.images);
     ff_scorer_destroy(sc);
     ff_flow_destroy(flow);
     return rc;

@@ -2,7 +2,9 @@
  * MVTec AD category's train/good, or a plain folder) and saves it as one
  * model file that embeds its backbone. On a terminal a progress bar
  * (epoch, batch, loss, time left) is redrawn in place; otherwise one plain
- * line per epoch. */
+ * line per epoch. With --val-fraction or --val, score statistics
+ * (thresholds, normalisation range) are computed after training on
+ * validation images and stored in the model (calibrate.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "commands.h"
 #include "eval/dataset.h"
 #include "fastflow.h"
+#include "calibrate.h"
 #include "train_loop.h"
 
 static const char *const CMD = "train";
@@ -36,10 +39,23 @@ static void help(void) {
            "  --alternate-kernels 3x3 in even steps, 1x1 in odd steps\n"
            "  --size N            model input side (default 256; divisible by 16)\n"
            "  --threads N         computation threads (default: all cores)\n"
-           "  --out FILE          model file to write (atomically)\n");
+           "  --out FILE          model file to write (atomically)\n\n"
+           "Score statistics (for 'fastflow score --normalized' and its decisions; default: none):\n"
+           "  --val-fraction F    hold out this fraction of the training images (0 < F < 1, spread\n"
+           "                      evenly over the sorted list) and compute the statistics on them:\n"
+           "                      both thresholds = the largest held-out image score\n"
+           "  --val DIR           compute them on DIR instead (all images are used for training):\n"
+           "                      an MVTec AD category with a test split gives F1-optimal thresholds\n"
+           "                      (masks for the pixel threshold); a plain folder of normal images\n"
+           "                      gives the largest score, as --val-fraction\n");
 }
 
-static int parse(int argc, char **argv, train_args *a) {
+typedef struct {
+    const char *val;
+    float val_fraction;
+} stats_args;
+
+static int parse(int argc, char **argv, train_args *a, stats_args *v) {
     bool bad = false, alt = false, only3 = false;
     for (int i = 1; i < argc && !bad; i++) {
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
@@ -68,27 +84,55 @@ static int parse(int argc, char **argv, train_args *a) {
         if (cli_opt_f32(argc, argv, &i, "--lr", 1e-12f, 1.0f, &a->lr, &bad)) continue;
         if (cli_opt_f32(argc, argv, &i, "--weight-decay", 0.0f, 1.0f, &a->wd, &bad)) continue;
         if (cli_opt_f32(argc, argv, &i, "--hidden-ratio", 1e-6f, 16.0f, &a->hidden_ratio, &bad)) continue;
+        if (cli_opt_str(argc, argv, &i, "--val", &v->val, &bad)) continue;
+        if (cli_opt_f32(argc, argv, &i, "--val-fraction", 1e-6f, 0.999f, &v->val_fraction, &bad)) continue;
         fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
         bad = true;
     }
     if (bad) return cli_usage_error(CMD, "invalid arguments");
     if (!a->data || !a->arch || !a->weights || !a->out || a->epochs == 0)
         return cli_usage_error(CMD, "--data, --backbone, --weights, --epochs and --out are required");
+    if (v->val && v->val_fraction > 0.0f) return cli_usage_error(CMD, "--val and --val-fraction exclude each other");
     if (alt && only3) return cli_usage_error(CMD, "--conv3x3-only and --alternate-kernels exclude each other");
     if (a->size % 16) return cli_usage_error(CMD, "--size must be divisible by 16");
     a->conv3x3_only = alt ? 0 : 1;
     return 0;
 }
 
+/* Statistics on a --val folder: labelled when it is an MVTec AD category
+ * with a test split, else its (normal) images. */
+static int stats_from_folder(const char *dir, const ff_flow *trained, ff_flow **out) {
+    ff_dataset *vs = NULL;
+    ff_status st = ff_dataset_open(dir, NULL, &vs);
+    if (st != FF_OK) return cli_fail(CMD, dir, st);
+    calib_set set = {0};
+    if (vs->layout == FF_DATASET_MVTEC && vs->num_test > 0) {
+        set = (calib_set){vs->num_test, vs->test_paths, vs->test_labels, vs->has_masks ? vs->test_mask_paths : NULL,
+                          "val-f1"};
+        printf("score statistics on %zu test images of %s (%zu good, %zu defect)\n", vs->num_test, vs->root,
+               vs->num_good, vs->num_defect);
+    } else {
+        set = (calib_set){vs->num_train, vs->train_paths, NULL, NULL, "val-normal-max"};
+        printf("score statistics on %zu normal images of %s\n", vs->num_train, vs->root);
+    }
+    int rc = set.n ? calib_run(CMD, trained, &set, out) : 1;
+    if (!set.n) fprintf(stderr, "fastflow %s: no validation images in %s\n", CMD, vs->root);
+    ff_dataset_destroy(vs);
+    return rc;
+}
+
 int ff_cmd_train(int argc, char **argv) {
     train_args a;
+    stats_args v = {0};
     train_args_defaults(&a);
-    int rc = parse(argc, argv, &a);
+    int rc = parse(argc, argv, &a, &v);
     if (rc != 0) return rc < 0 ? 0 : rc;
     if (a.threads > 0) ff_global_set_i64(FF_GLOBAL_NUM_THREADS, a.threads);
 
     ff_dataset *ds = NULL;
-    ff_flow *trained = NULL;
+    ff_flow *trained = NULL, *with_stats = NULL;
+    char **kept = NULL, **held = NULL;
+    size_t n_kept = 0, n_held = 0;
     ff_status st = ff_dataset_open(a.data, a.category, &ds);
     if (st != FF_OK) return cli_fail(CMD, a.data, st);
     rc = 1;
@@ -96,16 +140,34 @@ int ff_cmd_train(int argc, char **argv) {
         fprintf(stderr, "fastflow %s: no training images in %s\n", CMD, ds->root);
         goto done;
     }
-    printf("training on %zu images from %s\n", ds->num_train, ds->root);
-    if ((rc = train_model(CMD, &a, ds, &trained)) != 0) goto done;
+    /* held-out images leave the training set: train on a shallow copy of
+     * the data set whose training list is the kept images */
+    ff_dataset train_set = *ds;
+    if (v.val_fraction > 0.0f) {
+        if (calib_split(CMD, ds, v.val_fraction, &kept, &n_kept, &held, &n_held) != 0) goto done;
+        train_set.train_paths = kept;
+        train_set.num_train = n_kept;
+        printf("holding out %zu of %zu training images for score statistics\n", n_held, ds->num_train);
+    }
+    printf("training on %zu images from %s\n", train_set.num_train, ds->root);
+    if ((rc = train_model(CMD, &a, &train_set, &trained)) != 0) goto done;
     rc = 1;
-    if ((st = ff_flow_save(trained, a.out, 1)) != FF_OK) {
+    if (v.val_fraction > 0.0f) {
+        calib_set set = {n_held, held, NULL, NULL, "heldout-normal-max"};
+        if (calib_run(CMD, trained, &set, &with_stats) != 0) goto done;
+    } else if (v.val) {
+        if (stats_from_folder(v.val, trained, &with_stats) != 0) goto done;
+    }
+    if ((st = ff_flow_save(with_stats ? with_stats : trained, a.out, 1)) != FF_OK) {
         rc = cli_fail(CMD, a.out, st);
         goto done;
     }
     printf("wrote %s\n", a.out);
     rc = 0;
 done:
+    free(kept);
+    free(held);
+    ff_flow_destroy(with_stats);
     ff_flow_destroy(trained);
     ff_dataset_destroy(ds);
     return rc;
