@@ -15,6 +15,7 @@
 
 #include "flow_testlib.h"
 #include "score/map_post.h"
+#include "tensor/safetensors.h"
 #include "test_util.h"
 
 #define SIZE 64
@@ -361,6 +362,25 @@ static void test_round_trip(const ff_flow *with, const ff_backbone *bb) {
         ff_flow_destroy(a);
     }
     ff_flow_destroy(plain);
+    /* the anomalib converter's committed output carries anomalib's statistics */
+    ff_flow *conv = NULL;
+    CHECK_OK(ff_flow_load(ff_test_golden_path("anomalib_resnet18_model.safetensors"), bb, &conv));
+    if (conv) {
+        float w[4];
+        for (int k = 0; k < 4; k++) CHECK_OK(ff_flow_get_statistic(conv, k + 1, &w[k]));
+        CHECK(w[0] == -0.09789108f && w[1] == -0.18468377f && w[2] == -0.7024522f && w[3] == -0.07129807f);
+        /* saved again, they become score.* keys with source "anomalib" */
+        const char *re = ft_path("conv_resaved.safetensors");
+        CHECK_OK(ff_flow_save(conv, re, 0));
+        ff_st_file *f = NULL;
+        CHECK_OK(ff_st_open(re, &f));
+        if (f) {
+            const char *src = ff_st_meta(f, "score.source"), *thr = ff_st_meta(f, "score.image_threshold");
+            CHECK(src && strcmp(src, "anomalib") == 0 && thr && strtof(thr, NULL) == -0.09789108f);
+            ff_st_close(f);
+        }
+    }
+    ff_flow_destroy(conv);
 }
 
 /* Batch == one by one, and 4 threads == 1, with every option on. */
