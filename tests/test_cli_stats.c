@@ -4,7 +4,8 @@
  * score as the thresholds; `train --val DIR` on an MVTec-like folder stores
  * F1 thresholds; `score --normalized` prints the library's normalised
  * scores and decisions (lines and JSON), `--heatmaps` writes PNG overlays
- * that decode back at the requested map size; usage errors. */
+ * that decode back at the requested map size; `eval` reports the stored
+ * threshold's confusion figures; usage errors. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +209,19 @@ int main(void) {
     CHECK(run(ff_cmd_score, 6, badsize) == 2);
     const char *badsigma[] = {"score", "--model", model, "--sigma", "65", test_img};
     CHECK(run(ff_cmd_score, 6, badsigma) == 2);
+    /* eval prints the stored threshold's confusion figures; a model without statistics does not */
+    const char *ev[] = {"eval", "--model", model, "--data", val};
+    CHECK(run_to(out, ff_cmd_eval, 5, ev) == 0);
+    log = slurp(out);
+    CHECK(log && strstr(log, "stored image threshold") && strstr(log, "of 2 defect images flagged") &&
+          strstr(log, "of 2 good images flagged"));
+    if (log) fputs(log, stderr);
+    free(log);
+    const char *ev_plain[] = {"eval", "--model", plain, "--data", val};
+    CHECK(run_to(out, ff_cmd_eval, 5, ev_plain) == 0);
+    log = slurp(out);
+    CHECK(log && strstr(log, "overall") && !strstr(log, "stored image threshold"));
+    free(log);
     ff_scorer_destroy(sc);
     ff_flow_destroy(flow);
     return ff_test_finish();

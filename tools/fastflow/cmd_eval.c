@@ -67,6 +67,7 @@ int ff_cmd_eval(int argc, char **argv) {
     fflush(stdout);
     if (eval_run(CMD, flow, ds, heatmaps, &r) != 0) goto done;
     eval_print_table(&r, stdout);
+    eval_print_stored_threshold(&r, stdout);
     printf("scored %zu images in %.1f s (%.1f ms per image)\n", ds->num_test, r.seconds,
            1e3 * r.seconds / (double)ds->num_test);
     if (heatmaps) printf("heatmaps in %s\n", heatmaps);

@@ -228,6 +228,14 @@ int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const c
         r.pro = pro(cmd, "PRO", s.maps, s.masks, s.n, r.map_height, r.map_width);
     }
     if ((rc = per_type(cmd, ds, &s, r.map_height, r.map_width, &r)) != 0) goto fail;
+    if (ff_flow_get_statistic(flow, FF_STAT_IMAGE_THRESHOLD, &r.stored_threshold) == FF_OK) {
+        r.has_stored = 1;
+        for (size_t i = 0; i < s.n; i++) {
+            bool pred = s.scores[i] >= r.stored_threshold;
+            if (s.labels[i]) pred ? r.tp++ : r.fn++;
+            else pred ? r.fp++ : r.tn++;
+        }
+    }
     r.map_lo = INFINITY, r.map_hi = -INFINITY;
     for (size_t i = 0; i < s.n * s.hw; i++) {
         if (s.maps[i] < r.map_lo) r.map_lo = s.maps[i];
@@ -337,4 +345,14 @@ int eval_write_json(const char *cmd, const eval_result *r, const char *model, co
     ff_status st = ff_write_file_atomic(path, buf, len);
     free(buf);
     return st == FF_OK ? 0 : cli_fail(cmd, path, st);
+}
+
+void eval_print_stored_threshold(const eval_result *r, FILE *f) {
+    if (!r->has_stored) return;
+    double precision = r->tp + r->fp ? (double)r->tp / (double)(r->tp + r->fp) : NAN;
+    double recall = r->tp + r->fn ? (double)r->tp / (double)(r->tp + r->fn) : NAN;
+    double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
+    fprintf(f, "stored image threshold %.6g: %zu of %zu defect images flagged, %zu of %zu good images flagged "
+            "(precision %.4f, recall %.4f, F1 %.4f)\n",
+            (double)r->stored_threshold, r->tp, r->tp + r->fn, r->fp, r->fp + r->tn, precision, recall, f1);
 }

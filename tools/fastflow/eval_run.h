@@ -27,6 +27,11 @@ typedef struct {
     float map_lo, map_hi;    /* range of all maps; the heatmaps' colour scale */
     size_t num_types;        /* defect types (good excluded) */
     eval_type_result *types;
+    /* the model's stored image threshold (score statistics) applied to
+     * the test images: an image is predicted anomalous when score >= it */
+    int32_t has_stored;
+    float stored_threshold;
+    size_t tp, fp, tn, fn;
     double seconds;          /* scoring time, decoding included */
     int32_t map_height, map_width;
 } eval_result;
@@ -47,6 +52,10 @@ void eval_result_free(eval_result *r);
 
 /* The per-type and overall table. */
 void eval_print_table(const eval_result *r, FILE *f);
+
+/* With score statistics in the model: the confusion figures of its stored
+ * image threshold on the test set (nothing otherwise). */
+void eval_print_stored_threshold(const eval_result *r, FILE *f);
 
 /* Writes the results as JSON, atomically: {"image_auroc", "pixel_auroc",
  * "pro", "image_f1", "image_threshold", "n_good", "n_defect", "per_type":
