@@ -32,32 +32,51 @@ def tearDownModule():
     tinymodel.release()
 
 
-def run_cli_score(model, images, maps_dir):
-    out = subprocess.run([cli(), "score", "--model", model, "--maps", maps_dir] + list(images),
+def run_cli_score(model, images, maps_dir, args=(), decisions=None):
+    out = subprocess.run([cli(), "score", "--model", model, "--maps", maps_dir] + list(args) + list(images),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     if out.returncode != 0:
         raise AssertionError("fastflow score failed (%d): %s" % (out.returncode, out.stderr))
     scores = {}
     for line in out.stdout.splitlines():
-        path, value = line.rsplit(" ", 1)
-        scores[path] = f32(value)
+        fields = line.split(" ")  # path score [anomalous|normal]
+        scores[fields[0]] = f32(fields[1])
+        if decisions is not None and len(fields) > 2:
+            decisions[fields[0]] = fields[2] == "anomalous"
     return scores
 
 
-def compare(test, model_path, images, flow, maps_dir):
+# CLI options and the same options for a Scorer
+CLI_OPTIONS = {"map_size": "--map-size", "smooth_sigma": "--sigma"}
+
+
+def compare(test, model_path, images, flow, maps_dir, **options):
     """Scores `images` with the CLI and with the binding (path, bytes and
-    pixels); everything must be identical."""
-    cli_scores = run_cli_score(model_path, images, maps_dir)
+    pixels), both with the given scorer options; scores, maps and decisions
+    must be identical."""
+    args = []
+    for k, v in options.items():
+        if k == "normalized":
+            args += ["--normalized"] if v else []
+        else:
+            args += [CLI_OPTIONS[k], str(v)]
+    decisions = {}
+    cli_scores = run_cli_score(model_path, images, maps_dir, args, decisions)
     test.assertEqual(sorted(cli_scores), sorted(images))
-    with flow.scorer() as sc:
+    if options.get("normalized"):
+        test.assertEqual(sorted(decisions), sorted(images))
+    with flow.scorer(**options) as sc:
         for p in images:
             shape, cli_map = support.read_npy(os.path.join(maps_dir, os.path.splitext(os.path.basename(p))[0] + ".npy"))
-            test.assertEqual(shape, sc.map_shape)
+            w, h, _ = fastflow.image.probe(p)
+            test.assertEqual(shape, sc.map_shape_for(w, h))
             with open(p, "rb") as f:
                 encoded = f.read()
             for name, x in (("path", p), ("bytes", encoded), ("pixels", fastflow.image.decode(p))):
                 r = sc.score(x)
                 test.assertEqual(r.score, cli_scores[p], "%s via %s" % (p, name))
+                if p in decisions:
+                    test.assertEqual(r.anomalous, decisions[p], "%s via %s" % (p, name))
                 got = support.flat(r.map)
                 test.assertEqual(len(got), len(cli_map))
                 diff = sum(1 for a, b in zip(got, cli_map) if a != b)
@@ -75,6 +94,18 @@ class TestCliMatch(unittest.TestCase):
         # and the in-memory flow the file was saved from agrees too
         for p in m.test_paths:
             self.assertEqual(m.flow.score(p).score, scores[p])
+
+    def test_options_and_statistics(self):
+        # a model calibrated on the two normal test images; every scorer
+        # option on, as the CLI's --normalized --sigma --map-size
+        m = tinymodel.get()
+        path = os.path.join(m.dir, "calibrated-cli.safetensors")
+        with m.flow.calibrate(m.test_paths[:2], smooth_sigma=1.5) as cal:
+            cal.save(path)
+        with fastflow.Flow.load(path) as flow:
+            for i, options in enumerate([dict(normalized=True, smooth_sigma=1.5, map_size="image"),
+                                         dict(map_size="image"), dict(smooth_sigma=0.75)]):
+                compare(self, path, m.test_paths, flow, os.path.join(m.dir, "cli-maps-%d" % i), **options)
 
 
 if __name__ == "__main__":
