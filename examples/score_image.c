@@ -5,7 +5,9 @@
  *   score_image MODEL.safetensors IMAGE [HEATMAP.png]
  *
  * Prints "IMAGE SCORE" (the anomaly score: the maximum of the anomaly map;
- * higher is more anomalous). With HEATMAP.png, also writes the anomaly map
+ * higher is more anomalous), followed by "anomalous" or "normal" when the
+ * model carries a threshold (score statistics, e.g. from
+ * 'fastflow train --val-fraction'). With HEATMAP.png, also writes the anomaly map
  * as a Turbo-coloured overlay on the image, at the model's input size,
  * coloured from the map's own minimum to its maximum (to compare images,
  * use one fixed range for a whole data set instead).
@@ -101,7 +103,11 @@ int main(int argc, char **argv) {
         rc = report(image, st);
         goto done;
     }
-    printf("%s %.9g\n", image, (double)score); /* %.9g: the exact float */
+    /* The decision needs a threshold in the model: FF_E_STATE without one. */
+    int32_t anomalous = -1;
+    if (ff_scorer_last_decisions(scorer, &anomalous, 1) != FF_OK) anomalous = -1;
+    printf("%s %.9g%s\n", image, (double)score, /* %.9g: the exact float */
+           anomalous < 0 ? "" : anomalous ? " anomalous" : " normal");
     rc = heatmap ? write_heatmap(image, map, mh, mw, heatmap) : 0;
 done:
     free(map);

@@ -62,6 +62,20 @@ class TestCExample(unittest.TestCase):
         self.assertEqual((got.width, got.height), (64, 64))
         self.assertEqual(got.tobytes(), expect.tobytes())
 
+    def test_decision_with_a_threshold(self):
+        m = tinymodel.get()
+        exe = os.environ["FF_EXAMPLE_C"]
+        path = os.path.join(m.dir, "example-calibrated.safetensors")
+        with m.flow.calibrate(m.test_paths[:2]) as cal:
+            cal.save(path)
+            for image in m.test_paths:
+                r = run([exe, path, image])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                want = cal.score(image)
+                self.assertEqual(r.stdout, "%s %s %s\n" % (image, r.stdout.split(" ")[1],
+                                                           "anomalous" if want.anomalous else "normal"))
+                self.assertEqual(f32(r.stdout.split(" ")[1]), want.score)
+
     def test_errors(self):
         m = tinymodel.get()
         exe = os.environ["FF_EXAMPLE_C"]
