@@ -15,47 +15,6 @@
 
 #define MEMORY_WHAT "memory buffer"
 
-static ff_status read_whole_file(const char *path, uint8_t **data_out, size_t *size_out) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ff_fail(FF_E_IO, "cannot open '%s': %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return ff_fail(FF_E_IO, "cannot stat '%s': %s", path, strerror(e));
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return ff_fail(FF_E_IO, "cannot read '%s': it is a directory", path);
-    }
-    if (st.st_size < 0 || (uint64_t)st.st_size >= SIZE_MAX) {
-        close(fd);
-        return ff_fail(FF_E_LIMIT_EXCEEDED, "'%s' is too large to read", path);
-    }
-    size_t size = (size_t)st.st_size;
-    uint8_t *data = ff_alloc(size ? size : 1);
-    if (!data) {
-        close(fd);
-        return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate %zu bytes to read '%s'", size, path);
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, data + got, size - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            ff_free(data);
-            return ff_fail(FF_E_IO, "cannot read '%s': %s", path, strerror(e));
-        }
-        if (n == 0) break; /* shrank while reading: decode what is there */
-        got += (size_t)n;
-    }
-    close(fd);
-    *data_out = data;
-    *size_out = got;
-    return FF_OK;
-}
 
 static ff_status probe(const uint8_t *data, size_t size, const char *what, ff_image_info *info) {
     ff_image_kind kind;
@@ -87,9 +46,9 @@ FF_API ff_status ff_image_probe_file(const char *path, int32_t *width_out, int32
     FF_CHECK_ARG(path != NULL, "path is NULL");
     uint8_t *data;
     size_t size;
-    FF_TRY(read_whole_file(path, &data, &size));
+    FF_TRY(ff_read_file(path, &data, &size));
     ff_status st = probe_outputs(data, size, path, width_out, height_out, channels_out);
-    ff_free(data);
+    free(data); /* ff_read_file allocates with malloc */
     return st;
 }
 
@@ -140,9 +99,9 @@ FF_API ff_status ff_image_decode_file(const char *path, int32_t pixel_format, ui
                  (int)pixel_format);
     uint8_t *data;
     size_t size;
-    FF_TRY(read_whole_file(path, &data, &size));
+    FF_TRY(ff_read_file(path, &data, &size));
     ff_status st = decode(data, size, path, pixel_format, pixels, capacity, row_stride);
-    ff_free(data);
+    free(data); /* ff_read_file allocates with malloc */
     return st;
 }
 

@@ -34,6 +34,7 @@ ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out) {
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
+        if (S_ISDIR(st.st_mode)) return ff_fail(FF_E_IO, "'%s' is not a regular file (a directory)", path);
         return ff_fail(FF_E_IO, "'%s' is not a regular file", path);
     }
     if (st.st_size < 0 || (uint64_t)st.st_size >= (uint64_t)SIZE_MAX) {
