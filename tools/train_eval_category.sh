@@ -7,7 +7,7 @@
 #      the library), then `fastflow eval --json` on the same model (ff_metric_*: the same figures);
 #   4. tools/reference/train_ref.py: the PyTorch reference trained the same way on the same cached-features
 #      scheme, with THREADS threads, for REF_EPOCHS epochs (its AUROC is printed too when REF_EPOCHS equals
-#      EPOCHS); its time per epoch is printed next to ours.
+#      EPOCHS), starting from the same initial parameters as ours; its time per epoch is printed next to ours.
 # Flow-model issue acceptance (bottle, 10 epochs): image AUROC >= 0.99, pixel AUROC >= 0.97.
 #
 # usage: tools/train_eval_category.sh [BUILD_DIR] [OUT_DIR] [CATEGORY]
@@ -50,8 +50,20 @@ echo "== fastflow eval (the library's metrics, for comparison)"
 echo "== PyTorch reference ($REF_EPOCHS epochs, $THREADS threads)"
 EVAL=""
 if [ "$REF_EPOCHS" = "$EPOCHS" ]; then EVAL="--eval"; fi
+# Both start from the same parameters: the untrained flow `fastflow train --seed 0` starts from, made through
+# the Python binding (ff_flow_create) and handed to the reference (SAME_INIT=0: torch's own init instead).
+INIT=""
+if [ "${SAME_INIT:-1}" = 1 ]; then
+    FASTFLOW_LIBRARY=$BUILD/lib/libfastflow.so PYTHONPATH=$ROOT/python $PY -c "
+import sys, fastflow
+with fastflow.Backbone.load('resnet18', sys.argv[1]) as bb:
+    with fastflow.Flow.create(bb, steps=8, conv3x3_only=True, hidden_ratio=1.0, seed=0) as f:
+        f.save(sys.argv[2])" "$WEIGHTS" "$OUT/init.safetensors"
+    INIT="--init $OUT/init.safetensors"
+fi
+# shellcheck disable=SC2086
 $PY "$ROOT/tools/reference/train_ref.py" --data "$DATA" --weights "$WEIGHTS" --epochs "$REF_EPOCHS" \
-    --batch 32 --threads "$THREADS" $EVAL --json "$OUT/reference.json" | tee "$OUT/reference.log"
+    --batch 32 --threads "$THREADS" $EVAL $INIT --json "$OUT/reference.json" | tee "$OUT/reference.log"
 
 echo "== summary"
 ours=$(sed -n 's/.*(\([0-9.]*\) s per epoch).*/\1/p' "$OUT/train.log")

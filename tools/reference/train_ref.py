@@ -73,6 +73,24 @@ def list_images(d):
             if f.lower().endswith(eval_maps.IMAGE_EXT) and not f.startswith(".")]
 
 
+def init_from_model_file(path, shapes, size):
+    """The reference model with every parameter and permutation taken from a
+    libfastflow model file (anomalib names; w_perm as I64 indices)."""
+    tensors, meta = st_io.load(path)
+    steps = int(meta["flow_steps"])
+    perms = [[tensors[f"fast_flow_blocks.{l}.module_list.{k}.w_perm"].astype(np.int64) for k in range(steps)]
+             for l in range(len(shapes))]
+    model = ref.FastFlowRef(shapes, (size, size), flow_steps=steps, conv3x3_only=meta["conv3x3_only"] == "true",
+                            hidden_ratio=float(meta["hidden_ratio"]), perms=perms)
+    state = model.state_dict()
+    for name in state:
+        if name.endswith("w_perm") or name.endswith("w_perm_inv"):
+            continue
+        state[name] = torch.from_numpy(tensors[name].reshape(state[name].shape).copy())
+    model.load_state_dict(state)
+    return model
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -83,6 +101,8 @@ def main():
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval", action="store_true")
+    ap.add_argument("--init", help="start from the parameters (and permutations) of this libfastflow model "
+                    "file, e.g. the untrained flow `fastflow train` starts from, instead of torch's own init")
     ap.add_argument("--json")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -96,7 +116,10 @@ def main():
     print(f"reference: cached features of {len(train)} images in {time.time() - t0:.1f} s", flush=True)
 
     shapes = [tuple(f.shape[1:]) for f in feats]
-    model = ref.FastFlowRef(shapes, (a.size, a.size), flow_steps=8, conv3x3_only=True, hidden_ratio=1.0)
+    if a.init:
+        model = init_from_model_file(a.init, shapes, a.size)
+    else:
+        model = ref.FastFlowRef(shapes, (a.size, a.size), flow_steps=8, conv3x3_only=True, hidden_ratio=1.0)
     opt = torch.optim.Adam([p for _, p in model.trainable()], lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                            weight_decay=1e-5)
     gen = torch.Generator().manual_seed(a.seed)
