@@ -4,7 +4,8 @@
 # with tools/train_eval_category.sh, then writes the table with tools/reference/results_table.py.
 #
 # usage: tools/results_mvtec.sh [BUILD_DIR] [OUT_DIR] [CATEGORY...]
-#   env: FF_SHARED_DIR (default ../shared), EPOCHS (10), THREADS (2)
+#   env: FF_SHARED_DIR (default ../shared), EPOCHS (10), THREADS (2), REUSE (1: keep libfastflow's outputs of an
+#        earlier run and rerun only the reference; see train_eval_category.sh)
 # Takes about an hour on 2 cores (magnetic_tile has 761 training images); run it alone.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -28,6 +28,11 @@ FF=$BUILD/tools/fastflow/fastflow
 PY=/usr/bin/python3
 mkdir -p "$OUT"
 
+# REUSE=1 keeps libfastflow's outputs of an earlier run in OUT (train.log, model, maps, eval.json) and reruns
+# only the reference: the library's training is deterministic for a seed and thread count.
+if [ "${REUSE:-0}" = 1 ] && [ -f "$OUT/eval.json" ] && [ -f "$OUT/metrics.json" ] && [ -f "$OUT/train.log" ]; then
+    echo "== reusing libfastflow's results in $OUT"
+else
 echo "== fastflow train ($EPOCHS epochs, $THREADS threads)"
 "$FF" train --data "$DATA" --backbone resnet18 --weights "$WEIGHTS" --epochs "$EPOCHS" --batch 32 \
     --flow-steps 8 --conv3x3-only --seed 0 --threads "$THREADS" --out "$OUT/model.safetensors" | tee "$OUT/train.log"
@@ -47,11 +52,15 @@ echo "== fastflow eval (the library's metrics, for comparison)"
 "$FF" eval --model "$OUT/model.safetensors" --data "$DATA" --threads "$THREADS" --json "$OUT/eval.json" \
     | tee "$OUT/eval.log"
 
+fi
+
 echo "== PyTorch reference ($REF_EPOCHS epochs, $THREADS threads)"
 EVAL=""
 if [ "$REF_EPOCHS" = "$EPOCHS" ]; then EVAL="--eval"; fi
-# Both start from the same parameters: the untrained flow `fastflow train --seed 0` starts from, made through
-# the Python binding (ff_flow_create) and handed to the reference (SAME_INIT=0: torch's own init instead).
+# Both start from the same parameters, the untrained flow `fastflow train --seed 0` starts from (made through
+# the Python binding, ff_flow_create), and visit the images in the same shuffled order (tools/reference/ff_rng.py
+# ports the library's generator), so that only the implementations differ. SAME_INIT=0: torch's own init and
+# torch.randperm order instead.
 INIT=""
 if [ "${SAME_INIT:-1}" = 1 ]; then
     FASTFLOW_LIBRARY=$BUILD/lib/libfastflow.so PYTHONPATH=$ROOT/python $PY -c "
@@ -59,7 +68,7 @@ import sys, fastflow
 with fastflow.Backbone.load('resnet18', sys.argv[1]) as bb:
     with fastflow.Flow.create(bb, steps=8, conv3x3_only=True, hidden_ratio=1.0, seed=0) as f:
         f.save(sys.argv[2])" "$WEIGHTS" "$OUT/init.safetensors"
-    INIT="--init $OUT/init.safetensors"
+    INIT="--init $OUT/init.safetensors --order libfastflow"
 fi
 # shellcheck disable=SC2086
 $PY "$ROOT/tools/reference/train_ref.py" --data "$DATA" --weights "$WEIGHTS" --epochs "$REF_EPOCHS" \

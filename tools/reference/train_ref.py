@@ -30,6 +30,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import eval_maps  # noqa: E402
 import fastflow_ref as ref  # noqa: E402
+import ff_rng  # noqa: E402
 import st_io  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
@@ -101,6 +102,8 @@ def main():
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval", action="store_true")
+    ap.add_argument("--order", choices=["torch", "libfastflow"], default="torch",
+                    help="shuffle with torch.randperm, or in the order `fastflow train --seed SEED` visits images")
     ap.add_argument("--init", help="start from the parameters (and permutations) of this libfastflow model "
                     "file, e.g. the untrained flow `fastflow train` starts from, instead of torch's own init")
     ap.add_argument("--json")
@@ -123,11 +126,15 @@ def main():
     opt = torch.optim.Adam([p for _, p in model.trainable()], lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                            weight_decay=1e-5)
     gen = torch.Generator().manual_seed(a.seed)
+    ff_rng_state = ff_rng.Rng(a.seed)
     n = len(train)
     epoch_times = []
     for epoch in range(1, a.epochs + 1):
         t0 = time.time()
-        order = torch.randperm(n, generator=gen)
+        if a.order == "libfastflow":
+            order = torch.tensor(ff_rng_state.shuffle(list(range(n))))
+        else:
+            order = torch.randperm(n, generator=gen)
         losses = []
         for b in range(0, n, a.batch):
             idx = order[b:b + a.batch]
