@@ -260,13 +260,20 @@ typedef struct ff_flow ff_flow;
 /* Options for ff_flow_create; a plain settings holder, one thread at a time. */
 typedef struct ff_flow_options ff_flow_options;
 
+/* Keys 1-5 default to the backbone's settings (filled in by ff_flow_create
+ * for every key the caller did not set): ResNets 256 / 8 / 1 / 1.0;
+ * transformers (DeiT, CaiT) their native input side (384, 448, 224) / 20 /
+ * 0 (alternating) / 0.16. ff_flow_options_get_* reports the ResNet values
+ * for unset keys; ff_flow_get_* reads back a flow's effective values. */
 enum ff_flow_param {
-    FF_FLOW_INPUT_HEIGHT = 1,  /* i32, default 256, divisible by 16, [32, 4096]  */
-    FF_FLOW_INPUT_WIDTH = 2,   /* i32, default 256, divisible by 16, [32, 4096]  */
-    FF_FLOW_STEPS = 3,         /* i32, default 8, [1, 64]                        */
-    FF_FLOW_CONV3X3_ONLY = 4,  /* i32 0/1, default 1: every subnet uses 3x3
-                                  convolutions; 0 alternates 3x3 and 1x1        */
-    FF_FLOW_HIDDEN_RATIO = 5,  /* f32, default 1.0, (0, 16]                      */
+    FF_FLOW_INPUT_HEIGHT = 1,  /* i32, default the backbone's (ResNets 256, ViTs
+                                  their native side), divisible by 16, [32, 4096] */
+    FF_FLOW_INPUT_WIDTH = 2,   /* i32, default as FF_FLOW_INPUT_HEIGHT           */
+    FF_FLOW_STEPS = 3,         /* i32, default ResNets 8, ViTs 20, [1, 64]       */
+    FF_FLOW_CONV3X3_ONLY = 4,  /* i32 0/1, default ResNets 1 (every subnet uses
+                                  3x3 convolutions), ViTs 0 (alternates 3x3
+                                  and 1x1)                                      */
+    FF_FLOW_HIDDEN_RATIO = 5,  /* f32, default ResNets 1.0, ViTs 0.16, (0, 16]   */
     FF_FLOW_CLAMP = 6,         /* f32, default 2.0, (0, 100]                     */
     FF_FLOW_SEED = 7           /* i64, default 0: seeds weights and permutations */
 };
@@ -284,7 +291,8 @@ FF_API ff_status ff_flow_options_get_f32(const ff_flow_options *options, int32_t
                                          float *value_out);
 
 /* A freshly initialised (untrained) flow for `backbone`; options may be NULL
- * for the defaults. The flow keeps the backbone alive. */
+ * for the defaults. Options left unset take the backbone's defaults (see
+ * enum ff_flow_param). The flow keeps the backbone alive. */
 FF_API ff_status ff_flow_create(const ff_backbone *backbone, const ff_flow_options *options,
                                 ff_flow **out);
 /* Loads a model file (safetensors, docs/model-format.md). With backbone ==

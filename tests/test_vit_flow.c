@@ -1,8 +1,9 @@
 /* A FastFlow model over a transformer backbone end to end on the tiny
  * DeiT / CaiT test configurations: flow creation (one level, no flow
- * LayerNorm), training steps, snapshot, a model file that embeds the
- * transformer and deploys alone, and scoring that gives the same maps
- * before and after the round trip. */
+ * LayerNorm; the ViT defaults for options left unset), training steps,
+ * snapshot, a model file that embeds the transformer and its configuration
+ * and deploys alone (a mismatching configuration is rejected), and scoring
+ * that gives the same maps before and after the round trip. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "core/rng.h"
 #include "fastflow.h"
+#include "flow_testlib.h"
 #include "tensor/safetensors.h"
 #include "test_util.h"
 
@@ -31,11 +33,8 @@ static ff_flow *train(const ff_backbone *bb) {
     ff_flow_options *o = NULL;
     CHECK_OK(ff_flow_options_create(&o));
     if (!o) return NULL;
-    CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_INPUT_HEIGHT, SIDE));
-    CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_INPUT_WIDTH, SIDE));
+    /* only the steps: size, kernels and hidden ratio are the ViT defaults */
     CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_STEPS, 4));
-    CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_CONV3X3_ONLY, 0));
-    CHECK_OK(ff_flow_options_set_f32(o, FF_FLOW_HIDDEN_RATIO, 0.16f));
     ff_flow *flow = NULL;
     CHECK_OK(ff_flow_create(bb, o, &flow));
     ff_flow_options_destroy(o);
@@ -83,6 +82,86 @@ static float *score(const ff_flow *flow, float *score_out) {
     return map;
 }
 
+static void check_flow(const ff_flow *flow, int32_t side, int32_t steps, int32_t only3, float hidden) {
+    int32_t v = -1;
+    float f = 0.0f;
+    CHECK_OK(ff_flow_get_i32(flow, FF_FLOW_INPUT_HEIGHT, &v));
+    CHECK(v == side);
+    CHECK_OK(ff_flow_get_i32(flow, FF_FLOW_INPUT_WIDTH, &v));
+    CHECK(v == side);
+    CHECK_OK(ff_flow_get_i32(flow, FF_FLOW_STEPS, &v));
+    CHECK(v == steps);
+    CHECK_OK(ff_flow_get_i32(flow, FF_FLOW_CONV3X3_ONLY, &v));
+    CHECK(v == only3);
+    CHECK_OK(ff_flow_get_f32(flow, FF_FLOW_HIDDEN_RATIO, &f));
+    CHECK(f == hidden);
+    CHECK_OK(ff_flow_get_f32(flow, FF_FLOW_CLAMP, &f));
+    CHECK(f == 2.0f); /* not backbone-dependent */
+}
+
+/* ff_flow_create with NULL options and with partial options over a ViT:
+ * one level, 20 steps, hidden 0.16, alternating kernels, native side. */
+static void defaults(const ff_backbone *bb) {
+    ff_flow *flow = NULL;
+    CHECK_OK(ff_flow_create(bb, NULL, &flow));
+    if (flow) {
+        int32_t levels = 0;
+        CHECK_OK(ff_backbone_num_levels(ff_flow_backbone(flow), &levels));
+        CHECK(levels == 1);
+        check_flow(flow, SIDE, 20, 0, 0.16f);
+        int64_t seed = -1;
+        CHECK_OK(ff_flow_get_i64(flow, FF_FLOW_SEED, &seed));
+        CHECK(seed == 0);
+    }
+    ff_flow_destroy(flow);
+    /* an explicit setting wins, the rest stays the backbone's */
+    ff_flow_options *o = NULL;
+    CHECK_OK(ff_flow_options_create(&o));
+    CHECK_OK(ff_flow_options_set_f32(o, FF_FLOW_HIDDEN_RATIO, 0.5f));
+    CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_CONV3X3_ONLY, 1));
+    CHECK_OK(ff_flow_options_set_i64(o, FF_FLOW_SEED, 7));
+    flow = NULL;
+    CHECK_OK(ff_flow_create(bb, o, &flow));
+    if (flow) check_flow(flow, SIDE, 20, 1, 0.5f);
+    ff_flow_destroy(flow);
+    /* a size the transformer cannot take is still refused, naming it */
+    CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_INPUT_HEIGHT, 128));
+    flow = NULL;
+    CHECK_STATUS(ff_flow_create(bb, o, &flow), FF_E_INVALID_ARGUMENT);
+    CHECK(flow == NULL);
+    CHECK_MSG("takes 64x64 inputs only");
+    ff_flow_options_destroy(o);
+}
+
+/* The transformer's configuration in the model file; a file whose
+ * configuration differs from the backbone's is rejected, naming the key. */
+static void metadata(const char *model, const char *arch) {
+    ff_st_file *f = NULL;
+    CHECK_OK(ff_st_open(model, &f));
+    if (f) {
+        const char *fam = ff_st_meta(f, "backbone_family");
+        CHECK(fam && strncmp(arch, fam, 4) == 0);
+        CHECK(ff_st_meta(f, "backbone_embed_dim") && strcmp(ff_st_meta(f, "backbone_embed_dim"), "64") == 0);
+        CHECK(ff_st_meta(f, "backbone_img_size") && strcmp(ff_st_meta(f, "backbone_img_size"), "64") == 0);
+        CHECK(ff_st_meta(f, "backbone_num_heads") && ff_st_meta(f, "backbone_blocks_used") &&
+              ff_st_meta(f, "backbone_patch_size") && ff_st_meta(f, "backbone_mlp_hidden") &&
+              ff_st_meta(f, "backbone_prefix_tokens"));
+        CHECK(strcmp(ff_st_meta(f, "flow_steps"), "4") == 0 && strcmp(ff_st_meta(f, "conv3x3_only"), "false") == 0);
+    }
+    ff_st_close(f);
+    const char *bad = ft_path("vit_bad_meta.safetensors");
+    ft_edit e = {0};
+    e.meta_key = "backbone_num_heads";
+    e.meta_value = "8";
+    CHECK(ft_rewrite(model, bad, &e) == 0);
+    ff_flow *loaded = NULL;
+    CHECK_STATUS(ff_flow_load(bad, NULL, &loaded), FF_E_BAD_FORMAT);
+    CHECK(loaded == NULL);
+    CHECK_MSG("backbone_num_heads is '8'");
+    CHECK_MSG(arch);
+    remove(bad);
+}
+
 static void family(const char *fam) {
     char file[64], arch[64], model[512];
     snprintf(file, sizeof file, "vit_%s_tiny.safetensors", fam);
@@ -91,6 +170,7 @@ static void family(const char *fam) {
     ff_backbone *bb = NULL;
     CHECK_OK(ff_backbone_load(arch, ff_test_golden_path(file), &bb));
     if (!bb) return;
+    defaults(bb);
     ff_flow *flow = train(bb);
     ff_backbone_destroy(bb);
     if (!flow) return;
@@ -113,9 +193,11 @@ static void family(const char *fam) {
         CHECK(sub && sub->ndim == 4 && sub->shape[0] == 5 && sub->shape[1] == 32 && sub->shape[2] == 1);
     }
     ff_st_close(f);
+    metadata(model, arch);
     ff_flow *loaded = NULL;
     CHECK_OK(ff_flow_load(model, NULL, &loaded));
     if (loaded) {
+        check_flow(loaded, SIDE, 4, 0, 0.16f);
         CHECK(strcmp(ff_backbone_arch(ff_flow_backbone(loaded)), arch) == 0);
         float *m2 = score(loaded, &s2);
         CHECK(m1 && m2 && memcmp(m1, m2, SIDE * SIDE * sizeof *m1) == 0 && s1 == s2);

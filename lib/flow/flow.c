@@ -18,6 +18,19 @@ void ff_flow_options_defaults(struct ff_flow_options *o) {
     o->hidden_ratio = FF_FLOW_DEFAULT_HIDDEN_RATIO;
     o->clamp = FF_FLOW_DEFAULT_CLAMP;
     o->seed = 0;
+    o->set_mask = 0;
+}
+
+#define KEY_BIT(key) (1u << (uint32_t)(key))
+
+void ff_flow_options_fill_defaults(struct ff_flow_options *o, const ff_backbone *bb) {
+    ff_backbone_flow_defaults d;
+    ff_backbone_get_flow_defaults(bb, &d);
+    if (!(o->set_mask & KEY_BIT(FF_FLOW_INPUT_HEIGHT))) o->in_h = d.input_side;
+    if (!(o->set_mask & KEY_BIT(FF_FLOW_INPUT_WIDTH))) o->in_w = d.input_side;
+    if (!(o->set_mask & KEY_BIT(FF_FLOW_STEPS))) o->steps = d.steps;
+    if (!(o->set_mask & KEY_BIT(FF_FLOW_CONV3X3_ONLY))) o->conv3x3_only = d.conv3x3_only;
+    if (!(o->set_mask & KEY_BIT(FF_FLOW_HIDDEN_RATIO))) o->hidden_ratio = d.hidden_ratio;
 }
 
 ff_status ff_flow_options_create(ff_flow_options **out) {
@@ -80,15 +93,18 @@ ff_status ff_flow_options_set_i32(ff_flow_options *o, int32_t key, int32_t value
                      "%s must be divisible by 16 and in [32, 4096], got %d", key_name(key), (int)value);
         if (key == FF_FLOW_INPUT_HEIGHT) o->in_h = value;
         else o->in_w = value;
+        o->set_mask |= KEY_BIT(key);
         return FF_OK;
     case FF_FLOW_STEPS:
         FF_CHECK_ARG(value >= 1 && value <= FF_MAX_STEPS, "FF_FLOW_STEPS must be in [1, %d], got %d",
                      FF_MAX_STEPS, (int)value);
         o->steps = value;
+        o->set_mask |= KEY_BIT(key);
         return FF_OK;
     default:
         FF_CHECK_ARG(value == 0 || value == 1, "FF_FLOW_CONV3X3_ONLY must be 0 or 1, got %d", (int)value);
         o->conv3x3_only = value;
+        o->set_mask |= KEY_BIT(key);
         return FF_OK;
     }
 }
@@ -98,6 +114,7 @@ ff_status ff_flow_options_set_i64(ff_flow_options *o, int32_t key, int64_t value
     FF_CHECK_ARG(o != NULL, "options is NULL");
     FF_TRY(check_key(key, 'l'));
     o->seed = value; /* every value is a valid seed */
+    o->set_mask |= KEY_BIT(key);
     return FF_OK;
 }
 
@@ -114,6 +131,7 @@ ff_status ff_flow_options_set_f32(ff_flow_options *o, int32_t key, float value) 
                      "FF_FLOW_CLAMP must be in (0, 100], got %g", (double)value);
         o->clamp = value;
     }
+    o->set_mask |= KEY_BIT(key);
     return FF_OK;
 }
 
@@ -205,6 +223,7 @@ ff_status ff_flow_create(const ff_backbone *backbone, const ff_flow_options *opt
     struct ff_flow_options o;
     if (options) o = *options;
     else ff_flow_options_defaults(&o);
+    ff_flow_options_fill_defaults(&o, backbone); /* the backbone family's settings for unset keys */
     ff_flow_layout layout;
     FF_TRY(ff_flow_layout_for_backbone(backbone, &o, &layout));
     ff_flow *f = NULL;

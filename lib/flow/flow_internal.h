@@ -11,7 +11,9 @@
 #include "fastflow.h"
 #include "flow/flow_layout.h"
 
-/* Defaults of enum ff_flow_param. */
+/* Defaults of enum ff_flow_param for ResNets; other backbones' come from
+ * ff_backbone_get_flow_defaults (filled in by ff_flow_create for every
+ * key the caller left unset). */
 #define FF_FLOW_DEFAULT_SIZE 256
 #define FF_FLOW_DEFAULT_STEPS 8
 #define FF_FLOW_DEFAULT_HIDDEN_RATIO 1.0f
@@ -28,6 +30,7 @@ struct ff_flow_options {
     float hidden_ratio;
     float clamp;
     int64_t seed;
+    uint32_t set_mask; /* bit k: key k (enum ff_flow_param) set by the caller */
 };
 
 struct ff_flow {
@@ -46,8 +49,12 @@ struct ff_flow {
     char stats_source[32]; /* how they were computed (score.source) */
 };
 
-/* Defaults of every option. */
+/* Defaults of every option (ResNet values), none marked as set. */
 void ff_flow_options_defaults(struct ff_flow_options *o);
+
+/* Replaces every option the caller left unset (set_mask) with the
+ * backbone's default (input side, steps, kernels, hidden ratio). */
+void ff_flow_options_fill_defaults(struct ff_flow_options *o, const ff_backbone *bb);
 
 /* Builds the parameter layout of a flow over `bb` (level shapes at the
  * input size; LayerNorm when the backbone uses it). */

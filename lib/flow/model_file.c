@@ -50,6 +50,7 @@ static ff_status fill_writer(const ff_flow *flow, ff_st_writer *w, int32_t embed
     FF_TRY(ff_st_writer_set_meta(w, "format", FF_MODEL_FORMAT));
     FF_TRY(ff_st_writer_set_meta(w, "format_version", FF_MODEL_FORMAT_VERSION));
     FF_TRY(ff_st_writer_set_meta(w, "backbone", ff_backbone_arch(flow->backbone)));
+    FF_TRY(ff_backbone_write_meta(flow->backbone, w)); /* transformers' configuration; nothing for ResNets */
     FF_TRY(set_meta_int(w, "input_height", L->in_h));
     FF_TRY(set_meta_int(w, "input_width", L->in_w));
     FF_TRY(set_meta_int(w, "flow_steps", L->num_steps));
@@ -365,7 +366,9 @@ static ff_status load_st(const ff_st_file *f, const ff_backbone *backbone, ff_fl
     }
     ff_flow_layout layout;
     ff_flow *flow = NULL;
-    ff_status st = ff_flow_layout_for_backbone(backbone, &o, &layout);
+    /* a transformer's configuration in the file must match the backbone's */
+    ff_status st = ff_backbone_check_meta(backbone, f);
+    if (st == FF_OK) st = ff_flow_layout_for_backbone(backbone, &o, &layout);
     if (st == FF_OK) st = ff_flow_alloc(backbone, &layout, o.seed, &flow);
     if (st == FF_OK) st = read_flow(f, flow);
     if (st == FF_OK) st = read_stats(f, flow);
