@@ -17,11 +17,25 @@ static void help(void) {
            "                         [--size N | --height H --width W] --out F.safetensors\n\n"
            "Writes the backbone's feature maps of IMG (pre-processed as the model expects) as\n"
            "F32 tensors features.0, features.1, ... each [1, C, H, W].\n\n"
-           "  --backbone ARCH   resnet18, resnet34, resnet50 or wide_resnet50_2\n"
+           "  --backbone ARCH   resnet18, resnet34, resnet50, wide_resnet50_2,\n"
+           "                    deit_base_distilled_patch16_384, cait_m48_448,\n"
+           "                    deit_small_distilled_patch16_224 or cait_s24_224\n"
            "  --weights FILE    torchvision/timm state dict (safetensors)\n"
            "  --image FILE      PNG or JPEG\n"
-           "  --size N          model input side (default 256; divisible by 16)\n"
+           "  --size N          model input side (default: the backbone's, 256 for ResNets and\n"
+           "                    the native side for transformers; divisible by 16)\n"
            "  --out FILE        output safetensors file (written atomically)\n");
+}
+
+/* The backbone's default input side, as a flow over it takes by default
+ * (256 for ResNets, the native side for transformers): read back from a
+ * throwaway flow, which is cheap next to the extraction. */
+static ff_status default_side(const ff_backbone *bb, int32_t *side) {
+    ff_flow *f = NULL;
+    ff_status st = ff_flow_create(bb, NULL, &f);
+    if (st == FF_OK) st = ff_flow_get_i32(f, FF_FLOW_INPUT_HEIGHT, side);
+    ff_flow_destroy(f);
+    return st;
 }
 
 /* Decodes and pre-processes `path` into a fresh [3, h, w] tensor. */
@@ -51,7 +65,7 @@ static int load_input(const char *path, int32_t h, int32_t w, float **out) {
 
 int ff_cmd_features(int argc, char **argv) {
     const char *arch = NULL, *weights = NULL, *image = NULL, *out_path = NULL;
-    int32_t size = 256, height = 0, width = 0;
+    int32_t size = 0, height = 0, width = 0; /* 0: the backbone's default side */
     bool bad = false;
     for (int i = 1; i < argc && !bad; i++) {
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
@@ -84,6 +98,15 @@ int ff_cmd_features(int argc, char **argv) {
     if (st != FF_OK) {
         rc = cli_fail(CMD, weights, st);
         goto done;
+    }
+    if (!height || !width) {
+        int32_t side = 0;
+        if ((st = default_side(bb, &side)) != FF_OK) {
+            rc = cli_fail(CMD, "default input size", st);
+            goto done;
+        }
+        if (!height) height = side;
+        if (!width) width = side;
     }
     if ((rc = load_input(image, height, width, &input)) != 0) goto done;
     rc = 1;

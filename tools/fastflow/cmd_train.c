@@ -26,18 +26,22 @@ static void help(void) {
            "or a folder of normal PNG/JPEG images.\n\n"
            "  --data DIR          training data\n"
            "  --category NAME     MVTec AD category inside DIR\n"
-           "  --backbone ARCH     resnet18, resnet34, resnet50 or wide_resnet50_2\n"
+           "  --backbone ARCH     resnet18, resnet34, resnet50, wide_resnet50_2,\n"
+           "                      deit_base_distilled_patch16_384, cait_m48_448,\n"
+           "                      deit_small_distilled_patch16_224 or cait_s24_224\n"
            "  --weights FILE      backbone state dict (safetensors)\n"
            "  --epochs N          training epochs\n"
            "  --batch N           batch size (default 32)\n"
            "  --lr X              Adam learning rate (default 1e-3)\n"
            "  --weight-decay X    L2 weight decay (default 1e-5)\n"
            "  --seed N            seeds the flow's initialisation and the shuffling (default 0)\n"
-           "  --flow-steps N      coupling steps per level (default 8)\n"
-           "  --hidden-ratio X    subnet hidden channels / input channels (default 1.0)\n"
-           "  --conv3x3-only      3x3 convolutions in every step (default)\n"
+           "Flow settings (default: the backbone's; ResNets 8 steps, hidden ratio 1.0, 3x3-only,\n"
+           "size 256; transformers 20 steps, hidden ratio 0.16, alternating, their native side):\n"
+           "  --flow-steps N      coupling steps per level\n"
+           "  --hidden-ratio X    subnet hidden channels / input channels\n"
+           "  --conv3x3-only      3x3 convolutions in every step\n"
            "  --alternate-kernels 3x3 in even steps, 1x1 in odd steps\n"
-           "  --size N            model input side (default 256; divisible by 16)\n"
+           "  --size N            model input side (divisible by 16; transformers take only theirs)\n"
            "  --threads N         computation threads (default: all cores)\n"
            "  --out FILE          model file to write (atomically)\n\n"
            "Score statistics (for 'fastflow score --normalized' and its decisions; default: none):\n"
@@ -95,7 +99,7 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
     if (v->val && v->val_fraction > 0.0f) return cli_usage_error(CMD, "--val and --val-fraction exclude each other");
     if (alt && only3) return cli_usage_error(CMD, "--conv3x3-only and --alternate-kernels exclude each other");
     if (a->size % 16) return cli_usage_error(CMD, "--size must be divisible by 16");
-    a->conv3x3_only = alt ? 0 : 1;
+    if (alt || only3) a->conv3x3_only = alt ? 0 : 1; /* else unset: the backbone's default */
     return 0;
 }
 

@@ -14,12 +14,9 @@
 void train_args_defaults(train_args *a) {
     memset(a, 0, sizeof *a);
     a->batch = 32;
-    a->steps = 8;
-    a->size = 256;
     a->lr = 1e-3f;
     a->wd = 1e-5f;
-    a->hidden_ratio = 1.0f;
-    a->conv3x3_only = 1;
+    a->conv3x3_only = -1; /* steps, size, hidden_ratio 0: unset */
 }
 
 double cli_now_seconds(void) {
@@ -38,15 +35,28 @@ static void format_duration(double s, char *buf, size_t n) {
 static int build_flow(const char *CMD, const train_args *a, ff_backbone *bb, ff_flow **flow) {
     ff_flow_options *o = NULL;
     ff_status st = ff_flow_options_create(&o);
-    if (st == FF_OK) st = ff_flow_options_set_i32(o, FF_FLOW_INPUT_HEIGHT, a->size);
-    if (st == FF_OK) st = ff_flow_options_set_i32(o, FF_FLOW_INPUT_WIDTH, a->size);
-    if (st == FF_OK) st = ff_flow_options_set_i32(o, FF_FLOW_STEPS, a->steps);
-    if (st == FF_OK) st = ff_flow_options_set_i32(o, FF_FLOW_CONV3X3_ONLY, a->conv3x3_only);
-    if (st == FF_OK) st = ff_flow_options_set_f32(o, FF_FLOW_HIDDEN_RATIO, a->hidden_ratio);
+    /* Only what the user gave; the library fills in the backbone's defaults
+     * (ResNets 256 / 8 steps / 3x3 / 1.0, ViTs native side / 20 / alternating / 0.16). */
+    if (st == FF_OK && a->size > 0) st = ff_flow_options_set_i32(o, FF_FLOW_INPUT_HEIGHT, a->size);
+    if (st == FF_OK && a->size > 0) st = ff_flow_options_set_i32(o, FF_FLOW_INPUT_WIDTH, a->size);
+    if (st == FF_OK && a->steps > 0) st = ff_flow_options_set_i32(o, FF_FLOW_STEPS, a->steps);
+    if (st == FF_OK && a->conv3x3_only >= 0) st = ff_flow_options_set_i32(o, FF_FLOW_CONV3X3_ONLY, a->conv3x3_only);
+    if (st == FF_OK && a->hidden_ratio > 0.0f) st = ff_flow_options_set_f32(o, FF_FLOW_HIDDEN_RATIO, a->hidden_ratio);
     if (st == FF_OK) st = ff_flow_options_set_i64(o, FF_FLOW_SEED, a->seed);
     if (st == FF_OK) st = ff_flow_create(bb, o, flow);
     ff_flow_options_destroy(o);
-    return st == FF_OK ? 0 : cli_fail(CMD, "creating the flow", st);
+    if (st != FF_OK) return cli_fail(CMD, "creating the flow", st);
+    int32_t h = 0, w = 0, steps = 0, only3 = 0;
+    float hidden = 0.0f;
+    ff_flow_get_i32(*flow, FF_FLOW_INPUT_HEIGHT, &h);
+    ff_flow_get_i32(*flow, FF_FLOW_INPUT_WIDTH, &w);
+    ff_flow_get_i32(*flow, FF_FLOW_STEPS, &steps);
+    ff_flow_get_i32(*flow, FF_FLOW_CONV3X3_ONLY, &only3);
+    ff_flow_get_f32(*flow, FF_FLOW_HIDDEN_RATIO, &hidden);
+    printf("flow over %s: input %dx%d, %d steps, hidden ratio %g, %s kernels\n", a->arch, (int)w, (int)h,
+           (int)steps, (double)hidden, only3 ? "3x3-only" : "alternating 3x3/1x1");
+    fflush(stdout);
+    return 0;
 }
 
 static int configure(const char *CMD, const train_args *a, ff_trainer *t) {

@@ -17,8 +17,9 @@ typedef struct {
     float lr, wd, hidden_ratio;
 } train_args;
 
-/* batch 32, 8 steps, size 256, lr 1e-3, weight decay 1e-5, hidden ratio 1,
- * 3x3-only convolutions, seed 0; no paths, epochs 0. */
+/* batch 32, lr 1e-3, weight decay 1e-5, seed 0; no paths, epochs 0. The
+ * flow settings start unset (steps, size, hidden_ratio 0, conv3x3_only -1)
+ * so that the flow takes its backbone's defaults for those not given. */
 void train_args_defaults(train_args *a);
 
 /* Trains on ds's training images with a's backbone and options; on
