@@ -71,10 +71,11 @@ class Flow(Handle):
     @classmethod
     def create(cls, backbone, input_size=None, **options):
         """An untrained flow. input_size: int or (height, width); options:
-        steps, conv3x3_only, hidden_ratio, clamp, seed. Unset options keep
-        the library's defaults (ResNets: 256x256, 8 steps, 3x3 only, ratio
-        1.0, clamp 2.0, seed 0); with no options at all, the library
-        chooses them for the backbone."""
+        steps, conv3x3_only, hidden_ratio, clamp, seed. Options not given
+        take the backbone's defaults, filled in by the library (ResNets:
+        256x256, 8 steps, 3x3 only, ratio 1.0; transformers: their native
+        side, 20 steps, alternating kernels, ratio 0.16; clamp 2.0, seed 0
+        for all)."""
         if input_size is not None:
             h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
             options.setdefault("input_height", h)

@@ -387,6 +387,20 @@ class TestFlowAndTrainer(unittest.TestCase):
         self.assertEqual((opts["steps"], opts["hidden_ratio"], opts["conv3x3_only"]), (4, 0.5, 0))
         opts.close()
 
+    def test_transformer_defaults(self):
+        # the library fills in a ViT's settings for options not given
+        src = os.environ.get("FF_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+        path = os.path.join(src, "tests", "golden", "vit_deit_tiny.safetensors")
+        with fastflow.Backbone.load("deit_tiny_test", path) as bb:
+            with fastflow.Flow.create(bb) as f:
+                self.assertEqual((f.input_size, f.steps, f.conv3x3_only), ((64, 64), 20, False))
+                self.assertAlmostEqual(f.hidden_ratio, 0.16, places=6)
+            with fastflow.Flow.create(bb, steps=3, seed=5) as f:
+                self.assertEqual((f.input_size, f.steps, f.conv3x3_only, f.seed), ((64, 64), 3, False, 5))
+                self.assertAlmostEqual(f.hidden_ratio, 0.16, places=6)
+            with self.assertRaisesRegex(fastflow.InvalidArgument, "64x64 inputs only"):
+                fastflow.Flow.create(bb, input_size=128)
+
     def test_trainer_counters_and_progress(self):
         m = tinymodel.get()
         self.assertEqual(len(m.losses), 1)
