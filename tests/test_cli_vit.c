@@ -2,7 +2,7 @@
  * any flow option (the tiny DeiT test configuration, 64x64): the flow gets
  * the ViT defaults (native side, 20 steps, hidden ratio 0.16, alternating
  * kernels), the summary line shows them, and the model scores and
- * evaluates end to end. */
+ * evaluates end to end; `features` takes the native side by default. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +117,20 @@ int main(void) {
     CHECK(log && strstr(log, "overall"));
     if (log) fputs(log, stderr);
     free(log);
+
+    /* features: the transformer's native side without --size */
+    char feat[700];
+    snprintf(feat, sizeof feat, "%s/vit_feat.safetensors", ff_test_tmpdir());
+    const char *fe[] = {"features", "--backbone", "deit_tiny_test", "--weights", weights, "--image", img0, "--out", feat};
+    CHECK(run_to(out, ff_cmd_features, 9, fe) == 0);
+    ff_st_file *ff = NULL;
+    CHECK_OK(ff_st_open(feat, &ff));
+    if (ff) {
+        const ff_st_tensor *t = ff_st_find(ff, "features.0");
+        CHECK(t && t->ndim == 4 && t->shape[1] == 64 && t->shape[2] == SIZE / 16 && t->shape[3] == SIZE / 16);
+        CHECK(ff_st_find(ff, "features.1") == NULL);
+    }
+    ff_st_close(ff);
 
     /* a size the transformer cannot take fails with its reason */
     const char *bad[] = {"train", "--data", root, "--backbone", "deit_tiny_test", "--weights", weights,
