@@ -94,6 +94,19 @@ static void full_case(const char *arch_name, int32_t want_grid, int check_batch)
         ff_st_close(e);
         free(out);
     }
+    /* a flow with no options gets the paper's ViT settings at the native side */
+    ff_flow *flow = NULL;
+    CHECK_OK(ff_flow_create(bb, NULL, &flow));
+    if (flow) {
+        int32_t side = 0, steps = 0, only3 = -1;
+        float hidden = 0.0f;
+        CHECK_OK(ff_flow_get_i32(flow, FF_FLOW_INPUT_HEIGHT, &side));
+        CHECK_OK(ff_flow_get_i32(flow, FF_FLOW_STEPS, &steps));
+        CHECK_OK(ff_flow_get_i32(flow, FF_FLOW_CONV3X3_ONLY, &only3));
+        CHECK_OK(ff_flow_get_f32(flow, FF_FLOW_HIDDEN_RATIO, &hidden));
+        CHECK(side == a->img && steps == 20 && only3 == 0 && hidden == 0.16f);
+    }
+    ff_flow_destroy(flow);
     ff_extractor_destroy(ex);
     free(f1);
     free(input);
