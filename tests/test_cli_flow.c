@@ -11,6 +11,7 @@
 
 #include "../tools/fastflow/commands.h"
 #include "backbone_testlib.h"
+#include "cli_testlib.h"
 #include "flow_testlib.h"
 #include "tensor/safetensors.h"
 #include "test_util.h"
@@ -20,25 +21,6 @@
 static int run(int (*cmd)(int, char **), int argc, const char **argv) {
     fflush(stdout);
     return cmd(argc, (char **)(uintptr_t)argv);
-}
-
-/* Runs `cmd` with stdout redirected to `path`. */
-static int run_to(const char *path, int (*cmd)(int, char **), int argc, const char **argv) {
-    fflush(stdout);
-    int fd = dup(fileno(stdout));
-    if (!freopen(path, "w", stdout)) return -1;
-    int rc = cmd(argc, (char **)(uintptr_t)argv);
-    fflush(stdout);
-    dup2(fd, fileno(stdout));
-    close(fd);
-    return rc;
-}
-
-static char *slurp(const char *path) {
-    uint8_t *d = NULL;
-    size_t n = 0;
-    if (ff_read_file(path, &d, &n) != FF_OK) return NULL;
-    return (char *)d;
 }
 
 int main(void) {
@@ -68,8 +50,8 @@ int main(void) {
     const char *train[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights,
                            "--epochs", "2", "--batch", "2", "--flow-steps", "1", "--size", "64",
                            "--out", model};
-    CHECK(run_to(out, ff_cmd_train, 17, train) == 0);
-    char *log = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_train, 17, train) == 0);
+    char *log = ct_slurp(out);
     CHECK(log && strstr(log, "training on 3 images") && strstr(log, "epoch 2/2 loss") && strstr(log, "s per epoch"));
     free(log);
     ff_flow *flow = NULL;
@@ -96,8 +78,8 @@ int main(void) {
 
     /* score: plain lines */
     const char *score[] = {"score", "--model", model, img_path[0], img_path[3]};
-    CHECK(run_to(out, ff_cmd_score, 5, score) == 0);
-    char *text = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_score, 5, score) == 0);
+    char *text = ct_slurp(out);
     float s0 = NAN, s3 = NAN;
     char p0[800], p3[800];
     CHECK(text && sscanf(text, "%799s %f\n%799s %f", p0, &s0, p3, &s3) == 4);
@@ -114,8 +96,8 @@ int main(void) {
     }
     /* --json and --maps */
     const char *js[] = {"score", "--json", "--maps", maps, "--model", model, img_path[0], img_path[3]};
-    CHECK(run_to(out, ff_cmd_score, 8, js) == 0);
-    text = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_score, 8, js) == 0);
+    text = ct_slurp(out);
     CHECK(text && text[0] == '[' && strstr(text, "\"path\": \"") && strstr(text, "\"score\": ") && strstr(text, "]\n"));
     free(text);
     char npy[800];
@@ -141,7 +123,7 @@ int main(void) {
     const char *nomodel[] = {"score", "--model", weights, img_path[0]};
     CHECK(run(ff_cmd_score, 4, nomodel) == 1);
     const char *noimg[] = {"score", "--model", model, "/nonexistent.png"};
-    CHECK(run_to(out, ff_cmd_score, 4, noimg) == 1);
+    CHECK(ct_run_to(out, ff_cmd_score, 4, noimg) == 1);
     const char *noargs[] = {"score", "--model", model};
     CHECK(run(ff_cmd_score, 3, noargs) == 2);
     ff_scorer_destroy(sc);

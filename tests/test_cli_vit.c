@@ -7,75 +7,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "../tools/fastflow/commands.h"
-#include "flow_testlib.h"
+#include "cli_testlib.h"
 #include "tensor/safetensors.h"
 #include "test_util.h"
 
 #define SIZE 64
 
-/* Runs `cmd` with stdout redirected to `path`. */
-static int run_to(const char *path, int (*cmd)(int, char **), int argc, const char **argv) {
-    fflush(stdout);
-    int fd = dup(fileno(stdout));
-    if (!freopen(path, "w", stdout)) return -1;
-    int rc = cmd(argc, (char **)(uintptr_t)argv);
-    fflush(stdout);
-    dup2(fd, fileno(stdout));
-    close(fd);
-    return rc;
-}
-
-static char *slurp(const char *path) {
-    uint8_t *d = NULL;
-    size_t n = 0;
-    if (ff_read_file(path, &d, &n) != FF_OK) return NULL;
-    return (char *)d;
-}
-
-static void write_image(const char *path, uint64_t seed, int defect) {
-    uint8_t *img = ft_image(seed, SIZE, SIZE, defect);
-    CHECK(img != NULL);
-    if (img) CHECK_OK(ff_image_write_png(path, img, SIZE, SIZE, 0, FF_PIXEL_RGB8));
-    free(img);
-}
-
 int main(void) {
-    char root[512], d[8][700], model[700], out[700], p[800];
+    char root[512], d[8][700], model[700], out[700];
     const char *weights = ff_test_golden_path("vit_deit_tiny.safetensors");
     snprintf(root, sizeof root, "%s/vitset", ff_test_tmpdir());
     /* an MVTec AD category: train/good, test/good, test/spot, ground_truth/spot */
     const char *sub[] = {"", "/train", "/train/good", "/test", "/test/good", "/test/spot", "/ground_truth",
                          "/ground_truth/spot"};
-    for (int i = 0; i < 8; i++) {
-        snprintf(d[i], sizeof d[i], "%s%s", root, sub[i]);
-        CHECK(mkdir(d[i], 0777) == 0);
-    }
+    for (int i = 0; i < 8; i++) snprintf(d[i], sizeof d[i], "%s%s", root, sub[i]);
+    CHECK(ct_mvtec_set(root, SIZE, 4, 2, 2) == 0);
     snprintf(model, sizeof model, "%s/vit_model.safetensors", ff_test_tmpdir());
     snprintf(out, sizeof out, "%s/vit_out.txt", ff_test_tmpdir());
-    for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s/n%d.png", d[2], i);
-        write_image(p, 800 + (uint64_t)i, 0);
-    }
-    uint8_t mask[SIZE * SIZE];
-    for (int k = 0; k < SIZE * SIZE; k++) mask[k] = (k % SIZE > 20 && k % SIZE < 40 && k / SIZE > 20) ? 255 : 0;
-    for (int i = 0; i < 2; i++) {
-        snprintf(p, sizeof p, "%s/g%d.png", d[4], i);
-        write_image(p, 900 + (uint64_t)i, 0);
-        snprintf(p, sizeof p, "%s/s%d.png", d[5], i);
-        write_image(p, 910 + (uint64_t)i, 1);
-        snprintf(p, sizeof p, "%s/s%d_mask.png", d[7], i);
-        CHECK_OK(ff_image_write_png(p, mask, SIZE, SIZE, 0, FF_PIXEL_GRAY8));
-    }
-
     /* no --size, --flow-steps, --hidden-ratio or kernel choice */
     const char *train[] = {"train", "--data", root, "--backbone", "deit_tiny_test", "--weights", weights,
                            "--epochs", "1", "--batch", "4", "--out", model};
-    CHECK(run_to(out, ff_cmd_train, 13, train) == 0);
-    char *log = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_train, 13, train) == 0);
+    char *log = ct_slurp(out);
     CHECK(log && strstr(log, "flow over deit_tiny_test: input 64x64, 20 steps, hidden ratio 0.16, "
                              "alternating 3x3/1x1 kernels") &&
           strstr(log, "epoch 1/1 loss"));
@@ -102,8 +57,8 @@ int main(void) {
     snprintf(img0, sizeof img0, "%s/g0.png", d[4]);
     snprintf(img1, sizeof img1, "%s/s0.png", d[5]);
     const char *score[] = {"score", "--model", model, img0, img1};
-    CHECK(run_to(out, ff_cmd_score, 5, score) == 0);
-    char *text = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_score, 5, score) == 0);
+    char *text = ct_slurp(out);
     float s0 = NAN, s1 = NAN;
     char p0[800], p1[800];
     CHECK(text && sscanf(text, "%799s %f\n%799s %f", p0, &s0, p1, &s1) == 4);
@@ -112,8 +67,8 @@ int main(void) {
 
     /* eval on the category's test split */
     const char *ev[] = {"eval", "--model", model, "--data", root};
-    CHECK(run_to(out, ff_cmd_eval, 5, ev) == 0);
-    log = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_eval, 5, ev) == 0);
+    log = ct_slurp(out);
     CHECK(log && strstr(log, "overall"));
     if (log) fputs(log, stderr);
     free(log);
@@ -122,7 +77,7 @@ int main(void) {
     char feat[700];
     snprintf(feat, sizeof feat, "%s/vit_feat.safetensors", ff_test_tmpdir());
     const char *fe[] = {"features", "--backbone", "deit_tiny_test", "--weights", weights, "--image", img0, "--out", feat};
-    CHECK(run_to(out, ff_cmd_features, 9, fe) == 0);
+    CHECK(ct_run_to(out, ff_cmd_features, 9, fe) == 0);
     ff_st_file *ff = NULL;
     CHECK_OK(ff_st_open(feat, &ff));
     if (ff) {
@@ -135,7 +90,7 @@ int main(void) {
     /* a size the transformer cannot take fails with its reason */
     const char *bad[] = {"train", "--data", root, "--backbone", "deit_tiny_test", "--weights", weights,
                          "--epochs", "1", "--size", "128", "--out", model};
-    CHECK(run_to(out, ff_cmd_train, 13, bad) == 1);
+    CHECK(ct_run_to(out, ff_cmd_train, 13, bad) == 1);
     CHECK_MSG("64x64 inputs only");
     return ff_test_finish();
 }
