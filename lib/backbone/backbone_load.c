@@ -32,13 +32,6 @@ static const ff_st_tensor *find(const ff_st_file *f, const char *prefix, const c
     return full ? ff_st_find(f, full) : NULL;
 }
 
-static void format_shape(char *buf, size_t cap, int32_t ndim, const int64_t *shape) {
-    size_t used = (size_t)snprintf(buf, cap, "[");
-    for (int32_t i = 0; i < ndim && used < cap; i++)
-        used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
-    if (used < cap) snprintf(buf + used, cap - used, "]");
-}
-
 /* ---- prefix and architecture detection ---------------------------------- */
 
 /* The prefix P such that P+"conv1.weight" and P+"layer1.0.conv1.weight"
@@ -110,20 +103,8 @@ static ff_status take(loader *ld, const char *base, const char *suffix, int32_t 
     char full[FF_FULLNAME_CAP];
     if (!join(full, sizeof full, ld->prefix, base, suffix))
         return ff_fail(FF_E_INVALID_ARGUMENT, "tensor name prefix too long (%zu bytes)", strlen(ld->prefix));
-    const ff_st_tensor *t = ff_st_find(ld->f, full);
-    const char *arch = ld->bb->layout.arch->name;
-    char want[128], got[128];
-    format_shape(want, sizeof want, ndim, shape);
-    if (!t) return ff_fail(FF_E_BAD_FORMAT, "missing tensor '%s' (%s needs it, shape %s)", full, arch, want);
-    int same = t->ndim == ndim;
-    for (int32_t i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
-    if (!same) {
-        format_shape(got, sizeof got, t->ndim, t->shape);
-        return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has shape %s, expected %s for %s", full, got, want, arch);
-    }
-    if (t->dtype != FF_DT_F32 && t->dtype != FF_DT_F16 && t->dtype != FF_DT_BF16 && t->dtype != FF_DT_F64)
-        return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has dtype %s; expected F32, F16, BF16 or F64", full,
-                       ff_dtype_name(t->dtype));
+    const ff_st_tensor *t = NULL;
+    FF_TRY(ff_st_find_float(ld->f, full, ndim, shape, ld->bb->layout.arch->name, 0, &t));
 
     ff_backbone *bb = ld->bb;
     if (bb->nraw == ld->raw_cap) {

@@ -38,13 +38,6 @@ ff_status ff_vit_detect_prefix(const ff_st_file *f, char *out, size_t cap) {
     return FF_OK;
 }
 
-static void format_shape(char *buf, size_t cap, int32_t ndim, const int64_t *shape) {
-    size_t used = (size_t)snprintf(buf, cap, "[");
-    for (int32_t i = 0; i < ndim && used < cap; i++)
-        used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
-    if (used < cap) snprintf(buf + used, cap - used, "]");
-}
-
 typedef struct loader {
     const ff_st_file *f;
     const char *prefix;
@@ -61,28 +54,15 @@ static const ff_st_tensor *lookup(const loader *ld, const char *name) {
  * optional = 1 an absent tensor gives *out = NULL. */
 static ff_status take(loader *ld, const char *name, int32_t ndim, const int64_t *shape, int optional,
                       const float **out) {
-    char full[NAME_CAP], want[128], got[128];
+    char full[NAME_CAP];
     if ((size_t)snprintf(full, sizeof full, "%s%s", ld->prefix, name) >= sizeof full)
         return ff_fail(FF_E_INVALID_ARGUMENT, "tensor name prefix too long (%zu bytes)", strlen(ld->prefix));
-    const ff_st_tensor *t = ff_st_find(ld->f, full);
-    const char *arch = ld->m->arch->name;
-    format_shape(want, sizeof want, ndim, shape);
+    const ff_st_tensor *t = NULL;
+    FF_TRY(ff_st_find_float(ld->f, full, ndim, shape, ld->m->arch->name, optional, &t));
     if (!t) {
-        if (optional) {
-            *out = NULL;
-            return FF_OK;
-        }
-        return ff_fail(FF_E_BAD_FORMAT, "missing tensor '%s' (%s needs it, shape %s)", full, arch, want);
+        *out = NULL;
+        return FF_OK;
     }
-    int same = t->ndim == ndim;
-    for (int32_t i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
-    if (!same) {
-        format_shape(got, sizeof got, t->ndim, t->shape);
-        return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has shape %s, expected %s for %s", full, got, want, arch);
-    }
-    if (t->dtype != FF_DT_F32 && t->dtype != FF_DT_F16 && t->dtype != FF_DT_BF16 && t->dtype != FF_DT_F64)
-        return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has dtype %s; expected F32, F16, BF16 or F64", full,
-                       ff_dtype_name(t->dtype));
     ff_vit_model *m = ld->m;
     if (m->ntensors == m->tensor_cap) {
         const size_t cap = m->tensor_cap ? 2 * m->tensor_cap : 64;

@@ -102,6 +102,16 @@ ff_status ff_st_read_f32(const ff_st_file *f, const char *name, int32_t ndim,
 ff_status ff_st_read_i64(const ff_st_file *f, const char *name, int32_t ndim,
                          const int64_t *expect_shape, int64_t *dst);
 
+/* Writes a shape as "[64, 3, 7, 7]" (truncated to cap). */
+void ff_st_format_shape(char *out, size_t cap, int32_t ndim, const int64_t *shape);
+
+/* Finds the float tensor `name` (F32, F16, BF16 or F64) of exactly `shape`,
+ * for a model loader. Errors (FF_E_BAD_FORMAT) name the tensor, `owner` (the
+ * architecture that needs it) and both shapes. With optional != 0 an absent
+ * tensor gives *out = NULL and FF_OK. */
+ff_status ff_st_find_float(const ff_st_file *f, const char *name, int32_t ndim, const int64_t *shape,
+                           const char *owner, int optional, const ff_st_tensor **out);
+
 /* Writer: collects tensors and metadata, then writes atomically (temporary
  * file in the same folder, fsync, rename, fsync of the folder). Tensor data
  * is copied when added. Names must be unique. */

@@ -49,8 +49,7 @@ static uint64_t le64(const uint8_t *p) {
     return v;
 }
 
-/* shape as "[64, 3, 7, 7]" */
-static void format_shape(char *out, size_t cap, int32_t ndim, const int64_t *shape) {
+void ff_st_format_shape(char *out, size_t cap, int32_t ndim, const int64_t *shape) {
     size_t n = 0;
     int w = snprintf(out, cap, "[");
     if (w > 0) n = (size_t)w;
@@ -60,6 +59,31 @@ static void format_shape(char *out, size_t cap, int32_t ndim, const int64_t *sha
         n += (size_t)w;
     }
     if (n < cap) snprintf(out + n, cap - n, "]");
+}
+
+ff_status ff_st_find_float(const ff_st_file *f, const char *name, int32_t ndim, const int64_t *shape,
+                           const char *owner, int optional, const ff_st_tensor **out) {
+    char want[128], got[128];
+    const ff_st_tensor *t = ff_st_find(f, name);
+    ff_st_format_shape(want, sizeof want, ndim, shape);
+    if (!t) {
+        if (optional) {
+            *out = NULL;
+            return FF_OK;
+        }
+        return ff_fail(FF_E_BAD_FORMAT, "missing tensor '%s' (%s needs it, shape %s)", name, owner, want);
+    }
+    int same = t->ndim == ndim;
+    for (int32_t i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
+    if (!same) {
+        ff_st_format_shape(got, sizeof got, t->ndim, t->shape);
+        return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has shape %s, expected %s for %s", name, got, want, owner);
+    }
+    if (t->dtype != FF_DT_F32 && t->dtype != FF_DT_F16 && t->dtype != FF_DT_BF16 && t->dtype != FF_DT_F64)
+        return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has dtype %s; expected F32, F16, BF16 or F64", name,
+                       ff_dtype_name(t->dtype));
+    *out = t;
+    return FF_OK;
 }
 
 static ff_status parse_metadata(ff_st_file *f, const ff_json_value *v) {
@@ -150,7 +174,7 @@ static ff_status parse_tensor(ff_st_file *f, const ff_json_member *m, size_t dat
                        f->what, name, (unsigned long long)begin, (unsigned long long)end, off->offset);
     if (end - begin != (uint64_t)nbytes) {
         char s[256];
-        format_shape(s, sizeof s, t->ndim, t->shape);
+        ff_st_format_shape(s, sizeof s, t->ndim, t->shape);
         return ff_fail(FF_E_BAD_FORMAT,
                        "%s: tensor '%s': data_offsets [%llu, %llu] span %llu bytes but %s %s needs %zu",
                        f->what, name, (unsigned long long)begin, (unsigned long long)end,
@@ -318,8 +342,8 @@ static ff_status lookup(const ff_st_file *f, const char *name, int32_t ndim, con
         for (int32_t i = 0; same && i < ndim; i++) same = t->shape[i] == expect[i];
         if (!same) {
             char want[256], got[256];
-            format_shape(want, sizeof want, ndim, expect);
-            format_shape(got, sizeof got, t->ndim, t->shape);
+            ff_st_format_shape(want, sizeof want, ndim, expect);
+            ff_st_format_shape(got, sizeof got, t->ndim, t->shape);
             return ff_fail(FF_E_BAD_FORMAT, "%s: tensor '%s' has shape %s, expected %s", f->what, name,
                            got, want);
         }
