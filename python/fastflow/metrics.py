@@ -92,13 +92,7 @@ def pro(maps, masks, max_fpr=0.3, shape=None):
 
     maps, masks: [N, H, W] (or [H, W] for one image) arrays or buffers, or
     sequences of 2-D maps; for flat buffers pass shape=(N, H, W)."""
-    if shape is None:
-        shape = _shape3(maps)
-    if len(shape) == 2:
-        shape = (1,) + tuple(shape)
-    if len(shape) != 3:
-        raise ValueError("maps must be [N, H, W]; got shape %s" % (tuple(shape),))
-    num, h, w = (int(s) for s in shape)
+    num, h, w = _maps_shape(maps, shape)
     mp, n, km = _floats(maps, "maps")
     kp, m, kk = _labels(masks, "masks")
     if n != num * h * w or m != n:
@@ -107,6 +101,18 @@ def pro(maps, masks, max_fpr=0.3, shape=None):
     call("ff_metric_pro", mp, kp, num, h, w, float(max_fpr), ctypes.byref(out))
     del km, kk
     return out.value
+
+
+def _maps_shape(maps, shape):
+    """(N, H, W) of maps given as [N, H, W], one [H, W] map, or flat with an
+    explicit shape."""
+    if shape is None:
+        shape = _shape3(maps)
+    if len(shape) == 2:
+        shape = (1,) + tuple(shape)
+    if len(shape) != 3:
+        raise ValueError("maps must be [N, H, W]; got shape %s" % (tuple(shape),))
+    return tuple(int(v) for v in shape)
 
 
 def _shape3(maps):
@@ -130,13 +136,7 @@ def score_statistics(maps, scores, labels=None, masks=None, shape=None):
     max, in raw map units. maps: [N, H, W] raw model-size maps (or flat with
     shape=(N, H, W)); scores: N; labels: N 0/1 or None (normal images only);
     masks: [N, H, W] 0/1 or None. Pass the result to Flow.with_statistics."""
-    if shape is None:
-        shape = _shape3(maps)
-    if len(shape) == 2:
-        shape = (1,) + tuple(shape)
-    if len(shape) != 3:
-        raise ValueError("maps must be [N, H, W]; got shape %s" % (tuple(shape),))
-    num, h, w = (int(v) for v in shape)
+    num, h, w = _maps_shape(maps, shape)
     mp, n, km = _floats(maps, "maps")
     sp, ns, ks = _floats(scores, "scores")
     if n != num * h * w or ns != num:
