@@ -12,7 +12,8 @@
 #
 # usage: tools/train_eval_category.sh [BUILD_DIR] [OUT_DIR] [CATEGORY]
 #   CATEGORY: a folder name under shared/datasets (default bottle)
-#   env: FF_SHARED_DIR (default ../shared), EPOCHS (10), REF_EPOCHS (= EPOCHS), THREADS (2)
+#   env: FF_SHARED_DIR (default ../shared), EPOCHS (10), REF_EPOCHS (= EPOCHS), THREADS (2),
+#        REF_THREADS (= THREADS), SEED (0: the seed of both the initial flow and the shuffled order)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -22,6 +23,8 @@ SHARED=${FF_SHARED_DIR:-$ROOT/../shared}
 EPOCHS=${EPOCHS:-10}
 REF_EPOCHS=${REF_EPOCHS:-$EPOCHS}
 THREADS=${THREADS:-2}
+REF_THREADS=${REF_THREADS:-$THREADS}
+SEED=${SEED:-0}
 DATA=$SHARED/datasets/$CATEGORY
 WEIGHTS=$SHARED/weights/resnet18-in1k-to-layer3.safetensors
 FF=$BUILD/tools/fastflow/fastflow
@@ -35,7 +38,7 @@ if [ "${REUSE:-0}" = 1 ] && [ -f "$OUT/eval.json" ] && [ -f "$OUT/metrics.json" 
 else
 echo "== fastflow train ($EPOCHS epochs, $THREADS threads)"
 "$FF" train --data "$DATA" --backbone resnet18 --weights "$WEIGHTS" --epochs "$EPOCHS" --batch 32 \
-    --flow-steps 8 --conv3x3-only --seed 0 --threads "$THREADS" --out "$OUT/model.safetensors" | tee "$OUT/train.log"
+    --flow-steps 8 --conv3x3-only --seed "$SEED" --threads "$THREADS" --out "$OUT/model.safetensors" | tee "$OUT/train.log"
 
 echo "== fastflow score (test set)"
 rm -rf "$OUT/maps"
@@ -54,10 +57,10 @@ echo "== fastflow eval (the library's metrics, for comparison)"
 
 fi
 
-echo "== PyTorch reference ($REF_EPOCHS epochs, $THREADS threads)"
+echo "== PyTorch reference ($REF_EPOCHS epochs, $REF_THREADS threads, seed $SEED)"
 EVAL=""
 if [ "$REF_EPOCHS" = "$EPOCHS" ]; then EVAL="--eval"; fi
-# Both start from the same parameters, the untrained flow `fastflow train --seed 0` starts from (made through
+# Both start from the same parameters, the untrained flow `fastflow train --seed SEED` starts from (made through
 # the Python binding, ff_flow_create), and visit the images in the same shuffled order (tools/reference/ff_rng.py
 # ports the library's generator), so that only the implementations differ. SAME_INIT=0: torch's own init and
 # torch.randperm order instead.
@@ -66,16 +69,16 @@ if [ "${SAME_INIT:-1}" = 1 ]; then
     FASTFLOW_LIBRARY=$BUILD/lib/libfastflow.so PYTHONPATH=$ROOT/python $PY -c "
 import sys, fastflow
 with fastflow.Backbone.load('resnet18', sys.argv[1]) as bb:
-    with fastflow.Flow.create(bb, steps=8, conv3x3_only=True, hidden_ratio=1.0, seed=0) as f:
-        f.save(sys.argv[2])" "$WEIGHTS" "$OUT/init.safetensors"
+    with fastflow.Flow.create(bb, steps=8, conv3x3_only=True, hidden_ratio=1.0, seed=int(sys.argv[3])) as f:
+        f.save(sys.argv[2])" "$WEIGHTS" "$OUT/init.safetensors" "$SEED"
     INIT="--init $OUT/init.safetensors --order libfastflow"
 fi
 # shellcheck disable=SC2086
 $PY "$ROOT/tools/reference/train_ref.py" --data "$DATA" --weights "$WEIGHTS" --epochs "$REF_EPOCHS" \
-    --batch 32 --threads "$THREADS" $EVAL $INIT --json "$OUT/reference.json" | tee "$OUT/reference.log"
+    --batch 32 --threads "$REF_THREADS" --seed "$SEED" $EVAL $INIT --json "$OUT/reference.json" | tee "$OUT/reference.log"
 
 echo "== summary"
 ours=$(sed -n 's/.*(\([0-9.]*\) s per epoch).*/\1/p' "$OUT/train.log")
 ref=$(sed -n 's/^reference: \([0-9.]*\) s per epoch.*/\1/p' "$OUT/reference.log")
-echo "training time per epoch: libfastflow ${ours} s, PyTorch reference ${ref} s ($THREADS threads each)"
+echo "training time per epoch: libfastflow ${ours} s ($THREADS threads), PyTorch reference ${ref} s ($REF_THREADS threads)"
 cat "$OUT/metrics.json"

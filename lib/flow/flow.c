@@ -135,37 +135,39 @@ ff_status ff_flow_options_set_f32(ff_flow_options *o, int32_t key, float value) 
     return FF_OK;
 }
 
-static int32_t opt_i32(const struct ff_flow_options *o, int32_t key) {
+/* Reads key (of type 'i', 'l' or 'f') from o into *out; shared by the
+ * option getters and the flow getters, which read the flow's settings
+ * through the same struct (options_of_flow). */
+static ff_status get_value(const struct ff_flow_options *o, int32_t key, char type, void *out) {
+    FF_TRY(check_key(key, type));
     switch (key) {
-    case FF_FLOW_INPUT_HEIGHT: return o->in_h;
-    case FF_FLOW_INPUT_WIDTH: return o->in_w;
-    case FF_FLOW_STEPS: return o->steps;
-    default: return o->conv3x3_only;
+    case FF_FLOW_INPUT_HEIGHT: *(int32_t *)out = o->in_h; break;
+    case FF_FLOW_INPUT_WIDTH: *(int32_t *)out = o->in_w; break;
+    case FF_FLOW_STEPS: *(int32_t *)out = o->steps; break;
+    case FF_FLOW_CONV3X3_ONLY: *(int32_t *)out = o->conv3x3_only; break;
+    case FF_FLOW_HIDDEN_RATIO: *(float *)out = o->hidden_ratio; break;
+    case FF_FLOW_CLAMP: *(float *)out = o->clamp; break;
+    default: *(int64_t *)out = o->seed; break; /* FF_FLOW_SEED */
     }
+    return FF_OK;
 }
 
 ff_status ff_flow_options_get_i32(const ff_flow_options *o, int32_t key, int32_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(o != NULL && value_out != NULL, "options or value_out is NULL");
-    FF_TRY(check_key(key, 'i'));
-    *value_out = opt_i32(o, key);
-    return FF_OK;
+    return get_value(o, key, 'i', value_out);
 }
 
 ff_status ff_flow_options_get_i64(const ff_flow_options *o, int32_t key, int64_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(o != NULL && value_out != NULL, "options or value_out is NULL");
-    FF_TRY(check_key(key, 'l'));
-    *value_out = o->seed;
-    return FF_OK;
+    return get_value(o, key, 'l', value_out);
 }
 
 ff_status ff_flow_options_get_f32(const ff_flow_options *o, int32_t key, float *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(o != NULL && value_out != NULL, "options or value_out is NULL");
-    FF_TRY(check_key(key, 'f'));
-    *value_out = key == FF_FLOW_HIDDEN_RATIO ? o->hidden_ratio : o->clamp;
-    return FF_OK;
+    return get_value(o, key, 'f', value_out);
 }
 
 ff_status ff_flow_layout_for_backbone(const ff_backbone *bb, const struct ff_flow_options *o,
@@ -235,32 +237,39 @@ ff_status ff_flow_create(const ff_backbone *backbone, const ff_flow_options *opt
 
 const ff_backbone *ff_flow_backbone(const ff_flow *flow) { return flow ? flow->backbone : NULL; }
 
+/* The settings a flow was made with, as options. */
+static void options_of_flow(const ff_flow *flow, struct ff_flow_options *o) {
+    const ff_flow_layout *L = &flow->layout;
+    ff_flow_options_defaults(o);
+    o->in_h = L->in_h;
+    o->in_w = L->in_w;
+    o->steps = L->num_steps;
+    o->conv3x3_only = L->conv3x3_only;
+    o->hidden_ratio = L->hidden_ratio;
+    o->clamp = L->clamp;
+    o->seed = flow->seed;
+}
+
 ff_status ff_flow_get_i32(const ff_flow *flow, int32_t key, int32_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(flow != NULL && value_out != NULL, "flow or value_out is NULL");
-    FF_TRY(check_key(key, 'i'));
-    const ff_flow_layout *L = &flow->layout;
-    switch (key) {
-    case FF_FLOW_INPUT_HEIGHT: *value_out = L->in_h; break;
-    case FF_FLOW_INPUT_WIDTH: *value_out = L->in_w; break;
-    case FF_FLOW_STEPS: *value_out = L->num_steps; break;
-    default: *value_out = L->conv3x3_only; break;
-    }
-    return FF_OK;
+    struct ff_flow_options o;
+    options_of_flow(flow, &o);
+    return get_value(&o, key, 'i', value_out);
 }
 
 ff_status ff_flow_get_i64(const ff_flow *flow, int32_t key, int64_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(flow != NULL && value_out != NULL, "flow or value_out is NULL");
-    FF_TRY(check_key(key, 'l'));
-    *value_out = flow->seed;
-    return FF_OK;
+    struct ff_flow_options o;
+    options_of_flow(flow, &o);
+    return get_value(&o, key, 'l', value_out);
 }
 
 ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(flow != NULL && value_out != NULL, "flow or value_out is NULL");
-    FF_TRY(check_key(key, 'f'));
-    *value_out = key == FF_FLOW_HIDDEN_RATIO ? flow->layout.hidden_ratio : flow->layout.clamp;
-    return FF_OK;
+    struct ff_flow_options o;
+    options_of_flow(flow, &o);
+    return get_value(&o, key, 'f', value_out);
 }
