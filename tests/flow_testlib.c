@@ -133,3 +133,21 @@ done:
     ff_st_close(f);
     return rc;
 }
+
+ff_flow *ft_trained_flow(const ff_backbone *bb, int32_t size) {
+    ff_flow *f = ft_flow(bb, size, 2, 0, 4), *out = NULL;
+    ff_trainer *t = NULL;
+    if (!f || ff_trainer_create(f, &t) != FF_OK) goto done;
+    ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, 4);
+    for (int i = 0; i < 4; i++) {
+        uint8_t *img = ft_image(200 + (uint64_t)i, size, size, 0);
+        ff_trainer_add_image(t, img, size, size, 0, FF_PIXEL_RGB8);
+        free(img);
+    }
+    for (int e = 0; e < 3; e++) ff_trainer_run_epoch(t, NULL);
+    ff_trainer_snapshot(t, &out);
+done:
+    ff_trainer_destroy(t);
+    ff_flow_destroy(f);
+    return out;
+}

@@ -14,6 +14,9 @@
 ff_backbone *ft_backbone(uint64_t seed);
 /* A flow over bb: size x size input, `steps` steps. NULL on failure. */
 ff_flow *ft_flow(const ff_backbone *bb, int32_t size, int32_t steps, int32_t conv3x3_only, int64_t seed);
+/* A 2-step flow over bb at size x size, trained for 3 epochs on 4
+ * synthetic images so that its maps vary (scorer tests); NULL on failure. */
+ff_flow *ft_trained_flow(const ff_backbone *bb, int32_t size);
 /* A deterministic RGB8 w x h image (smooth pattern + noise + an optional
  * bright square "defect"); malloc'd. */
 uint8_t *ft_image(uint64_t seed, int32_t w, int32_t h, int defect);

@@ -20,24 +20,6 @@ static float *inputs;          /* [NB, 3, SIZE, SIZE] pre-processed */
 static float ref_maps[NB][HW]; /* one-by-one results */
 static float ref_scores[NB];
 
-static ff_flow *trained_flow(const ff_backbone *bb) {
-    ff_flow *f = ft_flow(bb, SIZE, 2, 0, 4), *out = NULL;
-    ff_trainer *t = NULL;
-    if (!f || ff_trainer_create(f, &t) != FF_OK) goto done;
-    ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, 4);
-    for (int i = 0; i < 4; i++) {
-        uint8_t *img = ft_image(200 + (uint64_t)i, SIZE, SIZE, 0);
-        ff_trainer_add_image(t, img, SIZE, SIZE, 0, FF_PIXEL_RGB8);
-        free(img);
-    }
-    for (int e = 0; e < 3; e++) ff_trainer_run_epoch(t, NULL);
-    ff_trainer_snapshot(t, &out);
-done:
-    ff_trainer_destroy(t);
-    ff_flow_destroy(f);
-    return out;
-}
-
 static void test_args(ff_scorer *s, const ff_flow *flow) {
     ff_scorer *x = NULL;
     CHECK_STATUS(ff_scorer_create(NULL, &x), FF_E_INVALID_ARGUMENT);
@@ -163,7 +145,7 @@ static void test_threads(const ff_flow *flow) {
 int main(void) {
     /* default thread count (all cores): batch and threads must still agree exactly */
     ff_backbone *bb = ft_backbone(44);
-    ff_flow *flow = bb ? trained_flow(bb) : NULL;
+    ff_flow *flow = bb ? ft_trained_flow(bb, SIZE) : NULL;
     CHECK(flow != NULL);
     inputs = malloc(sizeof(float) * NB * 3 * HW);
     for (int i = 0; i < NB; i++) {

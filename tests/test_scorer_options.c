@@ -26,24 +26,6 @@
 
 static float *inputs; /* [NB, 3, SIZE, SIZE] */
 
-static ff_flow *trained_flow(const ff_backbone *bb) {
-    ff_flow *f = ft_flow(bb, SIZE, 2, 0, 4), *out = NULL;
-    ff_trainer *t = NULL;
-    if (!f || ff_trainer_create(f, &t) != FF_OK) goto done;
-    ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, 4);
-    for (int i = 0; i < 4; i++) {
-        uint8_t *img = ft_image(200 + (uint64_t)i, SIZE, SIZE, 0);
-        ff_trainer_add_image(t, img, SIZE, SIZE, 0, FF_PIXEL_RGB8);
-        free(img);
-    }
-    for (int e = 0; e < 3; e++) ff_trainer_run_epoch(t, NULL);
-    ff_trainer_snapshot(t, &out);
-done:
-    ff_trainer_destroy(t);
-    ff_flow_destroy(f);
-    return out;
-}
-
 static void test_setters(ff_scorer *s) {
     int32_t v = -1;
     float f = -1.0f;
@@ -463,7 +445,7 @@ static void test_batch_and_threads(const ff_flow *with) {
 
 int main(void) {
     ff_backbone *bb = ft_backbone(44);
-    ff_flow *flow = bb ? trained_flow(bb) : NULL;
+    ff_flow *flow = bb ? ft_trained_flow(bb, SIZE) : NULL;
     CHECK(flow != NULL);
     if (!flow) return ff_test_finish();
     inputs = malloc(sizeof(float) * NB * 3 * HW);
