@@ -9,25 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "fastflow.h"
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int fail(const char *what, ff_status st) {
-    fprintf(stderr, "bench_backbone: %s: %s: %s\n", what, ff_status_string(st), ff_last_error_message());
-    return 1;
-}
+#include "bench_util.h"
 
 static int bench(ff_backbone *bb, int32_t batch, int runs) {
     const int32_t side = 256;
@@ -35,23 +19,18 @@ static int bench(ff_backbone *bb, int32_t batch, int runs) {
     float *in = malloc(n * sizeof *in);
     double *t = malloc((size_t)runs * sizeof *t);
     if (!in || !t) return 1;
-    /* a fixed pseudo-random input in the normalised range */
-    uint32_t s = 12345;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1664525u + 1013904223u;
-        in[i] = (float)(s >> 8) / 16777216.0f * 4.0f - 2.0f;
-    }
+    bench_fill_input(in, n);
     ff_extractor *ex = NULL;
     ff_status st = ff_extractor_create(bb, &ex);
-    if (st != FF_OK) return fail("ff_extractor_create", st);
+    if (st != FF_OK) return bench_fail("bench_backbone", "ff_extractor_create", st);
     for (int i = 0; i < 3 && st == FF_OK; i++) st = ff_extractor_run(ex, in, batch, side, side); /* warm-up */
     for (int i = 0; i < runs && st == FF_OK; i++) {
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         st = ff_extractor_run(ex, in, batch, side, side);
-        t[i] = (now_ms() - t0) / batch;
+        t[i] = (bench_now_ms() - t0) / batch;
     }
-    if (st != FF_OK) return fail("ff_extractor_run", st);
-    qsort(t, (size_t)runs, sizeof *t, cmp);
+    if (st != FF_OK) return bench_fail("bench_backbone", "ff_extractor_run", st);
+    bench_sort(t, runs);
     printf("C       resnet18 256x256 batch %d: min %.2f ms/image, median %.2f ms/image (%d runs)\n", (int)batch, t[0],
            t[runs / 2], runs);
     ff_extractor_destroy(ex);
@@ -81,10 +60,10 @@ int main(int argc, char **argv) {
         weights = path;
     }
     ff_status st = ff_global_set_i64(FF_GLOBAL_NUM_THREADS, threads);
-    if (st != FF_OK) return fail("threads", st);
+    if (st != FF_OK) return bench_fail("bench_backbone", "threads", st);
     ff_backbone *bb = NULL;
     st = ff_backbone_load("resnet18", weights, &bb);
-    if (st != FF_OK) return fail("ff_backbone_load", st);
+    if (st != FF_OK) return bench_fail("bench_backbone", "ff_backbone_load", st);
     int rc = bench(bb, 1, runs) || bench(bb, 8, runs);
     ff_backbone_destroy(bb);
     return rc;

@@ -16,33 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/error.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_layout.h"
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#include "bench_util.h"
 
 static uint32_t g_rng = 12345;
-static float uni(void) { /* [0, 1) */
-    g_rng = g_rng * 1664525u + 1013904223u;
-    return (float)(g_rng >> 8) / 16777216.0f;
-}
-
-static int fail(const char *what, ff_status st) {
-    fprintf(stderr, "bench_flow: %s: %s: %s\n", what, ff_status_string(st), ff_last_error_message());
-    return 1;
-}
+static float uni(void) { return bench_uniform(&g_rng); } /* [0, 1) */
 
 /* PyTorch's default Conv2d init, global_scale at its init (g = 1), a
  * slightly perturbed LayerNorm and random permutations. */
@@ -78,7 +59,7 @@ static void init_params(const ff_flow_layout *L, float *p, int32_t *perm) {
 }
 
 static void report(const char *what, int32_t batch, double *t, int runs) {
-    qsort(t, (size_t)runs, sizeof *t, cmp);
+    bench_sort(t, runs);
     printf("C       flow %s batch %d: min %.2f ms/image, median %.2f ms/image (%d runs)\n", what, (int)batch, t[0],
            t[runs / 2], runs);
 }
@@ -100,11 +81,11 @@ int main(int argc, char **argv) {
     }
     if (runs < 1 || train_runs < 1) return 2;
     ff_status st = ff_global_set_i64(FF_GLOBAL_NUM_THREADS, threads);
-    if (st != FF_OK) return fail("ff_global_set_i64", st);
+    if (st != FF_OK) return bench_fail("bench_flow", "ff_global_set_i64", st);
     const int32_t chw[3][3] = {{64, 64, 64}, {128, 32, 32}, {256, 16, 16}};
     ff_flow_layout L;
     st = ff_flow_layout_init(&L, 3, chw, 256, 256, 8, 1, 1.0f, 2.0f, 1);
-    if (st != FF_OK) return fail("ff_flow_layout_init", st);
+    if (st != FF_OK) return bench_fail("bench_flow", "ff_flow_layout_init", st);
     float *params = malloc(L.num_params * sizeof(float));
     int32_t *perms = malloc(L.num_perm * sizeof(int32_t));
     const int32_t max_batch = 32;
@@ -128,18 +109,20 @@ int main(int argc, char **argv) {
 
     if (!only || !strcmp(only, "infer")) {
         ff_flow_engine *e = NULL;
-        if ((st = ff_flow_engine_create(&L, 0, &e)) != FF_OK) return fail("ff_flow_engine_create", st);
-        if ((st = ff_flow_engine_set_params_constant(e, constant)) != FF_OK) return fail("constant params", st);
+        if ((st = ff_flow_engine_create(&L, 0, &e)) != FF_OK)
+            return bench_fail("bench_flow", "ff_flow_engine_create", st);
+        if ((st = ff_flow_engine_set_params_constant(e, constant)) != FF_OK)
+            return bench_fail("bench_flow", "constant params", st);
         const int32_t batches[2] = {1, 8};
         for (int b = 0; b < 2; b++) {
             int32_t n = batches[b];
             for (int i = 0; i < runs + 2; i++) { /* 2 warm-up runs */
-                double t0 = now_ms();
+                double t0 = bench_now_ms();
                 if ((st = ff_flow_engine_forward(e, params, perms, fp, n, NULL, NULL, NULL)) != FF_OK)
-                    return fail("forward", st);
+                    return bench_fail("bench_flow", "forward", st);
                 if ((st = ff_flow_engine_anomaly_maps(e, maps, (size_t)n * 256 * 256)) != FF_OK)
-                    return fail("anomaly maps", st);
-                if (i >= 2) t[i - 2] = (now_ms() - t0) / n;
+                    return bench_fail("bench_flow", "anomaly maps", st);
+                if (i >= 2) t[i - 2] = (bench_now_ms() - t0) / n;
             }
             report("inference", n, t, runs);
         }
@@ -147,14 +130,16 @@ int main(int argc, char **argv) {
     }
     if (!only || !strcmp(only, "train")) {
         ff_flow_engine *e = NULL;
-        if ((st = ff_flow_engine_create(&L, 1, &e)) != FF_OK) return fail("ff_flow_engine_create", st);
+        if ((st = ff_flow_engine_create(&L, 1, &e)) != FF_OK)
+            return bench_fail("bench_flow", "ff_flow_engine_create", st);
         float loss = 0.0f;
         for (int i = 0; i < train_runs + 1; i++) { /* 1 warm-up run */
-            double t0 = now_ms();
+            double t0 = bench_now_ms();
             if ((st = ff_flow_engine_forward(e, params, perms, fp, max_batch, NULL, NULL, &loss)) != FF_OK)
-                return fail("forward", st);
-            if ((st = ff_flow_engine_backward(e, params, perms, grads)) != FF_OK) return fail("backward", st);
-            if (i >= 1) t[i - 1] = (now_ms() - t0) / max_batch;
+                return bench_fail("bench_flow", "forward", st);
+            if ((st = ff_flow_engine_backward(e, params, perms, grads)) != FF_OK)
+                return bench_fail("bench_flow", "backward", st);
+            if (i >= 1) t[i - 1] = (bench_now_ms() - t0) / max_batch;
         }
         report("training step", max_batch, t, train_runs);
         ff_flow_engine_destroy(e);

@@ -10,27 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backbone/vit_arch.h"
 #include "fastflow.h"
 #include "vit_testlib.h"
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int fail(const char *what, ff_status st) {
-    fprintf(stderr, "bench_vit: %s: %s: %s\n", what, ff_status_string(st), ff_last_error_message());
-    return 1;
-}
+#include "bench_util.h"
 
 static int bench(const char *arch, const char *weights, int32_t batch, int runs) {
     const ff_vit_arch *a = ff_vit_arch_find(arch);
@@ -45,32 +29,28 @@ static int bench(const char *arch, const char *weights, int32_t batch, int runs)
     } else {
         size_t size = 0;
         uint8_t *data = vt_random_weights(a, 1, "", FF_DT_F32, &size);
-        if (!data) return fail("generating random weights", FF_E_OUT_OF_MEMORY);
+        if (!data) return bench_fail("bench_vit", "generating random weights", FF_E_OUT_OF_MEMORY);
         st = ff_backbone_load_from_memory(arch, data, size, &bb);
         free(data);
     }
-    if (st != FF_OK) return fail("loading the backbone", st);
+    if (st != FF_OK) return bench_fail("bench_vit", "loading the backbone", st);
     const int32_t side = a->img;
     const size_t n = (size_t)batch * 3 * (size_t)side * (size_t)side;
     float *in = malloc(n * sizeof *in);
     double *t = malloc((size_t)runs * sizeof *t);
     if (!in || !t) return 1;
-    uint32_t s = 12345;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1664525u + 1013904223u;
-        in[i] = (float)(s >> 8) / 16777216.0f * 4.0f - 2.0f;
-    }
+    bench_fill_input(in, n);
     ff_extractor *ex = NULL;
     st = ff_extractor_create(bb, &ex);
-    if (st != FF_OK) return fail("ff_extractor_create", st);
+    if (st != FF_OK) return bench_fail("bench_vit", "ff_extractor_create", st);
     st = ff_extractor_run(ex, in, batch, side, side); /* warm-up (builds the primitives) */
     for (int i = 0; i < runs && st == FF_OK; i++) {
-        const double t0 = now_ms();
+        const double t0 = bench_now_ms();
         st = ff_extractor_run(ex, in, batch, side, side);
-        t[i] = (now_ms() - t0) / batch;
+        t[i] = (bench_now_ms() - t0) / batch;
     }
-    if (st != FF_OK) return fail("ff_extractor_run", st);
-    qsort(t, (size_t)runs, sizeof *t, cmp);
+    if (st != FF_OK) return bench_fail("bench_vit", "ff_extractor_run", st);
+    bench_sort(t, runs);
     printf("C       %s %dx%d batch %d: min %.1f ms/image, median %.1f ms/image (%d runs)\n", arch, (int)side,
            (int)side, (int)batch, t[0], t[runs / 2], runs);
     ff_extractor_destroy(ex);
@@ -103,7 +83,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     ff_status st = ff_global_set_i64(FF_GLOBAL_NUM_THREADS, threads);
-    if (st != FF_OK) return fail("threads", st);
+    if (st != FF_OK) return bench_fail("bench_vit", "threads", st);
     if (arch) return bench(arch, weights, batch, runs);
     return bench("deit_base_distilled_patch16_384", NULL, batch, runs) ||
            bench("cait_m48_448", NULL, batch, runs);
