@@ -191,7 +191,8 @@ typedef struct ff_extractor ff_extractor;
  * torchvision/timm (e.g. timm's resnet18.tv_in1k model.safetensors).
  * `arch` is one of "resnet18", "resnet34", "resnet50", "wide_resnet50_2".
  * Tensor names may carry a prefix such as "feature_extractor."; it is found
- * automatically. BatchNorm is folded into the convolutions at load.
+ * automatically (a file holding two models under different prefixes is
+ * FF_E_BAD_FORMAT). BatchNorm is folded into the convolutions at load.
  * F32, F16, BF16 and F64 tensors are accepted; layer4, fc and
  * num_batches_tracked are ignored. Errors: FF_E_UNSUPPORTED for an unknown
  * arch (the message lists the supported ones); FF_E_BAD_FORMAT naming the

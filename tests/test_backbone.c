@@ -305,7 +305,7 @@ static void test_half_and_ambiguous(void) {
     ff_backbone_destroy(bh);
     ff_backbone_destroy(bf);
 
-    /* two ResNets in one file: the prefix must be given explicitly */
+    /* two ResNets in one file: the public loader refuses it; the internal one takes the prefix */
     ff_st_writer *w = NULL;
     CHECK_OK(ff_st_writer_create(&w));
     rewrite(data, size, 0, "student.", w, NULL);
@@ -316,7 +316,8 @@ static void test_half_and_ambiguous(void) {
     ff_st_writer_destroy(w);
     ff_backbone *bb = NULL;
     CHECK_STATUS(ff_backbone_load_from_memory("resnet18", two, tsize, &bb), FF_E_BAD_FORMAT);
-    CHECK_MSG("several ResNets");
+    CHECK_MSG("several ResNet models");
+    CHECK_MSG("one model per file");
     CHECK_MSG("'student.'");
     CHECK_MSG("'teacher.'");
     ff_st_file *f = NULL;

@@ -53,7 +53,7 @@ static void golden_case(const char *family) {
     const ff_vit_arch *a = ff_vit_arch_find(arch_name);
     CHECK(a != NULL);
     char prefix[64];
-    CHECK_OK(ff_vit_detect_prefix(g, prefix, sizeof prefix));
+    CHECK_OK(ff_st_detect_prefix(g, "patch_embed.proj.weight", NULL, "vision-transformer", prefix, sizeof prefix));
     CHECK(strcmp(prefix, "") == 0);
     ff_vit_model *m = NULL;
     CHECK_OK(ff_vit_model_load(a, g, prefix, &m));

@@ -13,7 +13,7 @@
 #include "core/settings.h"
 
 #define FF_BN_EPS 1e-5
-#define FF_FULLNAME_CAP 512
+#define FF_FULLNAME_CAP FF_ST_NAME_CAP
 
 /* prefix + a + b into buf, or NULL when it does not fit (no tensor has
  * such a long name). */
@@ -33,36 +33,6 @@ static const ff_st_tensor *find(const ff_st_file *f, const char *prefix, const c
 }
 
 /* ---- prefix and architecture detection ---------------------------------- */
-
-/* The prefix P such that P+"conv1.weight" and P+"layer1.0.conv1.weight"
- * both exist (the second excludes block convs named "...conv1.weight"). */
-static ff_status detect_prefix(const ff_st_file *f, char *out, size_t cap) {
-    static const char stem[] = "conv1.weight";
-    const size_t stem_len = sizeof stem - 1;
-    int found = 0;
-    for (size_t i = 0; i < ff_st_count(f); i++) {
-        const char *name = ff_st_at(f, i)->name;
-        const size_t len = strlen(name);
-        if (len < stem_len || strcmp(name + len - stem_len, stem) != 0) continue;
-        const size_t plen = len - stem_len;
-        if (plen >= cap) continue;
-        char prefix[FF_FULLNAME_CAP];
-        memcpy(prefix, name, plen);
-        prefix[plen] = '\0';
-        if (!find(f, prefix, "layer1.0.conv1.weight", "")) continue;
-        if (found && strcmp(prefix, out) != 0)
-            return ff_fail(FF_E_BAD_FORMAT,
-                           "the file holds several ResNets (tensor name prefixes '%s' and '%s'); "
-                           "give the prefix explicitly",
-                           out, prefix);
-        snprintf(out, cap, "%s", prefix);
-        found = 1;
-    }
-    if (!found)
-        return ff_fail(FF_E_BAD_FORMAT, "no ResNet weights found: no tensor named 'conv1.weight' beside "
-                                        "'layer1.0.conv1.weight' (with or without a prefix)");
-    return FF_OK;
-}
 
 /* Names the torchvision architecture the tensors belong to, from the block
  * type, the bottleneck width and the depth of layer3; NULL if unclear. */
@@ -262,7 +232,8 @@ ff_status ff_backbone_load_st(const char *arch, const ff_st_file *f, const char 
                        ff_backbone_arch_names());
     char detected[FF_FULLNAME_CAP];
     if (!prefix) {
-        FF_TRY(detect_prefix(f, detected, sizeof detected));
+        /* "conv1.weight" also ends block convs' names: the stem is the one beside layer1 */
+        FF_TRY(ff_st_detect_prefix(f, "conv1.weight", "layer1.0.conv1.weight", "ResNet", detected, sizeof detected));
         prefix = detected;
     }
     ff_backbone *bb = calloc(1, sizeof *bb);

@@ -18,9 +18,10 @@ const char *ff_backbone_arch_names(void) {
 
 ff_status ff_vit_backbone_load(const ff_vit_arch *arch, const ff_st_file *f, const char *prefix,
                                ff_backbone **out) {
-    char detected[512];
+    char detected[FF_ST_NAME_CAP];
     if (!prefix) {
-        FF_TRY(ff_vit_detect_prefix(f, detected, sizeof detected));
+        FF_TRY(ff_st_detect_prefix(f, "patch_embed.proj.weight", NULL, "vision-transformer", detected,
+                                   sizeof detected));
         prefix = detected;
     }
     ff_vit_model *m = NULL;

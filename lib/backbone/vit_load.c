@@ -9,34 +9,7 @@
 #include "core/error.h"
 #include "core/memory.h"
 
-#define NAME_CAP 512
-
-static const char stem_name[] = "patch_embed.proj.weight";
-
-ff_status ff_vit_detect_prefix(const ff_st_file *f, char *out, size_t cap) {
-    const size_t stem_len = sizeof stem_name - 1;
-    int found = 0;
-    for (size_t i = 0; i < ff_st_count(f); i++) {
-        const char *name = ff_st_at(f, i)->name;
-        const size_t len = strlen(name);
-        if (len < stem_len || strcmp(name + len - stem_len, stem_name) != 0) continue;
-        const size_t plen = len - stem_len;
-        if (plen >= cap) continue;
-        if (found && (strlen(out) != plen || memcmp(out, name, plen) != 0))
-            return ff_fail(FF_E_BAD_FORMAT,
-                           "the file holds several transformers (tensor name prefixes '%s' and '%.*s'); "
-                           "give the prefix explicitly",
-                           out, (int)plen, name);
-        memcpy(out, name, plen);
-        out[plen] = '\0';
-        found = 1;
-    }
-    if (!found)
-        return ff_fail(FF_E_BAD_FORMAT,
-                       "no vision-transformer weights found: no tensor named '%s' (with or without a prefix)",
-                       stem_name);
-    return FF_OK;
-}
+#define NAME_CAP FF_ST_NAME_CAP
 
 typedef struct loader {
     const ff_st_file *f;

@@ -44,9 +44,6 @@ typedef struct ff_vit_model {
     ff_vit_tensor *tensors;
 } ff_vit_model;
 
-/* The prefix P such that P + "patch_embed.proj.weight" exists (e.g. "" or
- * "feature_extractor."). FF_E_BAD_FORMAT when there is none or several. */
-ff_status ff_vit_detect_prefix(const ff_st_file *f, char *out, size_t cap);
 
 /* Loads and checks every tensor the used part needs (missing, mis-shaped,
  * non-finite and wrong-family tensors are FF_E_BAD_FORMAT naming the

@@ -112,6 +112,17 @@ void ff_st_format_shape(char *out, size_t cap, int32_t ndim, const int64_t *shap
 ff_status ff_st_find_float(const ff_st_file *f, const char *name, int32_t ndim, const int64_t *shape,
                            const char *owner, int optional, const ff_st_tensor **out);
 
+/* Longest tensor name (with its prefix) the loaders build, NUL included. */
+#define FF_ST_NAME_CAP 512
+
+/* The prefix P of a model's tensor names in f: P+stem names a tensor and,
+ * when companion is not NULL, so does P+companion (which tells a model's
+ * stem from tensors of the same name deeper inside it). Fails with
+ * FF_E_BAD_FORMAT, naming `what` (e.g. "ResNet"), when no prefix or two
+ * different ones qualify. out receives at most cap bytes. */
+ff_status ff_st_detect_prefix(const ff_st_file *f, const char *stem, const char *companion, const char *what,
+                              char *out, size_t cap);
+
 /* Writer: collects tensors and metadata, then writes atomically (temporary
  * file in the same folder, fsync, rename, fsync of the folder). Tensor data
  * is copied when added. Names must be unique. */
