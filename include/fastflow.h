@@ -348,6 +348,7 @@ FF_API void ff_trainer_destroy(ff_trainer *trainer);
 FF_API ff_status ff_trainer_set_i32(ff_trainer *trainer, int32_t key, int32_t value);
 FF_API ff_status ff_trainer_set_i64(ff_trainer *trainer, int32_t key, int64_t value);
 FF_API ff_status ff_trainer_set_f32(ff_trainer *trainer, int32_t key, float value);
+FF_API ff_status ff_trainer_get_i32(const ff_trainer *trainer, int32_t key, int32_t *value_out);
 FF_API ff_status ff_trainer_get_i64(const ff_trainer *trainer, int32_t key, int64_t *value_out);
 FF_API ff_status ff_trainer_get_f32(const ff_trainer *trainer, int32_t key, float *value_out);
 

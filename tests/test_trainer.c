@@ -196,6 +196,13 @@ static void test_settings(const ff_flow *flow) {
     if (!t) return;
     float f = 0;
     CHECK(get(t, FF_TRAINER_BATCH_SIZE) == 32);
+    int32_t b = 0;
+    CHECK_OK(ff_trainer_get_i32(t, FF_TRAINER_BATCH_SIZE, &b));
+    CHECK(b == 32);
+    CHECK_STATUS(ff_trainer_get_i32(t, FF_TRAINER_SEED, &b), FF_E_INVALID_ARGUMENT);
+    CHECK_MSG("only FF_TRAINER_BATCH_SIZE");
+    CHECK(b == 32);
+    CHECK_STATUS(ff_trainer_get_i32(t, FF_TRAINER_BATCH_SIZE, NULL), FF_E_INVALID_ARGUMENT);
     CHECK_OK(ff_trainer_get_f32(t, FF_TRAINER_LEARNING_RATE, &f));
     CHECK(f == 1e-3f);
     CHECK_OK(ff_trainer_get_f32(t, FF_TRAINER_WEIGHT_DECAY, &f));
@@ -325,6 +332,13 @@ static void test_nan(const ff_backbone *bb) {
         CHECK_OK(ff_trainer_snapshot(t, &s));
         if (s) CHECK(memcmp(s->params, f->params, f->layout.num_params * sizeof(float)) == 0);
         ff_flow_destroy(s);
+        /* the failed first batch left no epoch under way: settings and images can still change */
+        CHECK_OK(ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, 2));
+        CHECK(get(t, FF_TRAINER_BATCHES_PER_EPOCH) == (NIMG + 1) / 2);
+        uint8_t *img = ft_image(99, SIZE, SIZE, 0);
+        if (img) CHECK_OK(ff_trainer_add_image(t, img, SIZE, SIZE, 0, FF_PIXEL_RGB8));
+        free(img);
+        CHECK(get(t, FF_TRAINER_NUM_IMAGES) == NIMG + 1 && get(t, FF_TRAINER_EPOCH) == 0);
     }
     ff_trainer_destroy(t);
     ff_flow_destroy(f);

@@ -151,6 +151,17 @@ static int64_t batches_per_epoch(const ff_trainer *t, int64_t images) {
     return (images + t->batch_size - 1) / t->batch_size;
 }
 
+ff_status ff_trainer_get_i32(const ff_trainer *t, int32_t key, int32_t *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
+    if (key != FF_TRAINER_BATCH_SIZE)
+        return ff_fail(FF_E_INVALID_ARGUMENT,
+                       "trainer key %d is not an i32 (only FF_TRAINER_BATCH_SIZE; counters and the seed are i64)",
+                       (int)key);
+    *value_out = t->batch_size;
+    return FF_OK;
+}
+
 ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
@@ -265,10 +276,8 @@ static int all_finite(const float *p, size_t n) {
     return ok;
 }
 
-static ff_status step(ff_trainer *t, float *loss_out) {
-    if (t->cache.count == 0) return ff_fail(FF_E_STATE, "no training images were added");
-    ff_threads_apply();
-    if (!t->in_epoch) FF_TRY(start_epoch(t));
+/* One optimiser step on the next batch of the epoch under way. */
+static ff_status run_batch(ff_trainer *t, float *loss_out) {
     int64_t start = t->batch_in_epoch * t->batch_size;
     int64_t left = t->epoch_images - start;
     int32_t n = (int32_t)(left < t->batch_size ? left : t->batch_size);
@@ -302,6 +311,24 @@ static ff_status step(ff_trainer *t, float *loss_out) {
     }
     if (loss_out) *loss_out = loss;
     return FF_OK;
+}
+
+/* Starts an epoch when none is under way, then runs its next batch. A
+ * failed first batch undoes the start (and the shuffle's draw from the
+ * generator): no epoch is left under way, so images and the batch size can
+ * still change, and a retry visits the images in the same order. */
+static ff_status step(ff_trainer *t, float *loss_out) {
+    if (t->cache.count == 0) return ff_fail(FF_E_STATE, "no training images were added");
+    ff_threads_apply();
+    const int started = !t->in_epoch;
+    const ff_rng before = t->rng;
+    if (started) FF_TRY(start_epoch(t));
+    ff_status st = run_batch(t, loss_out);
+    if (st != FF_OK && started) {
+        t->in_epoch = 0;
+        t->rng = before;
+    }
+    return st;
 }
 
 ff_status ff_trainer_run_batch(ff_trainer *t, float *loss_out) {

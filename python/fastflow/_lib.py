@@ -120,6 +120,7 @@ PROTOTYPES = {
     "ff_trainer_set_i32": (ff_status, [trainer_p, c_int32, c_int32]),
     "ff_trainer_set_i64": (ff_status, [trainer_p, c_int32, c_int64]),
     "ff_trainer_set_f32": (ff_status, [trainer_p, c_int32, c_float]),
+    "ff_trainer_get_i32": (ff_status, [trainer_p, c_int32, P(c_int32)]),
     "ff_trainer_get_i64": (ff_status, [trainer_p, c_int32, P(c_int64)]),
     "ff_trainer_get_f32": (ff_status, [trainer_p, c_int32, P(c_float)]),
     "ff_trainer_add_image": (ff_status, [trainer_p, P(c_uint8), c_int32, c_int32, c_size_t, c_int32]),

@@ -40,6 +40,11 @@ class Trainer(Handle):
         if seed is not None:
             self.seed = seed
 
+    def _i32(self, key):
+        v = ctypes.c_int32()
+        call("ff_trainer_get_i32", self._handle(), key, ctypes.byref(v))
+        return v.value
+
     def _i64(self, key):
         v = ctypes.c_int64()
         call("ff_trainer_get_i64", self._handle(), key, ctypes.byref(v))
@@ -50,7 +55,7 @@ class Trainer(Handle):
         call("ff_trainer_get_f32", self._handle(), key, ctypes.byref(v))
         return v.value
 
-    batch_size = property(lambda self: self._i64(BATCH_SIZE),
+    batch_size = property(lambda self: self._i32(BATCH_SIZE),
                           lambda self, v: call("ff_trainer_set_i32", self._handle(), BATCH_SIZE, int(v)))
     learning_rate = property(lambda self: self._f32(LEARNING_RATE),
                              lambda self, v: call("ff_trainer_set_f32", self._handle(), LEARNING_RATE, float(v)))
