@@ -5,8 +5,11 @@
 #
 # usage: tools/results_mvtec.sh [BUILD_DIR] [OUT_DIR] [CATEGORY...]
 #   env: FF_SHARED_DIR (default ../shared), EPOCHS (10), THREADS (2), REUSE (1: keep libfastflow's outputs of an
-#        earlier run and rerun only the reference; see train_eval_category.sh)
-# Takes about an hour on 2 cores (magnetic_tile has 761 training images); run it alone.
+#        earlier run and rerun only the reference; see train_eval_category.sh),
+#        SEEDS (default "0"; e.g. "0 1 2": every category once per seed, both sides starting from that seed's
+#        initial flow and order; seed 0 goes to OUT/CATEGORY, seed S to OUT/CATEGORY-seedS, and the table
+#        gains a per-seed table with the means)
+# Takes about an hour on 2 cores per seed (magnetic_tile has 761 training images); run it alone.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -14,9 +17,13 @@ OUT=${2:-/tmp/fastflow-results}
 shift 2 2>/dev/null || shift $#
 CATEGORIES=${*:-bottle magnetic_tile mpdd_metal_plate}
 mkdir -p "$OUT"
-for c in $CATEGORIES; do
-    echo "==== $c"
-    sh "$ROOT/tools/train_eval_category.sh" "$BUILD" "$OUT/$c" "$c"
+for seed in ${SEEDS:-0}; do
+    for c in $CATEGORIES; do
+        dir=$OUT/$c
+        if [ "$seed" != 0 ]; then dir=$OUT/$c-seed$seed; fi
+        echo "==== $c (seed $seed)"
+        SEED=$seed sh "$ROOT/tools/train_eval_category.sh" "$BUILD" "$dir" "$c"
+    done
 done
 # shellcheck disable=SC2086
 /usr/bin/python3 "$ROOT/tools/reference/results_table.py" --out "$OUT" --epochs "${EPOCHS:-10}" $CATEGORIES \
