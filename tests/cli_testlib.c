@@ -7,8 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backbone_testlib.h"
 #include "fastflow.h"
 #include "flow_testlib.h"
+
+int ct_run(int (*cmd)(int, char **), int argc, const char **argv) {
+    fflush(stdout);
+    return cmd(argc, (char **)(uintptr_t)argv);
+}
 
 int ct_run_to(const char *path, int (*cmd)(int, char **), int argc, const char **argv) {
     fflush(stdout);
@@ -48,6 +54,15 @@ double ct_json_number(const char *json, const char *key) {
     char *end = NULL;
     double v = strtod(p + strlen(pat), &end);
     return end == p + strlen(pat) ? NAN : v;
+}
+
+int ct_write_resnet18_weights(const char *path, uint64_t seed) {
+    size_t size = 0;
+    uint8_t *w = bt_random_weights("resnet18", seed, "", NULL, NULL, &size, NULL, NULL);
+    if (!w) return -1;
+    ff_status st = ff_write_file_atomic(path, w, size);
+    free(w);
+    return st == FF_OK ? 0 : -1;
 }
 
 static int write_image(const char *path, uint64_t seed, int32_t side, int defect) {

@@ -6,6 +6,10 @@
 
 #include <stdint.h>
 
+/* Runs `cmd` (a ff_cmd_* subcommand) after flushing stdout (so that its
+ * output follows the test's own); returns its exit code. */
+int ct_run(int (*cmd)(int, char **), int argc, const char **argv);
+
 /* Runs `cmd` (a ff_cmd_* subcommand) with stdout redirected to `path`;
  * returns its exit code, -1 when stdout could not be redirected. */
 int ct_run_to(const char *path, int (*cmd)(int, char **), int argc, const char **argv);
@@ -15,6 +19,10 @@ char *ct_slurp(const char *path);
 
 /* The number after "key": in a JSON text; NAN when absent or null. */
 double ct_json_number(const char *json, const char *key);
+
+/* Writes seeded random resnet18 weights (backbone_testlib) to `path` as a
+ * safetensors file, for `--weights`. 0 on success. */
+int ct_write_resnet18_weights(const char *path, uint64_t seed);
 
 /* Creates an MVTec AD category at `root` (which must not exist) of
  * side x side RGB images: train/good/n<i>.png (n_train), test/good/g<i>.png

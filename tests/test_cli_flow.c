@@ -10,18 +10,12 @@
 #include <unistd.h>
 
 #include "../tools/fastflow/commands.h"
-#include "backbone_testlib.h"
 #include "cli_testlib.h"
 #include "flow_testlib.h"
 #include "tensor/safetensors.h"
 #include "test_util.h"
 
 #define SIZE 64
-
-static int run(int (*cmd)(int, char **), int argc, const char **argv) {
-    fflush(stdout);
-    return cmd(argc, (char **)(uintptr_t)argv);
-}
 
 int main(void) {
     char dir[512], weights[600], model[600], maps[600], good[600], out[600];
@@ -32,12 +26,10 @@ int main(void) {
     snprintf(maps, sizeof maps, "%s/maps", ff_test_tmpdir());
     snprintf(out, sizeof out, "%s/out.txt", ff_test_tmpdir());
     CHECK(mkdir(dir, 0777) == 0 && mkdir(good, 0777) == 0);
-    size_t wsize = 0;
-    uint8_t *w = bt_random_weights("resnet18", 45, "", NULL, NULL, &wsize, NULL, NULL);
-    CHECK(w != NULL);
-    if (!w) return ff_test_finish();
-    CHECK_OK(ff_write_file_atomic(weights, w, wsize));
-    free(w);
+    if (ct_write_resnet18_weights(weights, 45) != 0) {
+        CHECK(!"writing random resnet18 weights");
+        return ff_test_finish();
+    }
     char img_path[4][700];
     for (int i = 0; i < 4; i++) {
         uint8_t *img = ft_image(500 + (uint64_t)i, SIZE, SIZE, i == 3);
@@ -65,16 +57,16 @@ int main(void) {
     }
     /* usage errors */
     const char *no_out[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights, "--epochs", "1"};
-    CHECK(run(ff_cmd_train, 9, no_out) == 2);
+    CHECK(ct_run(ff_cmd_train, 9, no_out) == 2);
     const char *both[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights, "--epochs", "1",
                           "--out", model, "--conv3x3-only", "--alternate-kernels"};
-    CHECK(run(ff_cmd_train, 13, both) == 2);
+    CHECK(ct_run(ff_cmd_train, 13, both) == 2);
     const char *bad_w[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", img_path[0], "--epochs",
                            "1", "--size", "64", "--out", model};
-    CHECK(run(ff_cmd_train, 13, bad_w) == 1); /* a PNG is no weights file */
+    CHECK(ct_run(ff_cmd_train, 13, bad_w) == 1); /* a PNG is no weights file */
     const char *bad_data[] = {"train", "--data", maps, "--backbone", "resnet18", "--weights", weights, "--epochs",
                               "1", "--size", "64", "--out", model};
-    CHECK(run(ff_cmd_train, 13, bad_data) == 1); /* no such folder */
+    CHECK(ct_run(ff_cmd_train, 13, bad_data) == 1); /* no such folder */
 
     /* score: plain lines */
     const char *score[] = {"score", "--model", model, img_path[0], img_path[3]};
@@ -119,13 +111,13 @@ int main(void) {
     }
     /* same stem twice with --maps is refused; a bad model or image fails */
     const char *dup_args[] = {"score", "--maps", maps, "--model", model, img_path[0], img_path[0]};
-    CHECK(run(ff_cmd_score, 7, dup_args) == 2);
+    CHECK(ct_run(ff_cmd_score, 7, dup_args) == 2);
     const char *nomodel[] = {"score", "--model", weights, img_path[0]};
-    CHECK(run(ff_cmd_score, 4, nomodel) == 1);
+    CHECK(ct_run(ff_cmd_score, 4, nomodel) == 1);
     const char *noimg[] = {"score", "--model", model, "/nonexistent.png"};
     CHECK(ct_run_to(out, ff_cmd_score, 4, noimg) == 1);
     const char *noargs[] = {"score", "--model", model};
-    CHECK(run(ff_cmd_score, 3, noargs) == 2);
+    CHECK(ct_run(ff_cmd_score, 3, noargs) == 2);
     ff_scorer_destroy(sc);
     ff_flow_destroy(flow);
     return ff_test_finish();

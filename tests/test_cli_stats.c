@@ -11,41 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "../tools/fastflow/commands.h"
-#include "backbone_testlib.h"
+#include "cli_testlib.h"
 #include "flow_testlib.h"
 #include "tensor/safetensors.h"
 #include "test_util.h"
 
 #define SIZE 64
 #define NTRAIN 6
-
-static int run(int (*cmd)(int, char **), int argc, const char **argv) {
-    fflush(stdout);
-    return cmd(argc, (char **)(uintptr_t)argv);
-}
-
-static int run_to(const char *path, int (*cmd)(int, char **), int argc, const char **argv) {
-    fflush(stdout);
-    int fd = dup(fileno(stdout));
-    if (!freopen(path, "w", stdout)) return -1;
-    int rc = cmd(argc, (char **)(uintptr_t)argv);
-    fflush(stdout);
-    dup2(fd, fileno(stdout));
-    close(fd);
-    return rc;
-}
-
-static char *slurp(const char *path) {
-    uint8_t *d = NULL;
-    size_t n = 0;
-    if (ff_read_file(path, &d, &n) != FF_OK) return NULL;
-    char *s = realloc(d, n + 1);
-    if (s) s[n] = '\0';
-    return s;
-}
 
 static void write_image(const char *path, uint64_t seed, int32_t w, int32_t h, int defect) {
     uint8_t *img = ft_image(seed, w, h, defect);
@@ -75,12 +49,10 @@ int main(void) {
     snprintf(heat, sizeof heat, "%s/heat", tmp);
     snprintf(val, sizeof val, "%s/val", tmp);
     CHECK(mkdir(good, 0777) == 0);
-    size_t wsize = 0;
-    uint8_t *w = bt_random_weights("resnet18", 45, "", NULL, NULL, &wsize, NULL, NULL);
-    CHECK(w != NULL);
-    if (!w) return ff_test_finish();
-    CHECK_OK(ff_write_file_atomic(weights, w, wsize));
-    free(w);
+    if (ct_write_resnet18_weights(weights, 45) != 0) {
+        CHECK(!"writing random resnet18 weights");
+        return ff_test_finish();
+    }
     char paths[NTRAIN][700];
     for (int i = 0; i < NTRAIN; i++) {
         snprintf(paths[i], sizeof paths[i], "%s/img%d.png", good, i);
@@ -111,8 +83,8 @@ int main(void) {
     const char *train[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights, "--epochs", "2",
                            "--batch", "2", "--flow-steps", "1", "--size", "64", "--val-fraction", "0.34", "--out",
                            model};
-    CHECK(run_to(out, ff_cmd_train, 19, train) == 0);
-    char *log = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_train, 19, train) == 0);
+    char *log = ct_slurp(out);
     CHECK(log && strstr(log, "holding out 2 of 6") && strstr(log, "training on 4 images") &&
           strstr(log, "score statistics (heldout-normal-max, 2 images)"));
     free(log);
@@ -137,8 +109,8 @@ int main(void) {
     const char *train_f1[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights,
                               "--epochs", "1", "--batch", "3", "--flow-steps", "1", "--size", "64", "--val", val,
                               "--out", model_f1};
-    CHECK(run_to(out, ff_cmd_train, 19, train_f1) == 0);
-    log = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_train, 19, train_f1) == 0);
+    log = ct_slurp(out);
     CHECK(log && strstr(log, "training on 6 images") && strstr(log, "(2 good, 2 defect)") &&
           strstr(log, "score statistics (val-f1, 4 images)"));
     free(log);
@@ -146,26 +118,26 @@ int main(void) {
     /* no statistics option: none stored */
     const char *train_plain[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights,
                                  "--epochs", "1", "--flow-steps", "1", "--size", "64", "--out", plain};
-    CHECK(run_to(out, ff_cmd_train, 15, train_plain) == 0);
+    CHECK(ct_run_to(out, ff_cmd_train, 15, train_plain) == 0);
     CHECK(meta_of(plain, "score.image_threshold", buf, sizeof buf)[0] == '\0');
     /* usage errors */
     const char *both[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights, "--epochs", "1",
                           "--val", val, "--val-fraction", "0.2", "--out", plain};
-    CHECK(run(ff_cmd_train, 15, both) == 2);
+    CHECK(ct_run(ff_cmd_train, 15, both) == 2);
     const char *frac1[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights, "--epochs", "1",
                            "--val-fraction", "1", "--out", plain};
-    CHECK(run(ff_cmd_train, 13, frac1) == 2);
+    CHECK(ct_run(ff_cmd_train, 13, frac1) == 2);
     const char *tiny[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights, "--epochs", "1",
                           "--val-fraction", "0.1", "--out", plain};
-    CHECK(run(ff_cmd_train, 13, tiny) == 1); /* 10% of 6 images holds none out */
+    CHECK(ct_run(ff_cmd_train, 13, tiny) == 1); /* 10% of 6 images holds none out */
 
     /* score --normalized: lines with a decision, the library's values */
     char test_img[700];
     snprintf(test_img, sizeof test_img, "%s/probe.png", tmp);
     write_image(test_img, 900, 80, 72, 1);
     const char *norm[] = {"score", "--model", model, "--normalized", test_img, paths[5]};
-    CHECK(run_to(out, ff_cmd_score, 6, norm) == 0);
-    log = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_score, 6, norm) == 0);
+    log = ct_slurp(out);
     float ns = 0, ns5 = 0;
     if (sc && log) {
         float want = 0, want5 = 0;
@@ -185,8 +157,8 @@ int main(void) {
     /* --json --heatmaps at the image's size */
     const char *js[] = {"score", "--model", model, "--normalized", "--json", "--heatmaps", heat, "--map-size",
                         "image", "--sigma", "1", test_img};
-    CHECK(run_to(out, ff_cmd_score, 12, js) == 0);
-    log = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_score, 12, js) == 0);
+    log = ct_slurp(out);
     CHECK(log && strstr(log, "\"anomalous\": ") && strstr(log, "\"score\": "));
     free(log);
     snprintf(p, sizeof p, "%s/probe.png", heat);
@@ -198,28 +170,28 @@ int main(void) {
     free(rgb);
     /* model-size heatmaps without statistics (raw scale) */
     const char *raw[] = {"score", "--model", plain, "--heatmaps", heat, test_img};
-    CHECK(run_to(out, ff_cmd_score, 6, raw) == 0);
+    CHECK(ct_run_to(out, ff_cmd_score, 6, raw) == 0);
     CHECK_OK(ff_image_probe_file(p, &hw, &hh, &hc));
     CHECK(hw == SIZE && hh == SIZE);
     /* errors */
     const char *nostats[] = {"score", "--model", plain, "--normalized", test_img};
-    CHECK(run_to(out, ff_cmd_score, 5, nostats) == 1);
+    CHECK(ct_run_to(out, ff_cmd_score, 5, nostats) == 1);
     CHECK(strstr(ff_last_error_message(), "statistics") != NULL);
     const char *badsize[] = {"score", "--model", model, "--map-size", "huge", test_img};
-    CHECK(run(ff_cmd_score, 6, badsize) == 2);
+    CHECK(ct_run(ff_cmd_score, 6, badsize) == 2);
     const char *badsigma[] = {"score", "--model", model, "--sigma", "65", test_img};
-    CHECK(run(ff_cmd_score, 6, badsigma) == 2);
+    CHECK(ct_run(ff_cmd_score, 6, badsigma) == 2);
     /* eval prints the stored threshold's confusion figures; a model without statistics does not */
     const char *ev[] = {"eval", "--model", model, "--data", val};
-    CHECK(run_to(out, ff_cmd_eval, 5, ev) == 0);
-    log = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_eval, 5, ev) == 0);
+    log = ct_slurp(out);
     CHECK(log && strstr(log, "stored image threshold") && strstr(log, "of 2 defect images flagged") &&
           strstr(log, "of 2 good images flagged"));
     if (log) fputs(log, stderr);
     free(log);
     const char *ev_plain[] = {"eval", "--model", plain, "--data", val};
-    CHECK(run_to(out, ff_cmd_eval, 5, ev_plain) == 0);
-    log = slurp(out);
+    CHECK(ct_run_to(out, ff_cmd_eval, 5, ev_plain) == 0);
+    log = ct_slurp(out);
     CHECK(log && strstr(log, "overall") && !strstr(log, "stored image threshold"));
     free(log);
     ff_scorer_destroy(sc);
