@@ -55,8 +55,7 @@ def train_reference(init, feats, shapes, seed, steps, batch, dtype):
     """The reference's losses over `steps` steps and its final parameters."""
     model = train_ref.init_from_model_file(init, shapes, 256).to(dtype)
     feats = [f.to(dtype) for f in feats]
-    opt = torch.optim.Adam([p for _, p in model.trainable()], lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                           weight_decay=1e-5)
+    opt = model.adam()
     rng = ff_rng.Rng(seed)
     n = feats[0].shape[0]
     losses, order, pos = [], None, n

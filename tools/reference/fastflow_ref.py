@@ -128,3 +128,9 @@ class FastFlowRef(nn.Module):
     def trainable(self):
         """(name, parameter) of everything Adam trains (w_perm excluded)."""
         return [(n, p) for n, p in self.named_parameters() if p.requires_grad]
+
+    def adam(self):
+        """The spec's optimiser over trainable(): Adam, lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay
+        1e-5 added to the gradient (L2, not AdamW), as libfastflow's trainer."""
+        return torch.optim.Adam([p for _, p in self.trainable()], lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                                weight_decay=1e-5)

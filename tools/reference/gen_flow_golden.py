@@ -31,13 +31,11 @@ Tensors in each file (N = batch, L = levels):
                             eps 1e-8, weight_decay 1e-5 as L2), first step
 Metadata: shapes "C,H,W;C,H,W;...", in_h, in_w, steps, conv3x3_only,
 hidden_ratio, clamp, batch, use_norm (0: no LayerNorm, as for ViT backbones)."""
-import math
 import os
 import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fastflow_ref as ref  # noqa: E402
@@ -212,8 +210,7 @@ def make(name, shapes, in_size, steps, conv3x3_only, hidden_ratio, use_norm=True
     out["out.maps"] = maps
     for n, p in model.trainable():
         out["grad." + n] = p.grad.detach().clone()
-    opt = torch.optim.Adam([p for _, p in model.trainable()], lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                           weight_decay=1e-5)
+    opt = model.adam()
     opt.step()
     for n, p in model.trainable():
         out["adam." + n] = p.detach().clone()

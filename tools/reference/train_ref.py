@@ -123,8 +123,7 @@ def main():
         model = init_from_model_file(a.init, shapes, a.size)
     else:
         model = ref.FastFlowRef(shapes, (a.size, a.size), flow_steps=8, conv3x3_only=True, hidden_ratio=1.0)
-    opt = torch.optim.Adam([p for _, p in model.trainable()], lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                           weight_decay=1e-5)
+    opt = model.adam()
     gen = torch.Generator().manual_seed(a.seed)
     ff_rng_state = ff_rng.Rng(a.seed)
     n = len(train)
