@@ -42,11 +42,12 @@ import os
 import sys
 
 import numpy as np
+from scipy.ndimage import label
 from sklearn.metrics import precision_recall_curve, roc_auc_score
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import st_io  # noqa: E402
-from mvtec_pro import aupro, compute_pro, trapezoid  # noqa: E402,F401
+from mvtec_pro import aupro  # noqa: E402
 
 OUT = os.path.join("tests", "golden")
 

@@ -21,7 +21,6 @@ tests/golden/vit_<family>_tiny.safetensors holds, under timm's names:
 import os
 import sys
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

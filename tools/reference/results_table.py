@@ -78,8 +78,8 @@ def main():
     ap.add_argument("--epochs", type=int, required=True)
     ap.add_argument("categories", nargs="+")
     a = ap.parse_args()
-    print(f"| data set | train / test images | libfastflow image AUROC | pixel AUROC | PRO "
-          f"| reference image AUROC | pixel AUROC | PRO | s/epoch libfastflow | s/epoch reference |")
+    print("| data set | train / test images | libfastflow image AUROC | pixel AUROC | PRO "
+          "| reference image AUROC | pixel AUROC | PRO | s/epoch libfastflow | s/epoch reference |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for c in a.categories:
         d = os.path.join(a.out, c)

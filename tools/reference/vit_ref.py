@@ -16,7 +16,6 @@ Features, as anomalib's FastFlow computes them:
 """
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 LN_EPS = 1e-6  # timm: partial(nn.LayerNorm, eps=1e-6)
 
