@@ -13,7 +13,6 @@
 #include "core/settings.h"
 
 #define FF_BN_EPS 1e-5
-#define FF_FULLNAME_CAP FF_ST_NAME_CAP
 
 /* prefix + a + b into buf, or NULL when it does not fit (no tensor has
  * such a long name). */
@@ -27,7 +26,7 @@ static const char *join(char *buf, size_t cap, const char *prefix, const char *a
 }
 
 static const ff_st_tensor *find(const ff_st_file *f, const char *prefix, const char *a, const char *b) {
-    char name[FF_FULLNAME_CAP];
+    char name[FF_ST_NAME_CAP];
     const char *full = join(name, sizeof name, prefix, a, b);
     return full ? ff_st_find(f, full) : NULL;
 }
@@ -70,7 +69,7 @@ typedef struct loader {
 /* Checks presence and shape, and keeps the raw tensor for export. */
 static ff_status take(loader *ld, const char *base, const char *suffix, int32_t ndim, const int64_t *shape,
                       const ff_st_tensor **out) {
-    char full[FF_FULLNAME_CAP];
+    char full[FF_ST_NAME_CAP];
     if (!join(full, sizeof full, ld->prefix, base, suffix))
         return ff_fail(FF_E_INVALID_ARGUMENT, "tensor name prefix too long (%zu bytes)", strlen(ld->prefix));
     const ff_st_tensor *t = NULL;
@@ -86,7 +85,7 @@ static ff_status take(loader *ld, const char *base, const char *suffix, int32_t 
     }
     ff_raw_tensor *r = &bb->raw[bb->nraw];
     memset(r, 0, sizeof *r);
-    char plain[FF_FULLNAME_CAP];
+    char plain[FF_ST_NAME_CAP];
     r->name = ff_strdup(join(plain, sizeof plain, "", base, suffix));
     r->data = t->nbytes ? ff_alloc(t->nbytes) : NULL;
     if (!r->name || (t->nbytes && !r->data)) {
@@ -230,7 +229,7 @@ ff_status ff_backbone_load_st(const char *arch, const ff_st_file *f, const char 
     if (!a)
         return ff_fail(FF_E_UNSUPPORTED, "unknown backbone architecture '%s'; supported: %s", arch,
                        ff_backbone_arch_names());
-    char detected[FF_FULLNAME_CAP];
+    char detected[FF_ST_NAME_CAP];
     if (!prefix) {
         /* "conv1.weight" also ends block convs' names: the stem is the one beside layer1 */
         FF_TRY(ff_st_detect_prefix(f, "conv1.weight", "layer1.0.conv1.weight", "ResNet", detected, sizeof detected));
@@ -339,7 +338,7 @@ ff_status ff_backbone_export_tensors(const ff_backbone *bb, ff_st_writer *w, con
     if (bb->vit) return ff_vit_model_export(bb->vit, w, prefix);
     for (size_t i = 0; i < bb->nraw; i++) {
         const ff_raw_tensor *r = &bb->raw[i];
-        char name[FF_FULLNAME_CAP];
+        char name[FF_ST_NAME_CAP];
         if ((size_t)snprintf(name, sizeof name, "%s%s", prefix, r->name) >= sizeof name)
             return ff_fail(FF_E_INVALID_ARGUMENT, "tensor name prefix too long (%zu bytes)", strlen(prefix));
         FF_TRY(ff_st_writer_add(w, name, r->dtype, r->ndim, r->shape, r->data));

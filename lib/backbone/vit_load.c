@@ -9,8 +9,6 @@
 #include "core/error.h"
 #include "core/memory.h"
 
-#define NAME_CAP FF_ST_NAME_CAP
-
 typedef struct loader {
     const ff_st_file *f;
     const char *prefix;
@@ -18,7 +16,7 @@ typedef struct loader {
 } loader;
 
 static const ff_st_tensor *lookup(const loader *ld, const char *name) {
-    char full[NAME_CAP];
+    char full[FF_ST_NAME_CAP];
     if ((size_t)snprintf(full, sizeof full, "%s%s", ld->prefix, name) >= sizeof full) return NULL;
     return ff_st_find(ld->f, full);
 }
@@ -27,7 +25,7 @@ static const ff_st_tensor *lookup(const loader *ld, const char *name) {
  * optional = 1 an absent tensor gives *out = NULL. */
 static ff_status take(loader *ld, const char *name, int32_t ndim, const int64_t *shape, int optional,
                       const float **out) {
-    char full[NAME_CAP];
+    char full[FF_ST_NAME_CAP];
     if ((size_t)snprintf(full, sizeof full, "%s%s", ld->prefix, name) >= sizeof full)
         return ff_fail(FF_E_INVALID_ARGUMENT, "tensor name prefix too long (%zu bytes)", strlen(ld->prefix));
     const ff_st_tensor *t = NULL;
@@ -69,7 +67,7 @@ static ff_status take(loader *ld, const char *name, int32_t ndim, const int64_t 
 
 static ff_status take_block_tensor(loader *ld, int32_t b, const char *part, int32_t ndim, const int64_t *shape,
                                    int optional, const float **out) {
-    char name[NAME_CAP];
+    char name[FF_ST_NAME_CAP];
     snprintf(name, sizeof name, "blocks.%d.%s", (int)b, part);
     return take(ld, name, ndim, shape, optional, out);
 }
@@ -205,7 +203,7 @@ static ff_status export_one(const ff_vit_tensor *t, ff_st_writer *w, const char 
 ff_status ff_vit_model_export(const ff_vit_model *m, ff_st_writer *w, const char *prefix) {
     if (!prefix) prefix = "";
     for (size_t i = 0; i < m->ntensors; i++) {
-        char name[NAME_CAP];
+        char name[FF_ST_NAME_CAP];
         if ((size_t)snprintf(name, sizeof name, "%s%s", prefix, m->tensors[i].name) >= sizeof name)
             return ff_fail(FF_E_INVALID_ARGUMENT, "tensor name prefix too long (%zu bytes)", strlen(prefix));
         FF_TRY(export_one(&m->tensors[i], w, name));
