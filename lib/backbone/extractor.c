@@ -9,6 +9,7 @@
 #include "backbone/resnet_plan.h"
 #include "backbone/vit_backbone.h"
 #include "backbone/vit_forward.h"
+#include "core/busy.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
 #include "core/memory.h"
@@ -59,6 +60,7 @@ struct ff_extractor {
     float *out[FF_RESNET_LEVELS];
     size_t out_count[FF_RESNET_LEVELS];
     dnnl_memory_desc_t plain_in, plain_out[FF_RESNET_LEVELS];
+    ff_busy busy; /* set while a call runs (core/busy.h) */
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -317,6 +319,11 @@ static int all_finite(const float *x, size_t n) {
     return bad == 0;
 }
 
+#define EXTRACTOR_ADVICE \
+    "create one extractor per thread over the same backbone (ff_extractor_create); the backbone is shared"
+
+static ff_status run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width, int32_t in_height);
+
 ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
                            int32_t in_height) {
     ff_clear_error();
@@ -327,6 +334,10 @@ ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, 
                  "input height must be divisible by 16 and in [32, 4096], got %d", (int)in_height);
     FF_CHECK_ARG(in_width >= 32 && in_width <= 4096 && in_width % 16 == 0,
                  "input width must be divisible by 16 and in [32, 4096], got %d", (int)in_width);
+    FF_BUSY_RETURN(&ex->busy, "extractor", EXTRACTOR_ADVICE, run(ex, input, batch, in_width, in_height));
+}
+
+static ff_status run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width, int32_t in_height) {
     const size_t count = (size_t)batch * 3u * (size_t)in_height * (size_t)in_width;
     FF_CHECK_ARG(all_finite(input, count), "input holds NaN or Inf values");
     if (ex->vit) {
@@ -352,10 +363,16 @@ ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, 
     return FF_OK;
 }
 
+static ff_status read_level(const ff_extractor *ex, int32_t level, float *out, size_t capacity);
+
 ff_status ff_extractor_read(const ff_extractor *ex, int32_t level, float *out, size_t capacity) {
     ff_clear_error();
     FF_CHECK_ARG(ex != NULL, "extractor is NULL");
     FF_CHECK_ARG(out != NULL, "out is NULL");
+    FF_BUSY_RETURN(&ex->busy, "extractor", EXTRACTOR_ADVICE, read_level(ex, level, out, capacity));
+}
+
+static ff_status read_level(const ff_extractor *ex, int32_t level, float *out, size_t capacity) {
     const int32_t levels = ex->vit ? 1 : FF_RESNET_LEVELS;
     FF_CHECK_ARG(level >= 0 && level < levels, "level must be in [0, %d], got %d", (int)levels - 1, (int)level);
     if (!ex->has_run) return ff_fail(FF_E_STATE, "the extractor has not run yet (call ff_extractor_run first)");

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/busy.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/settings.h"
@@ -43,7 +44,10 @@ struct ff_scorer {
     /* decisions of the last call: last_count entries of decisions, 0 after a failure */
     uint8_t *decisions;
     size_t decisions_cap, last_count;
+    ff_busy busy; /* set while a call runs (core/busy.h) */
 };
+
+#define SCORER_ADVICE "create one scorer per thread over the same flow (ff_scorer_create); the flow is shared"
 
 ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
     ff_clear_error();
@@ -105,9 +109,7 @@ static ff_status key_type(int32_t key, char want) {
     return FF_OK;
 }
 
-ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+static ff_status set_i32(ff_scorer *s, int32_t key, int32_t value) {
     FF_TRY(key_type(key, 'i'));
     if (key == FF_SCORER_MAP_SIZE) {
         FF_CHECK_ARG(value == FF_SCORER_MAP_MODEL_SIZE || value == FF_SCORER_MAP_IMAGE_SIZE,
@@ -124,9 +126,13 @@ ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
     return FF_OK;
 }
 
-ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
+ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, set_i32(s, key, value));
+}
+
+static ff_status set_f32(ff_scorer *s, int32_t key, float value) {
     FF_TRY(key_type(key, 'f'));
     FF_CHECK_ARG(value >= 0.0f && value <= FF_SMOOTH_SIGMA_MAX,
                  "FF_SCORER_SMOOTH_SIGMA must be in [0, %g] (0 = off), got %g", (double)FF_SMOOTH_SIGMA_MAX,
@@ -140,20 +146,34 @@ ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
     return FF_OK;
 }
 
+ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, set_f32(s, key, value));
+}
+
+static ff_status get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
+    FF_TRY(key_type(key, 'i'));
+    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : s->normalized;
+    return FF_OK;
+}
+
 ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
-    FF_TRY(key_type(key, 'i'));
-    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : s->normalized;
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, get_i32(s, key, value_out));
+}
+
+static ff_status get_f32(const ff_scorer *s, int32_t key, float *value_out) {
+    FF_TRY(key_type(key, 'f'));
+    *value_out = s->sigma;
     return FF_OK;
 }
 
 ff_status ff_scorer_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
-    FF_TRY(key_type(key, 'f'));
-    *value_out = s->sigma;
-    return FF_OK;
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, get_f32(s, key, value_out));
 }
 
 /* ------------------------------------------------------------ shapes -- */
@@ -195,7 +215,10 @@ ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32
                  (int)image_height);
     int32_t h = 0, w = 0;
     size_t n = 0;
-    FF_TRY(out_shape(s, image_width, image_height, &h, &w, &n));
+    FF_TRY(ff_busy_enter(&s->busy, "scorer", SCORER_ADVICE));
+    ff_status st = out_shape(s, image_width, image_height, &h, &w, &n);
+    ff_busy_leave(&s->busy);
+    FF_TRY(st);
     *height_out = h;
     *width_out = w;
     return FF_OK;
@@ -270,13 +293,9 @@ static ff_status check_map_out(int32_t oh, int32_t ow, size_t need, const float 
     return FF_OK;
 }
 
-ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t width, int32_t height,
-                                size_t row_stride, int32_t pixel_format, float *map_out, size_t map_capacity,
-                                float *score_out) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
-    FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
+static ff_status score_image(ff_scorer *s, const uint8_t *pixels, int32_t width, int32_t height,
+                             size_t row_stride, int32_t pixel_format, float *map_out, size_t map_capacity,
+                             float *score_out) {
     s->last_count = 0;
     int32_t oh = 0, ow = 0;
     size_t need = 0;
@@ -291,12 +310,20 @@ ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t wid
     return score_input(s, oh, ow, map_out, score_out);
 }
 
-ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
-                               float *score_out) {
+ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t width, int32_t height,
+                                size_t row_stride, int32_t pixel_format, float *map_out, size_t map_capacity,
+                                float *score_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_CHECK_ARG(path != NULL, "path is NULL");
+    FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
     FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE,
+                   score_image(s, pixels, width, height, row_stride, pixel_format, map_out, map_capacity,
+                               score_out));
+}
+
+static ff_status score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
+                            float *score_out) {
     s->last_count = 0;
     int32_t oh = 0, ow = 0;
     size_t need = 0;
@@ -315,13 +342,17 @@ ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, s
     return FF_OK;
 }
 
-ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out,
-                                 size_t maps_capacity, float *scores_out, size_t scores_capacity) {
+ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
+                               float *score_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_CHECK_ARG(input != NULL, "input is NULL");
-    FF_CHECK_ARG(batch >= 1, "batch must be at least 1, got %d", (int)batch);
-    FF_CHECK_ARG(scores_out != NULL, "scores_out is NULL");
+    FF_CHECK_ARG(path != NULL, "path is NULL");
+    FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, score_file(s, path, map_out, map_capacity, score_out));
+}
+
+static ff_status score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out,
+                              size_t maps_capacity, float *scores_out, size_t scores_capacity) {
     s->last_count = 0;
     if (scores_capacity < (size_t)batch)
         return ff_fail(FF_E_BUFFER_TOO_SMALL, "scores buffer holds %zu floats; a batch of %d needs %d",
@@ -357,10 +388,18 @@ ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch
     return FF_OK;
 }
 
-ff_status ff_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
+ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out,
+                                 size_t maps_capacity, float *scores_out, size_t scores_capacity) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_CHECK_ARG(decisions_out != NULL, "decisions_out is NULL");
+    FF_CHECK_ARG(input != NULL, "input is NULL");
+    FF_CHECK_ARG(batch >= 1, "batch must be at least 1, got %d", (int)batch);
+    FF_CHECK_ARG(scores_out != NULL, "scores_out is NULL");
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE,
+                   score_tensor(s, input, batch, maps_out, maps_capacity, scores_out, scores_capacity));
+}
+
+static ff_status last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
     if (!s->flow->has_stats)
         return ff_fail(FF_E_STATE, "no decisions: the model has no score statistics (no image threshold)");
     if (s->last_count == 0)
@@ -370,4 +409,11 @@ ff_status ff_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, s
                        capacity, s->last_count);
     for (size_t i = 0; i < s->last_count; i++) decisions_out[i] = s->decisions[i];
     return FF_OK;
+}
+
+ff_status ff_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_CHECK_ARG(decisions_out != NULL, "decisions_out is NULL");
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, last_decisions(s, decisions_out, capacity));
 }

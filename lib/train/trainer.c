@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/busy.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/rng.h"
@@ -44,7 +45,11 @@ struct ff_trainer {
     int64_t epoch_images; /* images in the current epoch */
     int64_t epoch, batch_in_epoch, steps;
     double epoch_loss_sum;
+    ff_busy busy; /* set while a call runs (core/busy.h) */
 };
+
+#define TRAINER_ADVICE \
+    "make the calls from one thread, or serialise them with a lock (a trainer's steps depend on each other)"
 
 ff_status ff_trainer_create(const ff_flow *flow, ff_trainer **out) {
     ff_clear_error();
@@ -100,9 +105,7 @@ void ff_trainer_destroy(ff_trainer *t) {
 
 /* ------------------------------------------------------------ settings -- */
 
-ff_status ff_trainer_set_i32(ff_trainer *t, int32_t key, int32_t value) {
-    ff_clear_error();
-    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+static ff_status trainer_set_i32(ff_trainer *t, int32_t key, int32_t value) {
     if (key != FF_TRAINER_BATCH_SIZE)
         return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not a settable i32 (only FF_TRAINER_BATCH_SIZE)",
                        (int)key);
@@ -114,9 +117,13 @@ ff_status ff_trainer_set_i32(ff_trainer *t, int32_t key, int32_t value) {
     return FF_OK;
 }
 
-ff_status ff_trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
+ff_status ff_trainer_set_i32(ff_trainer *t, int32_t key, int32_t value) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, trainer_set_i32(t, key, value));
+}
+
+static ff_status trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
     if (key != FF_TRAINER_SEED)
         return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not a settable i64 (only FF_TRAINER_SEED)", (int)key);
     if (t->steps > 0 || t->in_epoch)
@@ -126,9 +133,13 @@ ff_status ff_trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
     return FF_OK;
 }
 
-ff_status ff_trainer_set_f32(ff_trainer *t, int32_t key, float value) {
+ff_status ff_trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, trainer_set_i64(t, key, value));
+}
+
+static ff_status trainer_set_f32(ff_trainer *t, int32_t key, float value) {
     switch (key) {
     case FF_TRAINER_LEARNING_RATE:
         FF_CHECK_ARG(isfinite(value) && value > 0.0f && value <= 1.0f,
@@ -147,13 +158,17 @@ ff_status ff_trainer_set_f32(ff_trainer *t, int32_t key, float value) {
     }
 }
 
+ff_status ff_trainer_set_f32(ff_trainer *t, int32_t key, float value) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, trainer_set_f32(t, key, value));
+}
+
 static int64_t batches_per_epoch(const ff_trainer *t, int64_t images) {
     return (images + t->batch_size - 1) / t->batch_size;
 }
 
-ff_status ff_trainer_get_i32(const ff_trainer *t, int32_t key, int32_t *value_out) {
-    ff_clear_error();
-    FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
+static ff_status trainer_get_i32(const ff_trainer *t, int32_t key, int32_t *value_out) {
     if (key != FF_TRAINER_BATCH_SIZE)
         return ff_fail(FF_E_INVALID_ARGUMENT,
                        "trainer key %d is not an i32 (only FF_TRAINER_BATCH_SIZE; counters and the seed are i64)",
@@ -162,9 +177,13 @@ ff_status ff_trainer_get_i32(const ff_trainer *t, int32_t key, int32_t *value_ou
     return FF_OK;
 }
 
-ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_out) {
+ff_status ff_trainer_get_i32(const ff_trainer *t, int32_t key, int32_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, trainer_get_i32(t, key, value_out));
+}
+
+static ff_status trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_out) {
     int64_t v;
     switch (key) {
     case FF_TRAINER_BATCH_SIZE: v = t->batch_size; break;
@@ -183,14 +202,24 @@ ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_ou
     return FF_OK;
 }
 
-ff_status ff_trainer_get_f32(const ff_trainer *t, int32_t key, float *value_out) {
+ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, trainer_get_i64(t, key, value_out));
+}
+
+static ff_status trainer_get_f32(const ff_trainer *t, int32_t key, float *value_out) {
     switch (key) {
     case FF_TRAINER_LEARNING_RATE: *value_out = t->lr; return FF_OK;
     case FF_TRAINER_WEIGHT_DECAY: *value_out = t->weight_decay; return FF_OK;
     default: return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not readable as f32", (int)key);
     }
+}
+
+ff_status ff_trainer_get_f32(const ff_trainer *t, int32_t key, float *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, trainer_get_f32(t, key, value_out));
 }
 
 /* -------------------------------------------------------------- images -- */
@@ -209,11 +238,7 @@ static ff_status cache_input(ff_trainer *t) {
     return ff_feature_cache_append(&t->cache, t->extractor);
 }
 
-ff_status ff_trainer_add_image(ff_trainer *t, const uint8_t *pixels, int32_t width, int32_t height,
-                               size_t row_stride, int32_t pixel_format) {
-    ff_clear_error();
-    FF_CHECK_ARG(t != NULL, "trainer is NULL");
-    FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
+static ff_status trainer_add_image(ff_trainer *t, const uint8_t *pixels, int32_t width, int32_t height, size_t row_stride, int32_t pixel_format) {
     FF_TRY(check_can_add(t));
     ff_threads_apply();
     size_t cap = 3 * (size_t)t->layout->in_h * (size_t)t->layout->in_w;
@@ -222,16 +247,28 @@ ff_status ff_trainer_add_image(ff_trainer *t, const uint8_t *pixels, int32_t wid
     return cache_input(t);
 }
 
-ff_status ff_trainer_add_image_file(ff_trainer *t, const char *path) {
+ff_status ff_trainer_add_image(ff_trainer *t, const uint8_t *pixels, int32_t width, int32_t height,
+                               size_t row_stride, int32_t pixel_format) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
-    FF_CHECK_ARG(path != NULL, "path is NULL");
+    FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, trainer_add_image(t, pixels, width, height, row_stride, pixel_format));
+}
+
+static ff_status trainer_add_image_file(ff_trainer *t, const char *path) {
     FF_TRY(check_can_add(t));
     ff_threads_apply();
     FF_TRY(ff_image_file_to_input(&t->image, path, t->layout->in_w, t->layout->in_h, t->input));
     ff_status st = cache_input(t);
     if (st != FF_OK) return ff_fail_context(st, "'%s'", path);
     return FF_OK;
+}
+
+ff_status ff_trainer_add_image_file(ff_trainer *t, const char *path) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    FF_CHECK_ARG(path != NULL, "path is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, trainer_add_image_file(t, path));
 }
 
 /* ------------------------------------------------------------ training -- */
@@ -331,15 +368,17 @@ static ff_status step(ff_trainer *t, float *loss_out) {
     return st;
 }
 
-ff_status ff_trainer_run_batch(ff_trainer *t, float *loss_out) {
-    ff_clear_error();
-    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+static ff_status trainer_run_batch(ff_trainer *t, float *loss_out) {
     return step(t, loss_out);
 }
 
-ff_status ff_trainer_run_epoch(ff_trainer *t, float *loss_out) {
+ff_status ff_trainer_run_batch(ff_trainer *t, float *loss_out) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, trainer_run_batch(t, loss_out));
+}
+
+static ff_status trainer_run_epoch(ff_trainer *t, float *loss_out) {
     if (t->cache.count == 0) return ff_fail(FF_E_STATE, "no training images were added");
     int64_t epoch = t->epoch;
     while (t->epoch == epoch) FF_TRY(step(t, NULL));
@@ -350,10 +389,13 @@ ff_status ff_trainer_run_epoch(ff_trainer *t, float *loss_out) {
     return FF_OK;
 }
 
-ff_status ff_trainer_snapshot(const ff_trainer *t, ff_flow **out) {
+ff_status ff_trainer_run_epoch(ff_trainer *t, float *loss_out) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
-    FF_CHECK_ARG(out != NULL, "out is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, trainer_run_epoch(t, loss_out));
+}
+
+static ff_status take_snapshot(const ff_trainer *t, ff_flow **out) {
     const ff_flow *src = t->flow;
     ff_flow *f = NULL;
     FF_TRY(ff_flow_alloc(src->backbone, &src->layout, src->seed, &f));
@@ -361,4 +403,11 @@ ff_status ff_trainer_snapshot(const ff_trainer *t, ff_flow **out) {
     memcpy(f->perms, src->perms, src->layout.num_perm * sizeof(int32_t));
     *out = f;
     return FF_OK;
+}
+
+ff_status ff_trainer_snapshot(const ff_trainer *t, ff_flow **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, take_snapshot(t, out));
 }

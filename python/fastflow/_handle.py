@@ -1,7 +1,10 @@
 """Owning wrappers of the library's opaque handles, and checked calls."""
 
+import functools
+import threading
+
 from . import _lib
-from .errors import check
+from .errors import STATE, StateError, check
 
 
 def call(name, *args):
@@ -59,3 +62,52 @@ class Handle:
             self.close()
         except Exception:
             pass
+
+
+class WorkingHandle(Handle):
+    """A handle of a working object (scorer, trainer, extractor): one thread
+    at a time, as in C. The library refuses a call that overlaps another on
+    the same object (FF_E_STATE); the wrapper's own state (the last call's
+    shape and count, reused between calls) needs the same guard, so every
+    public method runs under :func:`exclusive`, and a second thread gets a
+    StateError at once instead of waiting or mixing results."""
+
+    _advice = "create one per thread"
+
+    def __init__(self, ptr, parents=()):
+        # reentrant: a method may call another of the same object
+        self._busy = threading.RLock()
+        super().__init__(ptr, parents)
+
+    def _refuse(self, function):
+        kind = type(self).__name__
+        return StateError(STATE, "this %s is in use by another thread (a call on it is under way); it is for one "
+                          "thread at a time: %s" % (kind, self._advice), function)
+
+    def close(self):
+        """Frees the C object now; StateError while another thread uses it."""
+        busy = getattr(self, "_busy", None)
+        if busy is None:  # half-initialised
+            return super().close()
+        if not busy.acquire(blocking=False):
+            raise self._refuse("close")
+        try:
+            super().close()
+        finally:
+            busy.release()
+
+
+def exclusive(method):
+    """Runs a WorkingHandle method with the object held by the calling thread
+    (see WorkingHandle); another thread calling meanwhile gets StateError."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        if not self._busy.acquire(blocking=False):
+            raise self._refuse(method.__name__)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._busy.release()
+
+    return run

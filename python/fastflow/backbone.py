@@ -4,7 +4,7 @@ import ctypes
 import os
 
 from . import _buffers, _lib
-from ._handle import Handle, call
+from ._handle import Handle, WorkingHandle, call, exclusive
 
 #: The ResNets every build supports; the library may know more (an unknown
 #: name raises Unsupported, whose message lists the supported ones).
@@ -72,10 +72,11 @@ class _BorrowedBackbone(Backbone):
         return super()._handle()
 
 
-class Extractor(Handle):
+class Extractor(WorkingHandle):
     """Runs a backbone (``ff_extractor``); one thread at a time."""
 
     _destroy_name = "ff_extractor_destroy"
+    _advice = "create one Extractor per thread over the same Backbone (backbone.extractor())"
 
     def __init__(self, backbone):
         out = _lib.extractor_p()
@@ -84,6 +85,7 @@ class Extractor(Handle):
         self._backbone = backbone
         self._last = None  # (batch, height, width) of the last run
 
+    @exclusive
     def run(self, tensor, batch=None, width=None, height=None):
         """Runs on a pre-processed float32 batch [batch, 3, H, W] (numpy
         array, or any float buffer with batch/width/height given)."""
@@ -103,6 +105,7 @@ class Extractor(Handle):
         del keep
         self._last = (int(batch), int(height), int(width))
 
+    @exclusive
     def read(self, level):
         """Feature level `level` of the last run, float32 [batch, C, H, W]."""
         if self._last is None:
@@ -115,6 +118,7 @@ class Extractor(Handle):
         call("ff_extractor_read", self._handle(), int(level), out.pointer, out.count)
         return out.result()
 
+    @exclusive
     def features(self, tensor, batch=None, width=None, height=None):
         """Runs and returns every level, as a list."""
         self.run(tensor, batch, width, height)

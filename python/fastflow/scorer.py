@@ -5,7 +5,7 @@ import ctypes
 import os
 
 from . import _buffers, _lib
-from ._handle import Handle, call
+from ._handle import WorkingHandle, call, exclusive
 from .errors import StateError
 from .image import decode, pixel_args, probe, RGB8
 
@@ -27,7 +27,7 @@ _MAP_SIZES = {"model": MAP_MODEL_SIZE, "image": MAP_IMAGE_SIZE}
 Score = collections.namedtuple("Score", ["score", "map", "anomalous"])
 
 
-class Scorer(Handle):
+class Scorer(WorkingHandle):
     """A per-thread workspace over a shared :class:`~fastflow.Flow`.
 
     ``score(image)`` takes a file path (str or os.PathLike), the encoded
@@ -42,6 +42,7 @@ class Scorer(Handle):
     [0, 1] with 0.5 at the threshold; needs a flow with statistics)."""
 
     _destroy_name = "ff_scorer_destroy"
+    _advice = "create one Scorer per thread over the same Flow (flow.scorer())"
 
     def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None):
         out = _lib.scorer_p()
@@ -61,17 +62,20 @@ class Scorer(Handle):
             self.normalized = normalized
 
     # -- options -----------------------------------------------------------
+    @exclusive
     def _get_i32(self, key):
         v = ctypes.c_int32()
         call("ff_scorer_get_i32", self._handle(), key, ctypes.byref(v))
         return v.value
 
     @property
+    @exclusive
     def map_size(self):
         """"model" or "image"."""
         return "image" if self._get_i32(MAP_SIZE) == MAP_IMAGE_SIZE else "model"
 
     @map_size.setter
+    @exclusive
     def map_size(self, value):
         v = _MAP_SIZES.get(value, value)
         if isinstance(v, str):
@@ -79,29 +83,35 @@ class Scorer(Handle):
         call("ff_scorer_set_i32", self._handle(), MAP_SIZE, int(v))
 
     @property
+    @exclusive
     def smooth_sigma(self):
         v = ctypes.c_float()
         call("ff_scorer_get_f32", self._handle(), SMOOTH_SIGMA, ctypes.byref(v))
         return v.value
 
     @smooth_sigma.setter
+    @exclusive
     def smooth_sigma(self, value):
         call("ff_scorer_set_f32", self._handle(), SMOOTH_SIGMA, float(value))
 
     @property
+    @exclusive
     def normalized(self):
         return bool(self._get_i32(NORMALIZED))
 
     @normalized.setter
+    @exclusive
     def normalized(self, value):
         call("ff_scorer_set_i32", self._handle(), NORMALIZED, 1 if value else 0)
 
+    @exclusive
     def map_shape_for(self, width, height):
         """(height, width) of the map score() returns for an image of that size."""
         h, w = ctypes.c_int32(), ctypes.c_int32()
         call("ff_scorer_map_shape_for", self._handle(), int(width), int(height), ctypes.byref(w), ctypes.byref(h))
         return h.value, w.value
 
+    @exclusive
     def last_decisions(self):
         """The yes/no decisions (list of bool) of the last score call: one
         per image (the batch for score_tensor). StateError when the flow has
@@ -111,6 +121,7 @@ class Scorer(Handle):
         call("ff_scorer_last_decisions", self._handle(), buf, n)
         return [bool(v) for v in buf[:self._last_count]]
 
+    @exclusive
     def _decision(self):
         if not self._has_statistics:
             return None
@@ -145,6 +156,7 @@ class Scorer(Handle):
             return Score(score, None, decision)
         return Score(score, keep.result(), decision)
 
+    @exclusive
     def score(self, image, map=True, out=None, pixel_format=None):
         """Scores one image; returns Score(score, map, anomalous). map=False
         skips the map; out= a writable float32 buffer receives it instead."""
@@ -171,10 +183,12 @@ class Scorer(Handle):
             del ikeep
         return self._result(score.value, keep, user_out)
 
+    @exclusive
     def score_many(self, images, map=True):
         """Scores each image in turn; a list of Score."""
         return [self.score(im, map=map) for im in images]
 
+    @exclusive
     def score_tensor(self, tensor, batch=None, map=True):
         """Scores a pre-processed float32 batch [batch, 3, H, W] (H, W the
         model's input size). Returns (scores, maps): a float32 array of

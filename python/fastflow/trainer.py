@@ -6,7 +6,7 @@ import sys
 import time
 
 from . import _lib
-from ._handle import Handle, call
+from ._handle import WorkingHandle, call, exclusive
 from .flow import Flow
 from .image import decode, pixel_args, RGB8
 from .scorer import _is_encoded
@@ -17,7 +17,7 @@ NUM_IMAGES, EPOCH, BATCH_IN_EPOCH, BATCHES_PER_EPOCH, STEPS, FEATURE_BYTES = 100
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 
 
-class Trainer(Handle):
+class Trainer(WorkingHandle):
     """Trains a copy of a flow's parameters on normal images.
 
     Add images (their backbone features are computed now and cached: 688 KiB
@@ -26,6 +26,7 @@ class Trainer(Handle):
     a progress display. :meth:`snapshot` returns the trained Flow."""
 
     _destroy_name = "ff_trainer_destroy"
+    _advice = "make the calls from one thread, or serialise them with a lock"
 
     def __init__(self, flow, batch_size=None, learning_rate=None, weight_decay=None, seed=None):
         out = _lib.trainer_p()
@@ -40,29 +41,36 @@ class Trainer(Handle):
         if seed is not None:
             self.seed = seed
 
+    @exclusive
     def _i32(self, key):
         v = ctypes.c_int32()
         call("ff_trainer_get_i32", self._handle(), key, ctypes.byref(v))
         return v.value
 
+    @exclusive
     def _i64(self, key):
         v = ctypes.c_int64()
         call("ff_trainer_get_i64", self._handle(), key, ctypes.byref(v))
         return v.value
 
+    @exclusive
     def _f32(self, key):
         v = ctypes.c_float()
         call("ff_trainer_get_f32", self._handle(), key, ctypes.byref(v))
         return v.value
 
+    @exclusive
+    def _set(self, function, key, value):
+        call(function, self._handle(), key, value)
+
     batch_size = property(lambda self: self._i32(BATCH_SIZE),
-                          lambda self, v: call("ff_trainer_set_i32", self._handle(), BATCH_SIZE, int(v)))
+                          lambda self, v: self._set("ff_trainer_set_i32", BATCH_SIZE, int(v)))
     learning_rate = property(lambda self: self._f32(LEARNING_RATE),
-                             lambda self, v: call("ff_trainer_set_f32", self._handle(), LEARNING_RATE, float(v)))
+                             lambda self, v: self._set("ff_trainer_set_f32", LEARNING_RATE, float(v)))
     weight_decay = property(lambda self: self._f32(WEIGHT_DECAY),
-                            lambda self, v: call("ff_trainer_set_f32", self._handle(), WEIGHT_DECAY, float(v)))
+                            lambda self, v: self._set("ff_trainer_set_f32", WEIGHT_DECAY, float(v)))
     seed = property(lambda self: self._i64(SEED),
-                    lambda self, v: call("ff_trainer_set_i64", self._handle(), SEED, int(v)))
+                    lambda self, v: self._set("ff_trainer_set_i64", SEED, int(v)))
     num_images = property(lambda self: self._i64(NUM_IMAGES))
     epoch = property(lambda self: self._i64(EPOCH), doc="completed epochs")
     batch_in_epoch = property(lambda self: self._i64(BATCH_IN_EPOCH))
@@ -70,6 +78,7 @@ class Trainer(Handle):
     steps = property(lambda self: self._i64(STEPS), doc="optimiser steps so far")
     feature_bytes = property(lambda self: self._i64(FEATURE_BYTES), doc="bytes of cached features")
 
+    @exclusive
     def add(self, image, pixel_format=None):
         """Adds one normal image: a path, encoded bytes, or pixels."""
         t = self._handle()
@@ -82,10 +91,12 @@ class Trainer(Handle):
         call("ff_trainer_add_image", t, ptr, w, h, stride, fmt)
         del keep
 
+    @exclusive
     def add_many(self, images):
         for im in images:
             self.add(im)
 
+    @exclusive
     def add_folder(self, folder, extensions=IMAGE_EXTENSIONS):
         """Adds every image file of a folder (sorted by name); returns the count."""
         names = sorted(n for n in os.listdir(folder) if n.lower().endswith(tuple(extensions)))
@@ -93,18 +104,21 @@ class Trainer(Handle):
             self.add(os.path.join(folder, n))
         return len(names)
 
+    @exclusive
     def run_batch(self):
         """One optimiser step on the next shuffled batch; returns its loss."""
         loss = ctypes.c_float()
         call("ff_trainer_run_batch", self._handle(), ctypes.byref(loss))
         return loss.value
 
+    @exclusive
     def run_epoch(self):
         """The rest of the current epoch; returns its mean batch loss."""
         loss = ctypes.c_float()
         call("ff_trainer_run_epoch", self._handle(), ctypes.byref(loss))
         return loss.value
 
+    @exclusive
     def fit(self, epochs, progress=None, file=None):
         """Trains `epochs` epochs batch by batch; returns each epoch's mean loss.
 
@@ -136,12 +150,14 @@ class Trainer(Handle):
             losses.append(total / n)
         return losses
 
+    @exclusive
     def snapshot(self):
         """A trained, immutable Flow with the current parameters."""
         out = _lib.flow_p()
         call("ff_trainer_snapshot", self._handle(), ctypes.byref(out))
         return Flow(out)
 
+    @exclusive
     def save(self, path, embed_backbone=True):
         """Saves the current parameters as a model file (atomically)."""
         with self.snapshot() as flow:

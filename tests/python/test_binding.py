@@ -527,6 +527,81 @@ class TestScoring(unittest.TestCase):
         for k in got:
             self.assertEqual(got[k], want)
 
+    def test_one_scorer_shared_by_threads_is_refused_not_corrupted(self):
+        # issue 12: 4 threads sharing one Scorer, each scoring 20 images 5
+        # times, crashed or returned wrong scores. Every call must now give
+        # the one-thread result or raise StateError saying what to do.
+        m = tinymodel.get()
+        paths = (m.test_paths * 20)[:20]
+        want = {p: m.flow.score(p) for p in m.test_paths}
+        before = fastflow.get_num_threads()
+        fastflow.set_num_threads(1)
+        outcome = {"ok": 0, "refused": 0, "wrong": [], "other": []}
+        lock = threading.Lock()
+        try:
+            with m.flow.scorer() as shared:
+                def work():
+                    for _ in range(5):
+                        for p in paths:
+                            try:
+                                r = shared.score(p)
+                            except fastflow.StateError as e:
+                                with lock:
+                                    outcome["refused"] += 1
+                                    if "one Scorer per thread" not in str(e):
+                                        outcome["other"].append(str(e))
+                                continue
+                            except Exception as e:  # noqa: BLE001 - any other failure is the bug
+                                with lock:
+                                    outcome["other"].append(repr(e))
+                                continue
+                            with lock:
+                                outcome["ok"] += 1
+                                if (r.score != want[p].score or support.flat(r.map) != support.flat(want[p].map)
+                                        or r.anomalous != want[p].anomalous):
+                                    outcome["wrong"].append(p)
+
+                threads = [threading.Thread(target=work) for _ in range(4)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                # intact afterwards
+                self.assertEqual(shared.score(paths[0]).score, want[paths[0]].score)
+        finally:
+            fastflow.set_num_threads(before)
+        self.assertEqual(outcome["wrong"], [])
+        self.assertEqual(outcome["other"], [])
+        self.assertEqual(outcome["ok"] + outcome["refused"], 4 * 5 * 20)
+        self.assertGreater(outcome["ok"], 0)
+
+    def test_close_while_in_use_is_refused(self):
+        m = tinymodel.get()
+        sc = m.flow.scorer()
+        entered, release = threading.Event(), threading.Event()
+
+        def hold():
+            with sc._busy:  # stands for a long score call on another thread
+                entered.set()
+                release.wait(30)
+
+        t = threading.Thread(target=hold)
+        t.start()
+        entered.wait(30)
+        try:
+            with self.assertRaises(fastflow.StateError) as cm:
+                sc.close()
+            self.assertIn("in use by another thread", str(cm.exception))
+            with self.assertRaises(fastflow.StateError):
+                sc.score(m.test_paths[0])
+            self.assertFalse(sc.closed)
+        finally:
+            release.set()
+            t.join()
+        self.assertEqual(sc.score(m.test_paths[0]).score, m.flow.score(m.test_paths[0]).score)
+        sc.close()
+        self.assertTrue(sc.closed)
+
     def test_grey_images(self):
         m = tinymodel.get()
         img = ffimage.decode(m.test_paths[0], fastflow.GRAY8)
