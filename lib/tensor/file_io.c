@@ -22,8 +22,11 @@
 ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out) {
     FF_CHECK_ARG(path && data_out && size_out, "ff_read_file: NULL argument");
     FF_CHECK_ARG(path[0] != '\0', "ff_read_file: empty path");
+    /* O_NONBLOCK: opening a FIFO (or a tty, a device) would otherwise wait,
+     * possibly forever, for a writer before fstat can refuse it. It has no
+     * effect on reading regular files. */
     int fd;
-    do fd = open(path, O_RDONLY | O_CLOEXEC);
+    do fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) return ff_fail(FF_E_IO, "cannot open '%s': %s", path, strerror(errno));
     struct stat st;
@@ -34,8 +37,12 @@ ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out) {
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        if (S_ISDIR(st.st_mode)) return ff_fail(FF_E_IO, "'%s' is not a regular file (a directory)", path);
-        return ff_fail(FF_E_IO, "'%s' is not a regular file", path);
+        const char *kind = S_ISDIR(st.st_mode)    ? " (a directory)"
+                           : S_ISFIFO(st.st_mode) ? " (a FIFO)"
+                           : S_ISSOCK(st.st_mode) ? " (a socket)"
+                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? " (a device)"
+                                                                         : "";
+        return ff_fail(FF_E_IO, "'%s' is not a regular file%s: only regular files are read", path, kind);
     }
     if (st.st_size < 0 || (uint64_t)st.st_size >= (uint64_t)SIZE_MAX) {
         close(fd);
