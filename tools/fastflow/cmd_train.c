@@ -14,6 +14,7 @@
 #include "eval/dataset.h"
 #include "fastflow.h"
 #include "calibrate.h"
+#include "tensor/safetensors.h"
 #include "train_loop.h"
 
 static const char *const CMD = "train";
@@ -132,12 +133,16 @@ int ff_cmd_train(int argc, char **argv) {
     int rc = parse(argc, argv, &a, &v);
     if (rc != 0) return rc < 0 ? 0 : rc;
     if (a.threads > 0) ff_global_set_i64(FF_GLOBAL_NUM_THREADS, a.threads);
+    /* before hours of training, not after: a missing folder, a read-only
+     * or full file system, a directory named as --out */
+    ff_status st = ff_check_can_write(a.out);
+    if (st != FF_OK) return cli_fail(CMD, a.out, st);
 
     ff_dataset *ds = NULL;
     ff_flow *trained = NULL, *with_stats = NULL;
     char **kept = NULL, **held = NULL;
     size_t n_kept = 0, n_held = 0;
-    ff_status st = ff_dataset_open(a.data, a.category, &ds);
+    st = ff_dataset_open(a.data, a.category, &ds);
     if (st != FF_OK) return cli_fail(CMD, a.data, st);
     rc = 1;
     if (ds->num_train == 0) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_signals.h"
 #include "commands.h"
 #include "fastflow.h"
 
@@ -40,6 +41,7 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    cli_signals_install();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "fastflow: unknown command '%s'\n\n", argv[1]);
