@@ -18,7 +18,16 @@
 #define FF_SIMD_CLONES
 #endif
 
+/* exp(x), clamped to exp(-87) .. exp(88) (so -Inf gives exp(-87) and +Inf
+ * exp(88), finite: the callers' exponents are bounded anyway), and NaN for
+ * NaN. NaN comes from a diverging training run; it is replaced by 0 for the
+ * arithmetic (a NaN converted to int is undefined behaviour) and put back
+ * at the end, so that the caller still sees it and reports the numeric
+ * error. Finite inputs give the same bits as without that guard. */
 static inline float ff_expf_v(float x) {
+    const int is_nan = x != x;
+    const float in = x;
+    x = is_nan ? 0.0f : x;
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
     float t = x * 1.44269504088896341f;
@@ -34,10 +43,12 @@ static inline float ff_expf_v(float x) {
     y = y * r + 1.6666665459e-1f;
     y = y * r + 5.0000001201e-1f;
     y = y * z + r + 1.0f;
-    int32_t bits = ((int32_t)fx + 127) << 23;
+    /* fx in [-126, 127]: the biased exponent is in [1, 254]; shifted as
+     * unsigned, which is defined for every value */
+    uint32_t bits = (uint32_t)((int32_t)fx + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return y * scale;
+    return is_nan ? in : y * scale;
 }
 
 static inline float ff_tanhf_v(float x) {
