@@ -107,7 +107,14 @@ enum ff_global_param {
     FF_GLOBAL_MAX_IMAGE_PIXELS = 1,
     /* i64. Threads each computation uses (OpenMP inside oneDNN and the
      * library's own loops); 0 = all cores, the default. Bounds [0, 1024]. */
-    FF_GLOBAL_NUM_THREADS = 2
+    FF_GLOBAL_NUM_THREADS = 2,
+    /* i64 0/1. 1 (the default): a JPEG's EXIF Orientation tag (1-8, as
+     * phone and camera pictures carry it) is applied when decoding, as
+     * PIL's ImageOps.exif_transpose does: pixels come out upright, and
+     * probing reports the upright size (orientations 5-8 swap width and
+     * height). 0: pixels as stored, the tag ignored. A malformed EXIF block
+     * counts as no orientation. PNG files are never re-oriented. */
+    FF_GLOBAL_EXIF_ORIENTATION = 3
 };
 FF_API ff_status ff_global_set_i64(int32_t key, int64_t value);
 FF_API ff_status ff_global_get_i64(int32_t key, int64_t *value_out);
@@ -131,14 +138,18 @@ FF_API int32_t ff_pixel_format_channels(int32_t pixel_format);
  * channels in the file (1 grey, 2 grey+alpha, 3 colour, 4 colour+alpha or
  * CMYK; a PNG with a tRNS colour counts its alpha). Any output pointer may
  * be NULL. Decodes no pixels, so the pixel limit is not applied here: the
- * size is reported as the header declares it. Any thread. */
+ * size is reported as the header declares it (upright: a JPEG with EXIF
+ * orientation 5-8 reports width and height swapped, as decoded; see
+ * FF_GLOBAL_EXIF_ORIENTATION). Only regular files are read: a FIFO, device
+ * or folder is FF_E_IO, without blocking. Any thread. */
 FF_API ff_status ff_image_probe_file(const char *path, int32_t *channels_out, int32_t *width_out,
                                      int32_t *height_out);
 FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *channels_out,
                                        int32_t *width_out, int32_t *height_out);
 
 /* Decodes a PNG (8/16 bit, grey, grey+alpha, RGB, RGBA, palette) or JPEG
- * (grey, RGB/YCbCr, CMYK) into a caller buffer in `pixel_format`, with rows
+ * (grey, RGB/YCbCr, CMYK) into a caller buffer in `pixel_format`, upright
+ * (a JPEG's EXIF orientation applied, FF_GLOBAL_EXIF_ORIENTATION), with rows
  * `row_stride` bytes apart (0 = packed, width * channels). `capacity` is the
  * buffer size in bytes; it must be at least (height-1)*stride + width*channels.
  * 16-bit samples keep their high byte; alpha is dropped (not composited)

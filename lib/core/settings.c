@@ -9,8 +9,11 @@
 
 static _Atomic int64_t g_max_pixels = FF_DEFAULT_MAX_PIXELS;
 static _Atomic int64_t g_num_threads = 0;
+static _Atomic int64_t g_exif_orientation = 1;
 
 int64_t ff_settings_max_image_pixels(void) { return atomic_load(&g_max_pixels); }
+
+int ff_settings_exif_orientation(void) { return atomic_load(&g_exif_orientation) != 0; }
 
 void ff_threads_apply(void) {
     int64_t n = atomic_load(&g_num_threads);
@@ -32,6 +35,11 @@ ff_status ff_global_set_i64(int32_t key, int64_t value) {
                      (long long)value);
         atomic_store(&g_num_threads, value);
         return FF_OK;
+    case FF_GLOBAL_EXIF_ORIENTATION:
+        FF_CHECK_ARG(value == 0 || value == 1, "FF_GLOBAL_EXIF_ORIENTATION must be 0 or 1, got %lld",
+                     (long long)value);
+        atomic_store(&g_exif_orientation, value);
+        return FF_OK;
     default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown global parameter key %d", (int)key);
     }
 }
@@ -42,6 +50,7 @@ ff_status ff_global_get_i64(int32_t key, int64_t *value_out) {
     switch (key) {
     case FF_GLOBAL_MAX_IMAGE_PIXELS: *value_out = atomic_load(&g_max_pixels); return FF_OK;
     case FF_GLOBAL_NUM_THREADS: *value_out = atomic_load(&g_num_threads); return FF_OK;
+    case FF_GLOBAL_EXIF_ORIENTATION: *value_out = atomic_load(&g_exif_orientation); return FF_OK;
     default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown global parameter key %d", (int)key);
     }
 }

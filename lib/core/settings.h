@@ -5,6 +5,8 @@
 #include <stdint.h>
 
 int64_t ff_settings_max_image_pixels(void);
+/* FF_GLOBAL_EXIF_ORIENTATION: 1 when JPEG orientation is applied. */
+int ff_settings_exif_orientation(void);
 /* Applies FF_GLOBAL_NUM_THREADS to the calling thread's OpenMP setting;
  * every computing entry point calls it before running parallel work. */
 void ff_threads_apply(void);

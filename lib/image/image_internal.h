@@ -70,4 +70,13 @@ ff_status ff_png_encode(const uint8_t *pixels, int32_t width, int32_t height, si
 ff_status ff_jpeg_probe(const uint8_t *data, size_t size, const char *what, ff_image_info *info);
 ff_status ff_jpeg_decode(const uint8_t *data, size_t size, const char *what, ff_raw_image *out);
 
+/* EXIF orientation (exif.c). The Orientation tag (1..8) of a JPEG's
+ * first EXIF block (APP1 "Exif", IFD0), or 1 when there is none or the
+ * block is malformed (never an error). */
+int32_t ff_exif_orientation(const uint8_t *data, size_t size);
+/* Turns `img` upright for EXIF orientation 2..8 as PIL's
+ * ImageOps.exif_transpose does (5..8 swap width and height); 1 or an
+ * out-of-range value leaves it as is. */
+ff_status ff_raw_image_orient(ff_raw_image *img, int32_t orientation);
+
 #endif

@@ -10,17 +10,37 @@
 
 #include "core/error.h"
 #include "core/memory.h"
+#include "core/settings.h"
 #include "image/image_internal.h"
 #include "tensor/safetensors.h"
 
 #define MEMORY_WHAT "memory buffer"
 
 
+/* The EXIF orientation to apply: a JPEG's, unless FF_GLOBAL_EXIF_ORIENTATION
+ * is 0; 1 (upright) for PNG. */
+static int32_t orientation_of(ff_image_kind kind, const uint8_t *data, size_t size) {
+    if (kind != FF_IMAGE_JPEG || !ff_settings_exif_orientation()) return 1;
+    return ff_exif_orientation(data, size);
+}
+
+/* Header facts of the picture as decoded: oriented (orientations 5-8 swap
+ * the sides). */
+static ff_status probe_kind(const uint8_t *data, size_t size, const char *what, ff_image_kind kind,
+                            ff_image_info *info) {
+    FF_TRY(kind == FF_IMAGE_PNG ? ff_png_probe(data, size, what, info) : ff_jpeg_probe(data, size, what, info));
+    if (orientation_of(kind, data, size) >= 5) {
+        int32_t w = info->width;
+        info->width = info->height;
+        info->height = w;
+    }
+    return FF_OK;
+}
+
 static ff_status probe(const uint8_t *data, size_t size, const char *what, ff_image_info *info) {
     ff_image_kind kind;
     FF_TRY(ff_image_sniff(data, size, what, &kind));
-    return kind == FF_IMAGE_PNG ? ff_png_probe(data, size, what, info)
-                                : ff_jpeg_probe(data, size, what, info);
+    return probe_kind(data, size, what, kind, info);
 }
 
 static ff_status probe_outputs(const uint8_t *data, size_t size, const char *what, int32_t *w,
@@ -63,8 +83,7 @@ static ff_status decode(const uint8_t *data, size_t size, const char *what, int3
     ff_image_kind kind;
     FF_TRY(ff_image_sniff(data, size, what, &kind));
     ff_image_info info;
-    FF_TRY(kind == FF_IMAGE_PNG ? ff_png_probe(data, size, what, &info)
-                                : ff_jpeg_probe(data, size, what, &info));
+    FF_TRY(probe_kind(data, size, what, kind, &info));
     FF_TRY(ff_image_check_size(info.width, info.height, what));
     size_t stride;
     FF_TRY(ff_image_check_buffer(pixel_format, info.width, info.height, row_stride, capacity,
@@ -72,6 +91,11 @@ static ff_status decode(const uint8_t *data, size_t size, const char *what, int3
     ff_raw_image img = {0};
     FF_TRY(kind == FF_IMAGE_PNG ? ff_png_decode(data, size, what, &img)
                                 : ff_jpeg_decode(data, size, what, &img));
+    ff_status st = ff_raw_image_orient(&img, orientation_of(kind, data, size));
+    if (st != FF_OK) {
+        ff_raw_image_free(&img);
+        return st;
+    }
     if (img.width != info.width || img.height != info.height) {
         ff_raw_image_free(&img);
         return ff_fail(FF_E_INTERNAL, "%s: decoded size differs from the header's", what);

@@ -35,6 +35,7 @@ __version__ = "0.1.0"
 
 _MAX_IMAGE_PIXELS = 1
 _NUM_THREADS = 2
+_EXIF_ORIENTATION = 3
 
 
 def version():
@@ -86,6 +87,16 @@ def get_max_image_pixels():
     return _get(_MAX_IMAGE_PIXELS)
 
 
+def set_exif_orientation(apply):
+    """Whether a JPEG's EXIF orientation is applied when decoding (global;
+    default True, as PIL's ImageOps.exif_transpose); False: pixels as stored."""
+    call("ff_global_set_i64", _EXIF_ORIENTATION, 1 if apply else 0)
+
+
+def get_exif_orientation():
+    return bool(_get(_EXIF_ORIENTATION))
+
+
 __all__ = [
     "ARCHITECTURES", "Backbone", "Extractor", "Flow", "FlowOptions", "Trainer", "Progress", "Scorer", "Score",
     "Image", "GRAY8", "RGB8", "RGBA8", "BGR8", "image", "metrics", "safetensors", "auroc", "pro", "f1_optimal",
@@ -93,5 +104,6 @@ __all__ = [
     "FastFlowError", "InvalidArgument", "IOFailure", "BadFormat", "Unsupported", "OutOfMemory",
     "BufferTooSmall", "LimitExceeded", "StateError", "NumericError", "InternalError",
     "version", "version_number", "build_info", "library_path", "numpy_enabled", "set_num_threads",
-    "get_num_threads", "set_max_image_pixels", "get_max_image_pixels",
+    "get_num_threads", "set_max_image_pixels", "get_max_image_pixels", "set_exif_orientation",
+    "get_exif_orientation",
 ]

@@ -43,6 +43,13 @@ def main():
     buf = io.BytesIO()
     picture("RGB", 33, 19).save(buf, "JPEG", quality=75, subsampling=2)
     seeds["jpeg_420.jpg"] = buf.getvalue()
+    for orientation in (3, 6, 8):  # EXIF blocks (FF_GLOBAL_EXIF_ORIENTATION)
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        exif[0x010F] = "fuzz"  # a second IFD0 entry (Make)
+        buf = io.BytesIO()
+        picture("RGB", 13, 7).save(buf, "JPEG", quality=85, exif=exif.tobytes())
+        seeds[f"jpeg_exif_{orientation}.jpg"] = buf.getvalue()
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)

@@ -113,6 +113,26 @@ class TestLibrary(unittest.TestCase):
             fastflow.set_num_threads(-1)
         self.assertIn("FF_GLOBAL_NUM_THREADS", cm.exception.message)
 
+    def test_exif_orientation(self):
+        # tests/data/exif: base.jpg with an EXIF block saying "rotate 90
+        # clockwise" (6) decodes 4x7 upright by default, 7x4 when ignored
+        root = os.environ.get("FF_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+        with open(os.path.join(root, "tests", "data", "exif", "base.jpg"), "rb") as f:
+            base = f.read()
+        tiff = b"II" + struct.pack("<HI", 42, 8) + struct.pack("<H", 1) + struct.pack("<HHIHH", 0x0112, 3, 1, 6, 0)
+        payload = b"Exif\0\0" + tiff + struct.pack("<I", 0)
+        jpg = base[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + base[2:]
+        self.assertTrue(fastflow.get_exif_orientation())
+        self.assertEqual(ffimage.probe(jpg)[:2], (4, 7))
+        self.assertEqual((ffimage.decode(jpg).width, ffimage.decode(jpg).height), (4, 7))
+        try:
+            fastflow.set_exif_orientation(False)
+            self.assertFalse(fastflow.get_exif_orientation())
+            self.assertEqual(ffimage.probe(jpg)[:2], (7, 4))
+            self.assertEqual(ffimage.decode(jpg).tobytes(), ffimage.decode(base).tobytes())
+        finally:
+            fastflow.set_exif_orientation(True)
+
 
 class TestErrors(unittest.TestCase):
     def test_unknown_arch(self):
