@@ -7,12 +7,19 @@
  *    line), exit 1;
  *  - SIGTERM or SIGINT at any moment of a `fastflow train` over an
  *    existing model leaves the folder with the old model or the complete
- *    new one, and nothing else.
+ *    new one, and nothing else;
+ *  - item 7: `--lr` takes [1e-12, 1] as docs/cli.md says; an MVTec set
+ *    without training images is reported in the documented layout;
+ *    `fastflow score --maps` on a full disk fails before printing the
+ *    image's score line (a tmpfs mount; skipped with a message where
+ *    mounting is refused).
  * Usage: test_cli_faults PATH-TO-fastflow */
 #include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -138,6 +145,44 @@ int main(int argc, char **argv) {
         ff_flow *f = NULL;
         CHECK_OK(ff_flow_load(out, NULL, &f));
         ff_flow_destroy(f);
+    }
+    /* item 7: --lr range, as documented */
+    const char *lr_low[] = {exe, "train", "--data", set, "--backbone", "resnet18", "--weights", weights, "--epochs",
+                            "1", "--lr", "1e-13", "--out", out, NULL};
+    st = run(lr_low, log, -1, 0, 30);
+    CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    CHECK(log_has(log, "--lr takes a number in [1e-12, 1]"));
+    char docs[700];
+    snprintf(docs, sizeof docs, "%s/docs/cli.md", getenv("FF_SOURCE_DIR") ? getenv("FF_SOURCE_DIR") : "..");
+    CHECK(log_has(docs, "`--lr` [1e-12, 1]"));
+    /* item 7: no training images, in the layout fastflow <cmd>: <what>: <status>: <detail> */
+    char empty[600], expect[900];
+    snprintf(empty, sizeof empty, "%s/empty-set", tmp);
+    CHECK(ct_mvtec_set(empty, SIZE, 0, 1, 1) == 0);
+    const char *no_images[] = {exe, "train", "--data", empty, "--backbone", "resnet18", "--weights", weights,
+                               "--epochs", "1", "--size", "64", "--out", out, NULL};
+    st = run(no_images, log, -1, 0, 60);
+    CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    snprintf(expect, sizeof expect, "fastflow train: %s: %s: no training images", empty,
+             ff_status_string(FF_E_BAD_FORMAT));
+    CHECK(log_has(log, expect));
+    /* item 7: a full disk under --maps: no score line for the image that failed */
+    char full[600];
+    snprintf(full, sizeof full, "%s/full", tmp);
+    CHECK(mkdir(full, 0755) == 0);
+    if (mount("tmpfs", full, "tmpfs", 0, "size=8k") != 0) {
+        printf("SKIP full-disk --maps case: cannot mount a tmpfs here (%s)\n", strerror(errno));
+    } else {
+        const char *maps[] = {exe, "score", "--model", model, "--maps", full, img, NULL};
+        st = run(maps, log, -1, 0, 60);
+        CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1);
+        char *text = ct_slurp(log);
+        char line[800];
+        snprintf(line, sizeof line, "%s 0", img);
+        CHECK(text && strstr(text, "No space left on device") && !strstr(text, line) && !strstr(text, "-0."));
+        free(text);
+        CHECK(entries(full) == 0);
+        CHECK(umount2(full, MNT_DETACH) == 0);
     }
     return ff_test_finish();
 }

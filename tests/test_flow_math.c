@@ -100,6 +100,7 @@ static void test_divergent_training(void) {
         float loss = 7.0f;
         CHECK_STATUS(ff_trainer_run_batch(t, &loss), FF_E_NUMERIC);
         CHECK_MSG("unchanged");
+        CHECK_MSG("epoch 1, batch 1"); /* counted from 1, as the CLI's progress lines (item 7) */
         CHECK(loss == 7.0f);
     }
     int64_t steps = -1;

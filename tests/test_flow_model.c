@@ -415,6 +415,33 @@ static void test_atomic(const ff_backbone *bb) {
     ff_flow_destroy(a);
 }
 
+/* score.source longer than 31 characters or with control bytes is refused
+ * (it was silently truncated), as ff_flow_with_statistics refuses it. */
+static void test_stats_source(const ff_backbone *bb) {
+    ff_flow *flow = ft_flow(bb, 32, 1, 1, 3), *with = NULL;
+    CHECK_OK(ff_flow_with_statistics(flow, -0.5f, -0.6f, -1.0f, -0.1f, "val", &with));
+    char model[512];
+    snprintf(model, sizeof model, "%s", ft_path("stats.safetensors"));
+    CHECK_OK(ff_flow_save(with, model, 0));
+    ft_edit e;
+    memset(&e, 0, sizeof e);
+    e.meta_key = "score.source";
+    e.meta_value = "0123456789012345678901234567890123456789"; /* 40 */
+    expect_reject(bb, model, &e, FF_E_BAD_FORMAT, "'score.source' has 40 characters", __LINE__);
+    e.meta_value = "bad\x01source";
+    expect_reject(bb, model, &e, FF_E_BAD_FORMAT, "non-printable", __LINE__);
+    e.meta_value = "";
+    expect_reject(bb, model, &e, FF_E_BAD_FORMAT, "'score.source' has 0 characters", __LINE__);
+    e.meta_value = "0123456789012345678901234567890"; /* 31: the most allowed */
+    const char *edited = ft_path("stats-31.safetensors");
+    CHECK(ft_rewrite(model, edited, &e) == 0);
+    ff_flow *back = NULL;
+    CHECK_OK(ff_flow_load(edited, bb, &back));
+    ff_flow_destroy(back);
+    ff_flow_destroy(with);
+    ff_flow_destroy(flow);
+}
+
 int main(void) {
     test_options();
     ff_backbone *bb = ft_backbone(42);
@@ -427,6 +454,7 @@ int main(void) {
         test_dense_perm(bb, model);
         test_reject(bb, model);
         test_atomic(bb);
+        test_stats_source(bb);
     }
     ff_backbone_destroy(bb);
     return ff_test_finish();

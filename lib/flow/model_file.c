@@ -196,6 +196,15 @@ static ff_status read_stats(const ff_st_file *f, ff_flow *flow) {
         keys = STAT_KEYS;
         source = ff_st_meta(f, "score.source");
         if (source == NULL) source = "unknown";
+        /* refused, not truncated: ff_flow_with_statistics's rule */
+        size_t len = strlen(source);
+        if (len == 0 || len >= sizeof flow->stats_source)
+            return ff_fail(FF_E_BAD_FORMAT, "metadata 'score.source' has %zu characters (1 to %zu allowed)", len,
+                           sizeof flow->stats_source - 1);
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)source[i] < 0x20 || (unsigned char)source[i] >= 0x7f)
+                return ff_fail(FF_E_BAD_FORMAT, "metadata 'score.source' holds a non-printable or non-ASCII byte at %zu",
+                               i);
     } else if (has_all(f, ANOMALIB_KEYS[0])) {
         keys = ANOMALIB_KEYS[0];
         source = "anomalib";

@@ -326,11 +326,11 @@ static ff_status run_batch(ff_trainer *t, float *loss_out) {
     ff_status st = ff_flow_engine_forward(t->engine, t->params, t->flow->perms, feats, n, NULL, NULL, &loss);
     if (st == FF_E_NUMERIC)
         return ff_fail_context(st, "step %lld (epoch %lld, batch %lld), parameters unchanged", (long long)t->steps + 1,
-                               (long long)t->epoch, (long long)t->batch_in_epoch);
+                               (long long)t->epoch + 1, (long long)t->batch_in_epoch + 1);
     if (st != FF_OK) return st;
     if (!isfinite(loss))
         return ff_fail(FF_E_NUMERIC, "the loss is %g at step %lld (epoch %lld, batch %lld); parameters unchanged",
-                       (double)loss, (long long)t->steps + 1, (long long)t->epoch, (long long)t->batch_in_epoch);
+                       (double)loss, (long long)t->steps + 1, (long long)t->epoch + 1, (long long)t->batch_in_epoch + 1);
     FF_TRY(ff_flow_engine_backward(t->engine, t->params, t->flow->perms, t->grads));
     if (!all_finite(t->grads, t->layout->num_params))
         return ff_fail(FF_E_NUMERIC, "a gradient is NaN or infinite at step %lld; parameters unchanged",

@@ -260,17 +260,8 @@ int ff_cmd_score(int argc, char **argv) {
             rc = cli_fail(CMD, img, st);
             goto done;
         }
-        if (a.json) {
-            printf("%s\n  {\"path\": ", i ? "," : "");
-            print_json_string(img);
-            printf(", \"score\": %.9g", (double)score);
-            if (a.normalized) printf(", \"anomalous\": %s", anomalous ? "true" : "false");
-            printf("}");
-        } else if (a.normalized) {
-            printf("%s %.9g %s\n", img, (double)score, anomalous ? "anomalous" : "normal");
-        } else {
-            printf("%s %.9g\n", img, (double)score);
-        }
+        /* the files first: an image's line is printed only once its .npy and
+         * heatmap are written, so a failure (a full disk) never follows its line */
         char stem[1024], path[4096];
         stem_of(img, stem, sizeof stem);
         if (a.maps_dir) {
@@ -285,6 +276,17 @@ int ff_cmd_score(int argc, char **argv) {
             }
             snprintf(path, sizeof path, "%s/%s.png", a.heat_dir, stem);
             if (cli_write_heatmap(CMD, path, b.map, mw, mh, lo, hi, b.pixels, iw, ih, NULL, b.rgb) != 0) goto done;
+        }
+        if (a.json) {
+            printf("%s\n  {\"path\": ", i ? "," : "");
+            print_json_string(img);
+            printf(", \"score\": %.9g", (double)score);
+            if (a.normalized) printf(", \"anomalous\": %s", anomalous ? "true" : "false");
+            printf("}");
+        } else if (a.normalized) {
+            printf("%s %.9g %s\n", img, (double)score, anomalous ? "anomalous" : "normal");
+        } else {
+            printf("%s %.9g\n", img, (double)score);
         }
         fflush(stdout);
     }

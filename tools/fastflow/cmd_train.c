@@ -146,7 +146,10 @@ int ff_cmd_train(int argc, char **argv) {
     if (st != FF_OK) return cli_fail(CMD, a.data, st);
     rc = 1;
     if (ds->num_train == 0) {
-        fprintf(stderr, "fastflow %s: no training images in %s\n", CMD, ds->root);
+        /* the documented layout: fastflow <command>: <what>: <status string>: <detail> */
+        fprintf(stderr, "fastflow %s: %s: %s: no training images (an MVTec AD category needs .png/.jpg/.jpeg "
+                        "files in train/good)\n",
+                CMD, ds->root, ff_status_string(FF_E_BAD_FORMAT));
         goto done;
     }
     /* held-out images leave the training set: train on a shallow copy of
