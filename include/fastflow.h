@@ -60,6 +60,29 @@
 #endif
 #endif
 
+/* Stability tiers (docs/versioning.md). A function without a tier marker is
+ * stable: its signature and documented behaviour hold for every release of
+ * this major version, checked against an ABI baseline. FF_EXPERIMENTAL
+ * marks low-level pieces that may still change, or be removed, in a minor
+ * release (listed in its release notes); it expands to nothing by default
+ * and may be defined before including this header, e.g. to an attribute. */
+#ifndef FF_EXPERIMENTAL
+#define FF_EXPERIMENTAL
+#endif
+/* FF_DEPRECATED(msg) marks a function due for removal at the next major
+ * version: calls to it warn with `msg` (e.g. "use ff_x2") on GCC, Clang and
+ * MSVC, and compile silently elsewhere. Define it empty before including
+ * this header to silence the warnings. */
+#ifndef FF_DEPRECATED
+#if defined(__GNUC__) || defined(__clang__)
+#define FF_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#define FF_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#define FF_DEPRECATED(msg)
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -218,10 +241,12 @@ FF_API void ff_backbone_destroy(ff_backbone *backbone);
 /* The architecture name given at load. Static for the backbone's lifetime. */
 FF_API const char *ff_backbone_arch(const ff_backbone *backbone);
 /* Number of feature maps (3 for ResNets, 1 for transformers). */
+FF_EXPERIMENTAL
 FF_API ff_status ff_backbone_num_levels(const ff_backbone *backbone, int32_t *levels_out);
 /* Shape [channels, height, width] of feature level `level` for an input of
  * in_height x in_width (both divisible by 16, between 32 and 4096;
  * transformers: exactly their input side, else FF_E_INVALID_ARGUMENT). */
+FF_EXPERIMENTAL
 FF_API ff_status ff_backbone_level_shape(const ff_backbone *backbone, int32_t level,
                                          int32_t in_height, int32_t in_width,
                                          int32_t *channels_out, int32_t *height_out,
@@ -231,7 +256,9 @@ FF_API ff_status ff_backbone_level_shape(const ff_backbone *backbone, int32_t le
  * and buffers are created at the first run for a (batch, height, width)
  * and reused while that shape stays the same; a run with another shape
  * replaces them (that run is slower). */
+FF_EXPERIMENTAL
 FF_API ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out);
+FF_EXPERIMENTAL
 FF_API void ff_extractor_destroy(ff_extractor *extractor);
 
 /* Runs the backbone on a pre-processed NCHW float32 batch
@@ -240,12 +267,14 @@ FF_API void ff_extractor_destroy(ff_extractor *extractor);
  * batch in [1, 4096]; sides divisible by 16 and in [32, 4096]. NaN or Inf
  * in the input is FF_E_INVALID_ARGUMENT (the previous run's results stay
  * readable). Object-exclusive. */
+FF_EXPERIMENTAL
 FF_API ff_status ff_extractor_run(ff_extractor *extractor, const float *input, int32_t batch,
                                   int32_t in_height, int32_t in_width);
 /* Copies feature level `level` of the last run, NCHW float32
  * [batch, C, H, W] (ff_backbone_level_shape), into `out` (capacity in
  * floats). FF_E_STATE before a successful run, FF_E_BUFFER_TOO_SMALL when
  * capacity < batch*C*H*W. */
+FF_EXPERIMENTAL
 FF_API ff_status ff_extractor_read(const ff_extractor *extractor, int32_t level, float *out,
                                    size_t capacity);
 
@@ -572,6 +601,7 @@ FF_API ff_status ff_metric_f1_optimal(const float *scores, const uint8_t *labels
  *    map at that resolution.
  *  - out_rgb: rows out_stride bytes apart (0 = packed, width * 3);
  *    out_capacity bytes >= (height - 1) * stride + width * 3. */
+FF_EXPERIMENTAL
 FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t height, float lo, float hi,
                                    const uint8_t *image, int32_t image_width, int32_t image_height,
                                    size_t image_stride, int32_t image_format, float alpha,
@@ -588,6 +618,7 @@ FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t heig
  *    color_rgb = 0xRRGGBB (e.g. 0xFFFFFF, white).
  *  - rgb: width x height RGB8, rows rgb_stride bytes apart (0 = packed),
  *    rgb_capacity bytes. A mask without defect pixels draws nothing. */
+FF_EXPERIMENTAL
 FF_API ff_status ff_heatmap_draw_contour(const uint8_t *mask, int32_t mask_width, int32_t mask_height,
                                          size_t mask_stride, uint32_t color_rgb, uint8_t *rgb,
                                          int32_t width, int32_t height, size_t rgb_capacity,
