@@ -18,7 +18,7 @@
 #include "core/settings.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
-#include "score/image_input.h"
+#include "image/image_input.h"
 #include "score/map_post.h"
 
 #define FF_SCORER_CHUNK 8

@@ -17,7 +17,7 @@
 #include "core/settings.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
-#include "score/image_input.h"
+#include "image/image_input.h"
 #include "train/adam.h"
 #include "train/feature_cache.h"
 
