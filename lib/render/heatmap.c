@@ -8,7 +8,7 @@
 #include "core/memory.h"
 #include "core/settings.h"
 #include "fastflow.h"
-#include "score/colormap.h"
+#include "render/colormap.h"
 
 /* Bytes a width x height picture of `channels` bytes per pixel needs with
  * rows `stride` apart; false on overflow. */
