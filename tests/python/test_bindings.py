@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import unittest
 
+import fastflow
 import support
 import tinymodel
 
@@ -63,19 +64,27 @@ class ExampleCase:
 
     def test_equals_cli(self):
         m = tinymodel.get()
-        maps = tempfile.mkdtemp(prefix="ff-bind-maps-", dir=m.dir)
-        cli = run([os.environ["FF_CLI"], "score", "--json", "--maps", maps, "--model", m.model_path] + m.test_paths)
-        self.assertEqual(cli.returncode, 0, cli.stderr)
-        want = {e["path"]: f32(e["score"]) for e in json.loads(cli.stdout)}
-        rc, got, err = self.run_example(m.model_path, m.test_paths)
-        self.assertEqual(rc, 0, err)
-        self.assertEqual(sorted(got), sorted(m.test_paths))
-        for p in m.test_paths:
-            score, (w, h), decision = got[p]
-            self.assertEqual(score, want[p], p)  # bit for bit (both print round-trip decimals)
-            shape, _ = support.read_npy(os.path.join(maps, os.path.splitext(os.path.basename(p))[0] + ".npy"))
-            self.assertEqual((h, w), shape)
-            self.assertIsNone(decision)  # the tiny model has no threshold
+        # the tiny trained model (64x64) and an untrained one 96 wide and 64
+        # high, whose map size tells width from height
+        wide = os.path.join(m.dir, "bind-wide.safetensors")
+        if not os.path.exists(wide):
+            with fastflow.Flow.create(m.backbone, input_width=96, input_height=64, steps=2, seed=4) as flow:
+                flow.save(wide)
+        for model, size in ((m.model_path, (64, 64)), (wide, (96, 64))):
+            maps = tempfile.mkdtemp(prefix="ff-bind-maps-", dir=m.dir)
+            cli = run([os.environ["FF_CLI"], "score", "--json", "--maps", maps, "--model", model] + m.test_paths)
+            self.assertEqual(cli.returncode, 0, cli.stderr)
+            want = {e["path"]: f32(e["score"]) for e in json.loads(cli.stdout)}
+            rc, got, err = self.run_example(model, m.test_paths)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(sorted(got), sorted(m.test_paths))
+            for p in m.test_paths:
+                score, (w, h), decision = got[p]
+                self.assertEqual(score, want[p], p)  # bit for bit (both print round-trip decimals)
+                shape, _ = support.read_npy(os.path.join(maps, os.path.splitext(os.path.basename(p))[0] + ".npy"))
+                self.assertEqual((h, w), shape)
+                self.assertEqual((w, h), size)
+                self.assertIsNone(decision)  # neither model has a threshold
 
     def test_decisions_with_a_threshold(self):
         m = tinymodel.get()
