@@ -27,11 +27,10 @@ try:
     import pandas as pd
     from distributed import Client, LocalCluster, futures_of, wait
     import fastflow.dask as ffd
-    HAVE_DASK = True
+    HAVE_DASK, WHY = True, ""
 except ImportError as e:
     HAVE_DASK, WHY = False, str(e)
 
-import fastflow
 from fastflow import errors
 
 WORKERS, THREADS = 2, 2
@@ -69,7 +68,7 @@ def tearDownModule():
     tinymodel.release()
 
 
-@unittest.skipUnless(HAVE_DASK, "dask, distributed or pandas missing (Debian: python3-distributed python3-pandas)")
+@unittest.skipUnless(HAVE_DASK, "%s (Debian: python3-dask python3-distributed python3-pandas)" % WHY)
 class TestDaskScoring(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

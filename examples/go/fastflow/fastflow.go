@@ -114,7 +114,7 @@ func (s *Scorer) Close() {
 // MapShape is the size of the maps: the model's input width and height.
 func (s *Scorer) MapShape() (width, height int, err error) {
 	var w, h C.int32_t
-	err = call(func() C.ff_status { return C.ff_scorer_map_shape(s.p, &h, &w) })
+	err = call(func() C.ff_status { return C.ff_scorer_map_shape(s.p, &w, &h) })
 	runtime.KeepAlive(s)
 	return int(w), int(h), err
 }

@@ -145,7 +145,7 @@ impl Scorer {
     /// (width, height) of the maps: the model's input size.
     pub fn map_shape(&self) -> Result<(usize, usize)> {
         let (mut width, mut height) = (0i32, 0i32);
-        check(unsafe { sys::ff_scorer_map_shape(self.raw.as_ptr(), &mut height, &mut width) })?;
+        check(unsafe { sys::ff_scorer_map_shape(self.raw.as_ptr(), &mut width, &mut height) })?;
         Ok((width as usize, height as usize))
     }
 
