@@ -129,9 +129,11 @@ def _score_partition(part, model_key, options, maps_dir, root, library_threads):
     sc = _scorer(model_key, options)
     rows = {k: [] for k in COLUMNS}
     for path in part["path"]:
-        path = os.fspath(path)
         score, anomalous, status, error, out = np.float32("nan"), pd.NA, 0, "", ""
         try:
+            if not isinstance(path, (str, os.PathLike)):  # e.g. a missing value in a user's dataframe
+                raise ValueError("not a path: %r" % (path,))
+            path = os.fspath(path)
             r = sc.score(path, map=bool(maps_dir))
             if maps_dir:
                 out = map_path(path, maps_dir, root)
@@ -140,7 +142,7 @@ def _score_partition(part, model_key, options, maps_dir, root, library_threads):
             anomalous = pd.NA if r.anomalous is None else bool(r.anomalous)
         except FastFlowError as e:
             status, error = e.status, str(e)
-        except ValueError as e:  # outside the maps root
+        except ValueError as e:  # not a path, or outside the maps root
             status, error = INVALID_ARGUMENT, str(e)
         except OSError as e:  # the map could not be written
             status, error = IO, str(e)

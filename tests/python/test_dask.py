@@ -141,6 +141,11 @@ class TestDaskScoring(unittest.TestCase):
             self.check_rows(df)
             self.assertEqual(df["score"].to_numpy().tobytes(), from_list["score"].to_numpy().tobytes(), name)
             self.assertEqual(list(df["status"]), list(from_list["status"]), name)
+        # a missing value where a path should be is a row error too
+        holes = dd.from_pandas(pd.DataFrame({"path": [None, paths[0]]}), npartitions=1)
+        df = ffd.score(holes, data.model.model_path).compute()
+        self.assertEqual(list(df["status"]), [errors.INVALID_ARGUMENT, 0])
+        self.assertIn("not a path", df["error"].iloc[0])
 
     def test_a_killed_worker_is_replaced_and_each_image_scored_once(self):
         maps = tempfile.mkdtemp(prefix="maps-kill-", dir=data.dir)
