@@ -11,6 +11,7 @@
 #include "backbone/vit_forward.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/memory.h"
 #include "core/settings.h"
 
@@ -308,15 +309,6 @@ void ff_extractor_destroy(ff_extractor *ex) {
     ff_free(ex);
 }
 
-/* NaN and Inf are the floats with all exponent bits set; this integer
- * test vectorises, so the check costs one quick pass over the input. */
-static int all_finite(const float *x, size_t n) {
-    const uint32_t *u = (const uint32_t *)(const void *)x;
-    uint32_t bad = 0;
-    for (size_t i = 0; i < n; i++) bad |= (uint32_t)((u[i] & 0x7f800000u) == 0x7f800000u);
-    return bad == 0;
-}
-
 ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
                            int32_t in_height) {
     ff_clear_error();
@@ -328,7 +320,7 @@ ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, 
     FF_CHECK_ARG(in_width >= 32 && in_width <= 4096 && in_width % 16 == 0,
                  "input width must be divisible by 16 and in [32, 4096], got %d", (int)in_width);
     const size_t count = (size_t)batch * 3u * (size_t)in_height * (size_t)in_width;
-    FF_CHECK_ARG(all_finite(input, count), "input holds NaN or Inf values");
+    FF_CHECK_ARG(ff_all_finite(input, count), "input holds NaN or Inf values");
     if (ex->vit) {
         FF_TRY(ff_vit_check_input(ex->bb->vit, in_width, in_height));
         ex->has_run = 0;
