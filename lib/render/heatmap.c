@@ -85,18 +85,6 @@ static ff_status taps_make(int32_t in, int32_t out, axis_taps *t) {
     return FF_OK;
 }
 
-/* Bytes per pixel, 0 for an unknown format (kept local so that this file
- * depends on no other layer). */
-static int32_t format_channels(int32_t format) {
-    switch (format) {
-    case FF_PIXEL_GRAY8: return 1;
-    case FF_PIXEL_RGB8: return 3;
-    case FF_PIXEL_RGBA8: return 4;
-    case FF_PIXEL_BGR8: return 3;
-    default: return 0;
-    }
-}
-
 /* Reads pixel x of a row as RGB. */
 static inline void read_rgb(const uint8_t *row, int32_t x, int32_t format, float rgb[3]) {
     switch (format) {
@@ -174,7 +162,7 @@ FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t heig
         if (isnan(map[i])) return ff_fail(FF_E_INVALID_ARGUMENT, "heatmap: map[%zu] is NaN", i);
     float *rgb = NULL;
     if (image) {
-        int32_t channels = format_channels(image_format);
+        int32_t channels = ff_pixel_format_channels(image_format);
         FF_CHECK_ARG(channels > 0, "heatmap: unknown image pixel format %d", (int)image_format);
         FF_TRY(check_picture("heatmap image", image_width, image_height, (size_t)channels, &image_stride, 0, false));
         FF_TRY(resize_to_rgb(image, image_width, image_height, image_stride, image_format, width, height, &rgb));
