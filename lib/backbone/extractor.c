@@ -321,6 +321,11 @@ ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, 
                  "input width must be divisible by 16 and in [32, 4096], got %d", (int)in_width);
     const size_t count = (size_t)batch * 3u * (size_t)in_height * (size_t)in_width;
     FF_CHECK_ARG(ff_all_finite(input, count), "input holds NaN or Inf values");
+    return ff_extractor_run_unchecked(ex, input, batch, in_width, in_height);
+}
+
+ff_status ff_extractor_run_unchecked(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
+                                     int32_t in_height) {
     if (ex->vit) {
         FF_TRY(ff_vit_check_input(ex->bb->vit, in_width, in_height));
         ex->has_run = 0;
@@ -351,6 +356,10 @@ ff_status ff_extractor_read(const ff_extractor *ex, int32_t level, float *out, s
     const int32_t levels = ex->vit ? 1 : FF_RESNET_LEVELS;
     FF_CHECK_ARG(level >= 0 && level < levels, "level must be in [0, %d], got %d", (int)levels - 1, (int)level);
     if (!ex->has_run) return ff_fail(FF_E_STATE, "the extractor has not run yet (call ff_extractor_run first)");
+    return ff_extractor_read_unchecked(ex, level, out, capacity);
+}
+
+ff_status ff_extractor_read_unchecked(const ff_extractor *ex, int32_t level, float *out, size_t capacity) {
     if (ex->vit) {
         size_t count = 0;
         const float *f = ff_vit_runner_features(ex->vit, &count);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backbone/backbone.h"
 #include "core/error.h"
 #include "core/finite.h"
 #include "core/memory.h"
@@ -206,7 +207,7 @@ static ff_status check_can_add(const ff_trainer *t) {
 
 /* t->input holds a pre-processed image: run the backbone and cache. */
 static ff_status cache_input(ff_trainer *t) {
-    FF_TRY(ff_extractor_run(t->extractor, t->input, 1, t->layout->in_w, t->layout->in_h));
+    FF_TRY(ff_extractor_run_unchecked(t->extractor, t->input, 1, t->layout->in_w, t->layout->in_h));
     return ff_feature_cache_append(&t->cache, t->extractor);
 }
 
