@@ -8,6 +8,7 @@
 #include "core/memory.h"
 #include "core/settings.h"
 #include "fastflow.h"
+#include "image/resample.h"
 #include "render/colormap.h"
 
 /* Bytes a width x height picture of `channels` bytes per pixel needs with
@@ -184,17 +185,6 @@ FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t heig
     return FF_OK;
 }
 
-/* PyTorch's nearest_idx (interpolate(mode="nearest")): identity for equal
- * sizes, dst/2 for an exact 2x upscale, else floor(dst * (float)in/out)
- * computed in float, capped at in - 1. */
-static int32_t nearest_index(int32_t dst, int32_t in, int32_t out) {
-    if (in == out) return dst;
-    if (out == 2 * in) return dst >> 1;
-    float scale = (float)in / (float)out;
-    int32_t src = (int32_t)floorf((float)dst * scale);
-    return src < in - 1 ? src : in - 1;
-}
-
 FF_API ff_status ff_heatmap_draw_contour(const uint8_t *mask, int32_t mask_width, int32_t mask_height,
                                          size_t mask_stride, uint32_t color_rgb, uint8_t *rgb, int32_t width,
                                          int32_t height, size_t rgb_capacity, size_t rgb_stride) {
@@ -205,14 +195,10 @@ FF_API ff_status ff_heatmap_draw_contour(const uint8_t *mask, int32_t mask_width
     FF_TRY(check_picture("contour mask", mask_width, mask_height, 1, &mask_stride, 0, false));
     FF_TRY(check_picture("contour picture", width, height, 3, &rgb_stride, rgb_capacity, true));
     /* the mask at the picture's size, nearest neighbour exactly as the
-     * evaluation resizes masks (lib/eval/mask.h, PyTorch's nearest_idx) */
+     * evaluation resizes masks (image/resample.h, PyTorch's nearest_idx) */
     uint8_t *bin = ff_alloc((size_t)width * (size_t)height);
     if (!bin) return ff_fail(FF_E_OUT_OF_MEMORY, "contour: cannot allocate %dx%d", (int)width, (int)height);
-    for (int32_t y = 0; y < height; y++) {
-        const uint8_t *row = mask + (size_t)nearest_index(y, mask_height, height) * mask_stride;
-        for (int32_t x = 0; x < width; x++)
-            bin[(size_t)y * (size_t)width + (size_t)x] = row[nearest_index(x, mask_width, width)] != 0;
-    }
+    ff_mask_resize_nearest(mask, mask_height, mask_width, mask_stride, height, width, bin);
     const uint8_t col[3] = {(uint8_t)(color_rgb >> 16), (uint8_t)(color_rgb >> 8), (uint8_t)color_rgb};
     for (int32_t y = 0; y < height; y++) {
         for (int32_t x = 0; x < width; x++) {
