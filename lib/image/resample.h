@@ -6,9 +6,9 @@
  *    "bilinear"): anomaly maps upsampled from the feature grid (flow) and
  *    resized to the image (scorer option FF_SCORER_MAP_SIZE).
  *
- * The antialiased bilinear resize of pre-processing is image/resize_aa.c
- * (float, torchvision) and the heatmap's picture resize is in
- * render/heatmap.c (double, PIL): see the comments there.
+ * The antialiased bilinear filters are in image/resize_aa.h: torch's
+ * weights in float for pre-processing (ff_aa_filter_init) and PIL's in
+ * double for heatmap pictures (ff_aa_filter_init_pil).
  *
  * Where float vs double matters: torch 1.13's F.interpolate computes the
  * bilinear source index in double (checked weight by weight), and a float
@@ -19,9 +19,9 @@
  * which both precisions give identical taps at every input side the model
  * admits (32..4096, checked by test_resample), so one function, in double,
  * serves both callers with
- * bit-identical results. The antialiased resizes do differ by precision on
- * purpose (float for torchvision's pre-processing, double for PIL's picture
- * resize); they are not merged for that reason. */
+ * bit-identical results. The two antialiased filters differ in the last
+ * bits of most weights, and each caller is pinned to its own reference, so
+ * they stay a typed pair (resize_aa.h). */
 #ifndef FF_IMAGE_RESAMPLE_H
 #define FF_IMAGE_RESAMPLE_H
 
