@@ -11,13 +11,18 @@
  *  - for general sizes the two precisions do differ, so the choice matters;
  *  - nearest: ff_mask_resize_nearest against PyTorch is in test_dataset
  *    (metrics_mask_nearest golden); here its index rule at the special cases.
- * Antialiased resizes: test_preprocess (float, torchvision goldens) and
- * test_heatmap (the picture resize). */
+ *  - the heatmap's picture resize (ff_aa_filter_init_pil, through
+ *    ff_heatmap_render with alpha 0) against PIL's Image.resize(BILINEAR)
+ *    (tools/reference/gen_heatmap_resize_golden.py): within 1 of PIL's
+ *    fixed-point 8-bit result.
+ * The pre-processing resize (ff_aa_filter_init, float) has its torchvision
+ * goldens in test_preprocess. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastflow.h"
 #include "image/resample.h"
 #include "tensor/safetensors.h"
 #include "test_util.h"
@@ -112,9 +117,43 @@ static void test_nearest_index(void) {
     CHECK(memcmp(dst, want, sizeof want) == 0);
 }
 
+static void test_pil_picture_resize(void) {
+    ff_st_file *f = NULL;
+    CHECK_OK(ff_st_open(ff_test_golden_path("heatmap_resize.safetensors"), &f));
+    if (!f) return;
+    const ff_st_tensor *pic = ff_st_find(f, "picture");
+    CHECK(pic != NULL && pic->dtype == FF_DT_U8 && pic->ndim == 3 && pic->shape[0] == 29 && pic->shape[1] == 37);
+    const int32_t sizes[5][2] = {{16, 12}, {64, 50}, {50, 20}, {37, 29}, {9, 40}};
+    for (int s = 0; pic && s < 5; s++) {
+        int32_t w = sizes[s][0], h = sizes[s][1];
+        char name[64];
+        snprintf(name, sizeof name, "resized_%dx%d", (int)w, (int)h);
+        const ff_st_tensor *ref = ff_st_find(f, name);
+        CHECK(ref != NULL && ref->numel == (int64_t)w * h * 3);
+        if (!ref) continue;
+        float *map = calloc((size_t)(w * h), sizeof(float));
+        uint8_t *out = malloc((size_t)(w * h * 3));
+        CHECK_OK(ff_heatmap_render(map, w, h, 0.0f, 1.0f, pic->data, 37, 29, 0, FF_PIXEL_RGB8, 0.0f, out,
+                                   (size_t)(w * h * 3), 0));
+        int maxdiff = 0;
+        size_t exact = 0;
+        for (int i = 0; i < w * h * 3; i++) {
+            int d = abs((int)out[i] - (int)ref->data[i]);
+            if (d > maxdiff) maxdiff = d;
+            exact += d == 0;
+        }
+        printf("%s: %zu of %d values equal PIL's, max difference %d\n", name, exact, w * h * 3, maxdiff);
+        CHECK(maxdiff <= 1);
+        free(map);
+        free(out);
+    }
+    ff_st_close(f);
+}
+
 int main(void) {
     test_model_upscales();
     test_bilinear_golden();
     test_nearest_index();
+    test_pil_picture_resize();
     return ff_test_finish();
 }
