@@ -387,8 +387,9 @@ FF_API ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_
  * (FF_E_STATE in the middle of one); the seed only before the first batch.
  * The learning rate and weight decay may change at any time. A run is
  * reproducible for the same flow, images (in the same order), settings and
- * FF_GLOBAL_NUM_THREADS. Memory: 16 bytes per flow parameter (parameters,
- * gradients, Adam's two moments) plus the feature cache. */
+ * thread count (FF_TRAINER_NUM_THREADS, or FF_GLOBAL_NUM_THREADS at 0).
+ * Memory: 16 bytes per flow parameter (parameters, gradients, Adam's two
+ * moments) plus the feature cache. */
 typedef struct ff_trainer ff_trainer;
 
 enum ff_trainer_param {

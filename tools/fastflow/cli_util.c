@@ -196,6 +196,11 @@ const char *cli_param_help(int32_t kind, int32_t key, char *buf, size_t cap) {
     return buf;
 }
 
+double cli_param_default(int32_t kind, int32_t key) {
+    double def = 0;
+    return ff_param_info(kind, key, NULL, NULL, NULL, &def, NULL) == FF_OK ? def : 0;
+}
+
 const char *cli_param_bounds(int32_t kind, int32_t key, char *buf, size_t cap) {
     int32_t type = 0, flags = 0;
     double lo = 0, hi = 0;

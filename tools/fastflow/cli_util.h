@@ -39,6 +39,8 @@ bool cli_opt_param_f32(int argc, char **argv, int *i, const char *name, int32_t 
 /* The option's bounds and default for help texts, e.g. "[1, 4096], default
  * 32" or "(0, 16], divisible by 16, default 1" (written into buf). */
 const char *cli_param_help(int32_t kind, int32_t key, char *buf, size_t cap);
+/* The option's default (exact for i32 and f32 keys). */
+double cli_param_default(int32_t kind, int32_t key);
 /* The bounds alone: "[1, 4096]". */
 const char *cli_param_bounds(int32_t kind, int32_t key, char *buf, size_t cap);
 /* The backbone architectures the library supports, comma-separated, with
