@@ -11,6 +11,7 @@
 static const char *const CMD = "eval";
 
 static void help(void) {
+    char threads[96];
     printf("usage: fastflow eval --model MODEL.safetensors --data DIR [--category NAME]\n"
            "                     [--json OUT.json] [--heatmaps DIR] [--threads N]\n\n"
            "Scores every test image of an MVTec AD layout (DIR/test/<type>/*, masks in\n"
@@ -24,7 +25,8 @@ static void help(void) {
            "  --json FILE      write the metrics as JSON\n"
            "  --heatmaps DIR   write overlays to DIR/<type>/<stem>.png (model input size;\n"
            "                   Turbo colours on one scale for the whole set; mask contour white)\n"
-           "  --threads N      computation threads (default: all cores)\n");
+           "  --threads N      computation threads, %s (0: all cores)\n",
+           cli_param_help(FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, threads, sizeof threads));
 }
 
 int ff_cmd_eval(int argc, char **argv) {
@@ -41,7 +43,8 @@ int ff_cmd_eval(int argc, char **argv) {
         if (cli_opt_str(argc, argv, &i, "--category", &category, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--json", &json, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--heatmaps", &heatmaps, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &threads, &bad)) continue;
+        if (cli_opt_param_i64(argc, argv, &i, "--threads", FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, &threads, &bad))
+            continue;
         fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
         bad = true;
     }
