@@ -237,14 +237,14 @@ def inline(text, known):
         seg = seg.replace("*", "\\*")
 
         def ident(m):
-            w = m.group(0)
+            w = m.group(0).replace("\\*", "*")
             base = w[:-2] if w.endswith("()") else w
             if base in known:
                 return "[`%s`](#%s)" % (w, known[base])
             if w in known:
                 return "[`%s`](#%s)" % (w, known[w])
             return "`%s`" % w
-        seg = re.sub(r"(?<![\w`])(?:ff_|FF_)\w+(?:/_\w+)?(?:\(\))?", ident, seg)
+        seg = re.sub(r"(?<![\w`])(?:ff_|FF_)\w+(?:/_\w+)?(?:\(\)|\\\*)?", ident, seg)
         parts[k] = seg
     return "`".join(parts)
 
@@ -285,6 +285,42 @@ def render_doc(doc, known):
                 out.append(inline(line, known))
     if in_code:
         out.append("```")
+    return "\n".join(out)
+
+
+def enum_table(text, known):
+    """The enumerators of an enum as a table: key, value, and the comment
+    before or after each (the header's wording, on one line)."""
+    body = text[text.index("{") + 1:text.rindex("}")]
+    rows, pending = [], []
+    pos = 0
+    token = re.compile(r"/\*(.*?)\*/|\b(FF_\w+)\s*=\s*([^,}/\n]+)", re.S)
+    last = None
+    for m in token.finditer(body):
+        between = body[pos:m.start()]
+        pos = m.end()
+        if m.group(1) is not None:
+            words = " ".join(line.strip().lstrip("*").strip() for line in m.group(1).split("\n")).strip()
+            # a comment on the enumerator's own line (after its comma) is its
+            # trailing comment; otherwise it documents the next enumerator
+            if last is not None and "\n" not in between:
+                if last[3]:
+                    # it had a comment before it too: that one heads a group
+                    rows.insert(rows.index(last), ["", "", last[2], False])
+                    last[2], last[3] = "", False
+                last[2] = (last[2] + " " + words).strip()
+            else:
+                pending.append(words)
+            continue
+        last = [m.group(2), m.group(3).strip(), " ".join(pending), bool(pending)]
+        pending = []
+        rows.append(last)
+    out = ["| key | value | meaning |", "|---|---|---|"]
+    for key, value, doc, _ in rows:
+        if not key:  # a group heading
+            out.append("| | | *%s* |" % inline(doc, known).replace("|", "\\|"))
+            continue
+        out.append("| `%s` | %s | %s |" % (key, value, inline(doc, known).replace("|", "\\|")))
     return "\n".join(out)
 
 
@@ -349,7 +385,7 @@ def generate(header=HEADER):
                 md.append("### `enum %s`\n" % it.names[0])
                 if it.doc:
                     md.append(render_doc(it.doc, known) + "\n")
-                md.append("```c\n%s\n```\n" % it.text)
+                md.append(enum_table(it.text, known) + "\n")
             elif it.kind == "functions":
                 for name in it.names:
                     md.append("### `%s`" % name)
