@@ -6,12 +6,13 @@
  * (anomalous keys first, normal keys after), each part is radix-sorted, and
  * a merge walk over the two sorted runs visits the distinct scores in
  * order. Counts are integers, so the statistics are exact until the final
- * division. */
+ * division. The ROC curve for plots (curves.h) takes the same walk. */
 #include <math.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "core/memory.h"
+#include "eval/curves.h"
 #include "eval/radix_sort.h"
 
 /* Scores of each class as sorted float keys. */
@@ -138,4 +139,30 @@ FF_API ff_status ff_metric_f1_optimal(const float *scores, const uint8_t *labels
     if (f1_out) *f1_out = best;
     if (threshold_out) *threshold_out = ff_key_float(best_key);
     return FF_OK;
+}
+
+ff_status ff_roc_curve(const float *scores, const uint8_t *labels, uint64_t n, ff_curve *out) {
+    static const char fn[] = "ff_roc_curve";
+    FF_CHECK_ARG(out != NULL, "%s: out is NULL", fn);
+    uint64_t npos;
+    FF_TRY(check_inputs(fn, scores, labels, n, &npos));
+    if (npos == 0 || npos == n)
+        return ff_fail(FF_E_INVALID_ARGUMENT, "%s: only one class present; a ROC curve needs both", fn);
+    class_keys ck;
+    FF_TRY(sort_by_class(fn, scores, labels, n, npos, &ck));
+    /* the walk of ff_metric_f1_optimal: distinct scores from the highest down */
+    uint64_t i = ck.npos, j = ck.nneg, tp = 0, fp = 0;
+    ff_status st = ff_curve_add(out, 0.0, 0.0, 1);
+    while (st == FF_OK && (i > 0 || j > 0)) {
+        uint32_t k;
+        if (i == 0) k = ck.neg[j - 1];
+        else if (j == 0) k = ck.pos[i - 1];
+        else k = ck.pos[i - 1] > ck.neg[j - 1] ? ck.pos[i - 1] : ck.neg[j - 1];
+        while (i > 0 && ck.pos[i - 1] == k) i--, tp++;
+        while (j > 0 && ck.neg[j - 1] == k) j--, fp++;
+        st = ff_curve_add(out, (double)fp / (double)ck.nneg, (double)tp / (double)ck.npos, i == 0 && j == 0);
+    }
+    ff_free(ck.mem);
+    if (st != FF_OK) ff_curve_free(out);
+    return st;
 }
