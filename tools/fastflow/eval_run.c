@@ -5,12 +5,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli_paths.h"
 #include "cli_util.h"
 #include "eval/mask.h"
 #include "heatmap_png.h"
+#include "progress.h"
 #include "tensor/safetensors.h"
 #include "train_loop.h"
 
@@ -47,7 +47,7 @@ static int score_all(const char *cmd, const ff_flow *flow, const ff_dataset *ds,
     uint8_t *pixels = NULL;
     size_t cap = 0;
     int rc = 1;
-    bool tty = isatty(fileno(stderr)) != 0;
+    cli_progress p;
     ff_status st = ff_scorer_create(flow, &sc);
     if (st == FF_OK) st = ff_scorer_map_shape(sc, mh, mw);
     if (st != FF_OK) return cli_fail(cmd, "creating the scorer", st);
@@ -61,26 +61,27 @@ static int score_all(const char *cmd, const ff_flow *flow, const ff_dataset *ds,
         fprintf(stderr, "fastflow %s: out of memory for %zu maps of %dx%d\n", cmd, s->n, (int)*mw, (int)*mh);
         goto done;
     }
+    progress_begin(&p, "scoring", s->n);
     for (size_t i = 0; i < s->n; i++) {
         const char *path = ds->test_paths[i];
         int32_t w = 0, h = 0;
         if ((st = decode_rgb(path, &pixels, &cap, &w, &h)) != FF_OK ||
             (st = ff_scorer_score_image(sc, pixels, w, h, 0, FF_PIXEL_RGB8, s->maps + i * s->hw, s->hw,
                                         &s->scores[i])) != FF_OK) {
-            if (tty) fputc('\n', stderr);
+            progress_end(&p);
             rc = cli_fail(cmd, path, st);
             goto done;
         }
         s->labels[i] = ds->test_labels[i] ? 1 : 0;
         if (ds->has_masks && ds->test_mask_paths[i] &&
             (st = ff_mask_load(ds->test_mask_paths[i], *mh, *mw, s->masks + i * s->hw)) != FF_OK) {
-            if (tty) fputc('\n', stderr);
+            progress_end(&p);
             rc = cli_fail(cmd, ds->test_mask_paths[i], st);
             goto done;
         }
-        if (tty) fprintf(stderr, "\rscoring %zu/%zu", i + 1, s->n);
+        progress_update(&p, i + 1, NULL);
     }
-    if (tty) fputc('\n', stderr);
+    progress_end(&p);
     rc = 0;
 done:
     free(pixels);
