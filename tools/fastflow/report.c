@@ -36,11 +36,11 @@ static int embed_png(const char *cmd, FILE *f, const uint8_t *rgb, int32_t w, in
     return 0;
 }
 
-static void kpi(FILE *f, const char *label, const char *key, double v, const char *detail) {
+static void kpi(FILE *f, const char *label, const char *key, double v, int decimals, const char *detail) {
     fputs("<div class=\"kpi\"><div class=\"k\">", f);
     html_escape(f, label);
     fputs("</div><div class=\"v\">", f);
-    html_metric(f, key, v, 4);
+    html_metric(f, key, v, decimals);
     fputs("</div>", f);
     if (detail) fprintf(f, "<div class=\"d\">%s</div>", detail); /* detail is markup built here */
     fputs("</div>\n", f);
@@ -73,8 +73,8 @@ static void model_facts(FILE *f, const report_input *in) {
     fact(f, "backbone", ff_backbone_arch(ff_flow_backbone(in->flow)));
     snprintf(buf, sizeof buf, "%d x %d", (int)w, (int)h);
     fact(f, "input size", buf);
-    snprintf(buf, sizeof buf, "%d steps, hidden ratio %g, %s kernels, clamp %g, seed %lld", (int)steps,
-             (double)hidden, only3 ? "3x3-only" : "alternating 3x3/1x1", (double)clamp, (long long)seed);
+    snprintf(buf, sizeof buf, "%d step%s, hidden ratio %g, %s kernels, clamp %g, seed %lld", (int)steps,
+             steps == 1 ? "" : "s", (double)hidden, only3 ? "3x3-only" : "alternating 3x3/1x1", (double)clamp, (long long)seed);
     fact(f, "flow", buf);
     ff_st_file *st = NULL;
     int training = 0;
@@ -111,9 +111,7 @@ static void data_facts(FILE *f, const report_input *in) {
     fact(f, "masks", in->ds->has_masks ? "yes (pixel metrics)" : "no (image metrics only)");
     snprintf(buf, sizeof buf, "%d x %d", (int)r->map_width, (int)r->map_height);
     fact(f, "map size", buf);
-    fputs("<dt>time per image</dt><dd>", f);
-    html_metric(f, "ms_per_image", 1e3 * r->seconds / (double)(r->n_good + r->n_defect), 1);
-    fprintf(f, " ms (%.1f s for the set, decoding included)</dd>", r->seconds);
+    fputs("<dt>timing</dt><dd>scoring includes decoding each image</dd>", f);
     fputs("</dl></div>\n", f);
 }
 
@@ -121,13 +119,15 @@ static void summary(FILE *f, const report_input *in) {
     const eval_result *r = in->r;
     char detail[160];
     fputs("<section class=\"kpis\">\n", f);
-    kpi(f, "Image AUROC", "image_auroc", r->image_auroc, "good vs defect images");
-    kpi(f, "Pixel AUROC", "pixel_auroc", r->pixel_auroc, in->ds->has_masks ? "every pixel of every map" : "no masks");
+    kpi(f, "Image AUROC", "image_auroc", r->image_auroc, 4, "good vs defect images");
+    kpi(f, "Pixel AUROC", "pixel_auroc", r->pixel_auroc, 4, in->ds->has_masks ? "every pixel of every map" : "no masks");
     snprintf(detail, sizeof detail, "integrated to FPR %.1f", EVAL_PRO_MAX_FPR);
-    kpi(f, "PRO", "pro", r->pro, in->ds->has_masks ? detail : "no masks");
+    kpi(f, "PRO", "pro", r->pro, 4, in->ds->has_masks ? detail : "no masks");
     snprintf(detail, sizeof detail, "at threshold <span data-key=\"image_threshold\" data-value=\"%.9g\">%.4g</span>",
              (double)r->image_threshold, (double)r->image_threshold);
-    kpi(f, "Image F1", "image_f1", r->image_f1, isfinite(r->image_threshold) ? detail : NULL);
+    kpi(f, "Image F1", "image_f1", r->image_f1, 4, isfinite(r->image_threshold) ? detail : NULL);
+    snprintf(detail, sizeof detail, "ms per image (%.1f s for %zu)", r->seconds, r->n_good + r->n_defect);
+    kpi(f, "Time", "ms_per_image", 1e3 * r->seconds / (double)(r->n_good + r->n_defect), 1, detail);
     fputs("</section>\n<section class=\"facts\">\n", f);
     model_facts(f, in);
     data_facts(f, in);
@@ -234,10 +234,10 @@ static int gallery(const char *cmd, FILE *f, const report_input *in) {
     }
     fputs("<h2>Test images</h2>\n", f);
     fprintf(f, "<p class=\"note-line\" id=\"gallery-count\" data-shown=\"%zu\" data-total=\"%zu\">Showing %zu of %zu "
-               "test images: the %zu missed defect%s and %zu false alarm%s at threshold %.4g first, then the rest "
-               "by descending score.%s</p>\n",
-            shown, n, shown, n, missed, missed == 1 ? "" : "s", alarms, alarms == 1 ? "" : "s",
-            (double)r->image_threshold,
+               "test images. At the F1-optimal threshold %.4g, %zu defect%s missed and %zu good image%s flagged; "
+               "they come first, then the rest by descending score.%s</p>\n",
+            shown, n, shown, n, (double)r->image_threshold, missed, missed == 1 ? " is" : "s are", alarms,
+            alarms == 1 ? " is" : "s are",
             shown < n ? " Raise --report-max-images to see more." : "");
     if (colour_scale(cmd, f, r) != 0) goto done;
     fputs("<section class=\"gallery\">\n", f);

@@ -10,7 +10,7 @@
 #define VH 280.0
 #define L 56.0
 #define R 376.0
-#define T 16.0
+#define T 24.0
 #define B 228.0
 
 static double px(double x, double lo, double hi) { return L + (x - lo) / (hi - lo) * (R - L); }
@@ -162,14 +162,15 @@ void svg_histogram(FILE *f, const svg_hist *h) {
     if (isfinite(h->threshold)) {
         double x = px(h->threshold, lo, hi);
         fprintf(f, "<line class=\"threshold\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"/>", x, T - 2, x, B);
+        /* the label above the frame, on the side with room */
         fprintf(f, "<text class=\"note\" x=\"%.2f\" y=\"%.1f\" text-anchor=\"%s\">threshold %.4g</text>\n",
-                x + (x > (L + R) / 2 ? -4.0 : 4.0), T + 12, x > (L + R) / 2 ? "end" : "start", (double)h->threshold);
+                x + (x > (L + R) / 2 ? 4.0 : -4.0), T - 8, x > (L + R) / 2 ? "end" : "start", (double)h->threshold);
     }
-    /* legend */
+    /* legend: below the axis, left of the axis label, clear of the bars */
     fprintf(f, "<g class=\"legend\"><rect class=\"bar-good\" x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\"/>"
                "<text x=\"%.1f\" y=\"%.1f\">good</text><rect class=\"bar-defect\" x=\"%.1f\" y=\"%.1f\" width=\"10\" "
                "height=\"10\"/><text x=\"%.1f\" y=\"%.1f\">defect</text></g>\n",
-            L + 8, T + 22, L + 22, T + 31, L + 8, T + 38, L + 22, T + 47);
+            L - 40, VH - 23, L - 26, VH - 14, L + 16, VH - 23, L + 30, VH - 14);
     fputs("</svg>\n", f);
     free(good);
     free(bad);
