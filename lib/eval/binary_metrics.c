@@ -67,6 +67,19 @@ static ff_status sort_by_class(const char *fn, const float *scores, const uint8_
     return FF_OK;
 }
 
+/* One step of the walk over the distinct scores from the highest down:
+ * moves *i and *j (counts of keys not yet passed) below the next distinct
+ * key, adding the samples passed to *tp and *fp; returns that key. */
+static uint32_t step_down(const class_keys *ck, uint64_t *i, uint64_t *j, uint64_t *tp, uint64_t *fp) {
+    uint32_t k;
+    if (*i == 0) k = ck->neg[*j - 1];
+    else if (*j == 0) k = ck->pos[*i - 1];
+    else k = ck->pos[*i - 1] > ck->neg[*j - 1] ? ck->pos[*i - 1] : ck->neg[*j - 1];
+    while (*i > 0 && ck->pos[*i - 1] == k) (*i)--, (*tp)++;
+    while (*j > 0 && ck->neg[*j - 1] == k) (*j)--, (*fp)++;
+    return k;
+}
+
 FF_API ff_status ff_metric_auroc(const float *scores, const uint8_t *labels, uint64_t n,
                                  double *auroc_out) {
     static const char fn[] = "ff_metric_auroc";
@@ -123,12 +136,7 @@ FF_API ff_status ff_metric_f1_optimal(const float *scores, const uint8_t *labels
     double best = -1.0;
     uint32_t best_key = 0;
     while (i > 0 || j > 0) {
-        uint32_t k;
-        if (i == 0) k = ck.neg[j - 1];
-        else if (j == 0) k = ck.pos[i - 1];
-        else k = ck.pos[i - 1] > ck.neg[j - 1] ? ck.pos[i - 1] : ck.neg[j - 1];
-        while (i > 0 && ck.pos[i - 1] == k) i--, tp++;
-        while (j > 0 && ck.neg[j - 1] == k) j--, fp++;
+        uint32_t k = step_down(&ck, &i, &j, &tp, &fp);
         double f1 = (2.0 * (double)tp) / ((double)tp + (double)fp + (double)npos);
         if (f1 >= best) {
             best = f1;
@@ -150,16 +158,10 @@ ff_status ff_roc_curve(const float *scores, const uint8_t *labels, uint64_t n, f
         return ff_fail(FF_E_INVALID_ARGUMENT, "%s: only one class present; a ROC curve needs both", fn);
     class_keys ck;
     FF_TRY(sort_by_class(fn, scores, labels, n, npos, &ck));
-    /* the walk of ff_metric_f1_optimal: distinct scores from the highest down */
     uint64_t i = ck.npos, j = ck.nneg, tp = 0, fp = 0;
     ff_status st = ff_curve_add(out, 0.0, 0.0, 1);
     while (st == FF_OK && (i > 0 || j > 0)) {
-        uint32_t k;
-        if (i == 0) k = ck.neg[j - 1];
-        else if (j == 0) k = ck.pos[i - 1];
-        else k = ck.pos[i - 1] > ck.neg[j - 1] ? ck.pos[i - 1] : ck.neg[j - 1];
-        while (i > 0 && ck.pos[i - 1] == k) i--, tp++;
-        while (j > 0 && ck.neg[j - 1] == k) j--, fp++;
+        step_down(&ck, &i, &j, &tp, &fp);
         st = ff_curve_add(out, (double)fp / (double)ck.nneg, (double)tp / (double)ck.npos, i == 0 && j == 0);
     }
     ff_free(ck.mem);

@@ -312,13 +312,9 @@ static void json_string(FILE *f, const char *s) {
 }
 
 int eval_write_json(const char *cmd, const eval_result *r, const char *model, const char *data, const char *path) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        fprintf(stderr, "fastflow %s: out of memory\n", cmd);
-        return 1;
-    }
+    cli_buffer b;
+    if (cli_buffer_open(cmd, &b) != 0) return 1;
+    FILE *f = b.f;
     fputs("{\n  \"image_auroc\": ", f);
     json_number(f, r->image_auroc);
     fputs(",\n  \"pixel_auroc\": ", f);
@@ -349,14 +345,7 @@ int eval_write_json(const char *cmd, const eval_result *r, const char *model, co
     json_string(f, data ? data : "");
     fprintf(f, ",\n  \"map_height\": %d,\n  \"map_width\": %d,\n  \"seconds\": %.3f\n}\n", (int)r->map_height,
             (int)r->map_width, r->seconds);
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        fprintf(stderr, "fastflow %s: out of memory\n", cmd);
-        return 1;
-    }
-    ff_status st = ff_write_file_atomic(path, buf, len);
-    free(buf);
-    return st == FF_OK ? 0 : cli_fail(cmd, path, st);
+    return cli_buffer_commit(cmd, &b, path, true);
 }
 
 void eval_print_stored_threshold(const eval_result *r, FILE *f) {

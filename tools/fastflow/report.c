@@ -288,13 +288,9 @@ done:
 }
 
 int report_write(const char *cmd, const char *path, const report_input *in) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        fprintf(stderr, "fastflow %s: out of memory\n", cmd);
-        return 1;
-    }
+    cli_buffer b;
+    if (cli_buffer_open(cmd, &b) != 0) return 1;
+    FILE *f = b.f;
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
           /* nothing may be fetched: no scripts, images only from data: */
@@ -313,15 +309,6 @@ int report_write(const char *cmd, const char *path, const report_input *in) {
     fprintf(f, "<footer>Written by fastflow %s (libfastflow %s). Metrics as in the JSON of <code>fastflow eval "
                "--json</code>.</footer>\n</main></body></html>\n",
             FF_VERSION_STRING, ff_version_string());
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        fprintf(stderr, "fastflow %s: out of memory\n", cmd);
-        return 1;
-    }
-    if (rc == 0) {
-        ff_status st = ff_write_file_atomic(path, buf, len);
-        if (st != FF_OK) rc = cli_fail(cmd, path, st);
-    }
-    free(buf);
-    return rc;
+    int written = cli_buffer_commit(cmd, &b, path, rc == 0);
+    return rc != 0 ? rc : written;
 }
