@@ -63,7 +63,9 @@ const char *const report_css[] = {
     "@media print{body{background:#fff;font-size:11px}main{max-width:none;padding:0}"
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
     ".kpi,.box,.plots figure,.card,table{border-color:#bbb}"
-    ".plots{grid-template-columns:repeat(3,1fr)}.gallery{grid-template-columns:repeat(4,1fr)}"
+    /* fixed columns that may shrink (minmax(0, 1fr)): the page width is the paper's */
+    ".kpis{grid-template-columns:repeat(5,minmax(0,1fr))}.facts{grid-template-columns:repeat(2,minmax(0,1fr))}"
+    ".plots{grid-template-columns:repeat(3,minmax(0,1fr))}.gallery{grid-template-columns:repeat(4,minmax(0,1fr))}"
     "h2{break-after:avoid}figure,.box,table{break-inside:avoid}@page{margin:14mm}}\n",
     NULL,
 };
