@@ -99,7 +99,7 @@ static void test_pro(void) {
         double ref = -1, got = -2;
         ff_curve c;
         ff_curve_init(&c, 0.0);
-        CHECK_OK(ff_metric_pro(maps, masks, IMAGES, H, W, limits[k], &ref));
+        CHECK_OK(ff_metric_pro(maps, masks, IMAGES, W, H, limits[k], &ref));
         CHECK_OK(ff_pro_curve(maps, masks, IMAGES, W, H, limits[k], &c, &got));
         CHECK(got == ref); /* bit for bit: the same code */
         CHECK(c.n > 2 && c.x[0] == 0.0 && c.y[0] == 0.0 && c.x[c.n - 1] == limits[k]);

@@ -25,7 +25,7 @@ static uint8_t *dilate(const uint8_t *mask, int32_t h, int32_t w) {
     return out;
 }
 
-int cli_render_heatmap(const char *cmd, const char *what, const float *map, int32_t map_height, int32_t map_width,
+int cli_render_heatmap(const char *cmd, const char *what, const float *map, int32_t map_width, int32_t map_height,
                        float lo, float hi, const uint8_t *rgb, int32_t width, int32_t height, const uint8_t *mask,
                        float alpha, uint8_t *work) {
     size_t bytes = (size_t)map_height * (size_t)map_width * 3;
@@ -44,10 +44,10 @@ int cli_render_heatmap(const char *cmd, const char *what, const float *map, int3
     return st == FF_OK ? 0 : cli_fail(cmd, what, st);
 }
 
-int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32_t map_height, int32_t map_width,
+int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32_t map_width, int32_t map_height,
                       float lo, float hi, const uint8_t *rgb, int32_t width, int32_t height, const uint8_t *mask,
                       uint8_t *work) {
-    if (cli_render_heatmap(cmd, path, map, map_height, map_width, lo, hi, rgb, width, height, mask,
+    if (cli_render_heatmap(cmd, path, map, map_width, map_height, lo, hi, rgb, width, height, mask,
                            CLI_HEATMAP_ALPHA, work) != 0)
         return 1;
     ff_status st = ff_image_write_png(path, work, map_width, map_height, 0, FF_PIXEL_RGB8);
@@ -55,7 +55,7 @@ int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32
 }
 
 ff_status cli_decode_rgb(const char *path, uint8_t **pixels, size_t *cap, int32_t *w, int32_t *h) {
-    ff_status st = ff_image_probe_file(path, w, h, NULL);
+    ff_status st = ff_image_probe_file(path, NULL, w, h);
     if (st != FF_OK) return st;
     size_t need = (size_t)*w * (size_t)*h * 3;
     if (need > *cap) {

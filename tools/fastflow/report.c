@@ -253,9 +253,9 @@ static int gallery(const char *cmd, FILE *f, const report_input *in) {
         }
         const float *map = r->maps + i * hw;
         const uint8_t *mask = ds->has_masks && r->labels[i] ? r->masks + i * hw : NULL;
-        if (cli_render_heatmap(cmd, path, map, r->map_height, r->map_width, r->map_lo, r->map_hi, pixels, w, h, NULL,
+        if (cli_render_heatmap(cmd, path, map, r->map_width, r->map_height, r->map_lo, r->map_hi, pixels, w, h, NULL,
                                0.0f, pic) != 0 ||
-            cli_render_heatmap(cmd, path, map, r->map_height, r->map_width, r->map_lo, r->map_hi, pixels, w, h, mask,
+            cli_render_heatmap(cmd, path, map, r->map_width, r->map_height, r->map_lo, r->map_hi, pixels, w, h, mask,
                                CLI_HEATMAP_ALPHA, overlay) != 0)
             goto done;
         gallery_kind k = gallery_classify(r->scores[i], r->labels[i], r->image_threshold);
