@@ -54,6 +54,26 @@ static void fact(FILE *f, const char *key, const char *value) {
     fputs("</dd>", f);
 }
 
+/* A fact whose value may be long (a training record is JSON of up to
+ * 64 KiB): its start, and the whole text when unfolded. */
+static void long_fact(FILE *f, const char *key, const char *value) {
+    enum { SHOWN = 160 };
+    if (strlen(value) <= SHOWN) {
+        fact(f, key, value);
+        return;
+    }
+    char head[SHOWN + 1];
+    memcpy(head, value, SHOWN);
+    head[SHOWN] = '\0';
+    fputs("<dt>", f);
+    html_escape(f, key);
+    fputs("</dt><dd><details><summary>", f);
+    html_escape(f, head);
+    fputs("&hellip;</summary>", f);
+    html_escape(f, value);
+    fputs("</details></dd>", f);
+}
+
 /* The model box: the flow's settings, and what the model file's metadata
  * says about training (keys mentioning train or epoch) and statistics. */
 static void model_facts(FILE *f, const report_input *in) {
@@ -83,7 +103,7 @@ static void model_facts(FILE *f, const report_input *in) {
             const char *k = NULL, *v = NULL;
             ff_st_meta_at(st, i, &k, &v);
             if (k && v && (strstr(k, "train") || strstr(k, "epoch"))) {
-                fact(f, k, v);
+                long_fact(f, k, v);
                 training++;
             }
         }
