@@ -12,6 +12,7 @@
 static const char *const CMD = "eval";
 
 static void help(void) {
+    char threads[96];
     printf("usage: fastflow eval --model MODEL.safetensors --data DIR [--category NAME]\n"
            "                     [--json OUT.json] [--heatmaps DIR] [--report OUT.html]\n"
            "                     [--report-max-images N] [--threads N]\n\n"
@@ -30,7 +31,8 @@ static void help(void) {
            "                   histogram, per-type table and a gallery of test images, worst\n"
            "                   errors first (one self-contained file; open it in a browser)\n"
            "  --report-max-images N  images in the report's gallery (default 100)\n"
-           "  --threads N      computation threads (default: all cores)\n");
+           "  --threads N      computation threads, %s (0: all cores)\n",
+           cli_param_help(FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, threads, sizeof threads));
 }
 
 int ff_cmd_eval(int argc, char **argv) {
@@ -49,7 +51,8 @@ int ff_cmd_eval(int argc, char **argv) {
         if (cli_opt_str(argc, argv, &i, "--heatmaps", &heatmaps, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--report", &report, &bad)) continue;
         if (cli_opt_i64(argc, argv, &i, "--report-max-images", 0, 1000000, &max_images, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &threads, &bad)) continue;
+        if (cli_opt_param_i64(argc, argv, &i, "--threads", FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, &threads, &bad))
+            continue;
         fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
         bad = true;
     }

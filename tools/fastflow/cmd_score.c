@@ -22,6 +22,7 @@
 static const char *const CMD = "score";
 
 static void help(void) {
+    char sigma[96], threads[96];
     printf("usage: fastflow score --model MODEL.safetensors [options] IMAGE...\n\n"
            "Prints each image's anomaly score (the maximum of its anomaly map; higher is more\n"
            "anomalous), as 'path score' lines or, with --json, a JSON array.\n\n"
@@ -33,12 +34,14 @@ static void help(void) {
            "                   with --normalized, else the model's statistics' [min, max], else [-1, 0])\n"
            "  --map-size WHICH 'model' (default: the model's input size) or 'image' (each\n"
            "                   image's own size, bilinear) for --maps and --heatmaps\n"
-           "  --sigma S        Gaussian smoothing of the maps before the score (default 0 = off)\n"
+           "  --sigma S        Gaussian smoothing of the maps before the score, %s (0 = off)\n"
            "  --normalized     scores and maps normalised to [0, 1] with 0.5 at the threshold,\n"
            "                   and a decision (anomalous/normal) per image; needs a model with\n"
            "                   score statistics ('fastflow train --val-fraction F' or '--val DIR')\n"
            "  --json           print [{\"path\": ..., \"score\": ...[, \"anomalous\": ...]}, ...]\n"
-           "  --threads N      computation threads (default: all cores)\n");
+           "  --threads N      computation threads, %s (0: all cores)\n",
+           cli_param_help(FF_OBJECT_SCORER, FF_SCORER_SMOOTH_SIGMA, sigma, sizeof sigma),
+           cli_param_help(FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, threads, sizeof threads));
 }
 
 /* The file name without folders and without its last extension. */
@@ -112,8 +115,11 @@ static int parse(int argc, char **argv, score_args *a) {
         if (cli_opt_str(argc, argv, &i, "--maps", &a->maps_dir, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--heatmaps", &a->heat_dir, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--map-size", &a->map_size, &bad)) continue;
-        if (cli_opt_f32(argc, argv, &i, "--sigma", 0.0f, 64.0f, &a->sigma, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &a->threads, &bad)) continue;
+        if (cli_opt_param_f32(argc, argv, &i, "--sigma", FF_OBJECT_SCORER, FF_SCORER_SMOOTH_SIGMA, &a->sigma, &bad))
+            continue;
+        if (cli_opt_param_i64(argc, argv, &i, "--threads", FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, &a->threads,
+                              &bad))
+            continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
             bad = true;

@@ -13,9 +13,10 @@
 
 void train_args_defaults(train_args *a) {
     memset(a, 0, sizeof *a);
-    a->batch = 32;
-    a->lr = 1e-3f;
-    a->wd = 1e-5f;
+    /* the trainer's own defaults, from the library's option table */
+    a->batch = (int32_t)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_BATCH_SIZE);
+    a->lr = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_LEARNING_RATE);
+    a->wd = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_WEIGHT_DECAY);
     a->conv3x3_only = -1; /* steps, size, hidden_ratio 0: unset */
 }
 
