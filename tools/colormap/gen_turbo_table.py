@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Writes lib/score/colormap_turbo.c: the Turbo colormap as a 256-entry RGB8 table.
+"""Writes lib/render/colormap_turbo.c: the Turbo colormap as a 256-entry RGB8 table.
 
-Run from the repository root:  python3 tools/colormap/gen_turbo_table.py > lib/score/colormap_turbo.c
+Run from the repository root:  python3 tools/colormap/gen_turbo_table.py > lib/render/colormap_turbo.c
 
 Turbo (Anton Mikhailov, Google, 2019, Apache-2.0) is evaluated here from Ruofei Du's published
 polynomial approximation (https://ai.googleblog.com/2019/08/turbo-improved-rainbow-colormap-for.html):

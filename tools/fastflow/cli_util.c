@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tensor/safetensors.h"
+
 int cli_fail(const char *cmd, const char *what, ff_status st) {
     const char *detail = ff_last_error_message();
     fprintf(stderr, "fastflow %s: %s: %s%s%s\n", cmd, what, ff_status_string(st), detail[0] ? ": " : "", detail);
@@ -229,4 +231,30 @@ const char *cli_arch_list(int column, int indent, char *buf, size_t cap) {
         used += (size_t)k;
     }
     return buf;
+}
+
+int cli_buffer_open(const char *cmd, cli_buffer *b) {
+    b->buf = NULL;
+    b->len = 0;
+    b->f = open_memstream(&b->buf, &b->len);
+    if (b->f) return 0;
+    fprintf(stderr, "fastflow %s: out of memory\n", cmd);
+    return 1;
+}
+
+int cli_buffer_commit(const char *cmd, cli_buffer *b, const char *path, bool ok) {
+    int rc = 0;
+    if (fclose(b->f) != 0 || !b->buf) {
+        fprintf(stderr, "fastflow %s: out of memory\n", cmd);
+        rc = 1;
+    } else if (!ok) {
+        rc = 1;
+    } else {
+        ff_status st = ff_write_file_atomic(path, b->buf, b->len);
+        if (st != FF_OK) rc = cli_fail(cmd, path, st);
+    }
+    free(b->buf);
+    b->buf = NULL;
+    b->f = NULL;
+    return rc;
 }

@@ -4,7 +4,9 @@
 #define FF_CLI_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "fastflow.h"
 
@@ -47,5 +49,20 @@ const char *cli_param_bounds(int32_t kind, int32_t key, char *buf, size_t cap);
  * a line break and `indent` spaces wherever a line would pass 80 columns
  * at `column` (written into buf). */
 const char *cli_arch_list(int column, int indent, char *buf, size_t cap);
+
+/* A file written in memory first, then atomically (a reader never sees
+ * half of it): cli_buffer_open, write to b->f, cli_buffer_commit. */
+typedef struct {
+    FILE *f;
+    char *buf;
+    size_t len;
+} cli_buffer;
+
+/* Returns 0, or prints "out of memory" and returns 1. */
+int cli_buffer_open(const char *cmd, cli_buffer *b);
+/* Closes the stream and, when `ok`, writes the bytes to `path`
+ * (ff_write_file_atomic); frees the buffer either way. Returns 0, or
+ * prints an error and returns 1 (also when !ok, printing nothing). */
+int cli_buffer_commit(const char *cmd, cli_buffer *b, const char *path, bool ok);
 
 #endif

@@ -14,6 +14,7 @@
 #include "eval/dataset.h"
 #include "eval_run.h"
 #include "fastflow.h"
+#include "report.h"
 #include "synth_dataset.h"
 #include "train_loop.h"
 
@@ -38,8 +39,8 @@ static void help(void) {
            "Runs the whole pipeline: generates a synthetic inspection data set (brushed metal,\n"
            "fabric or granite surfaces with scratches, spots and stains, with masks; the same\n"
            "bytes for the same seed) in DIR/data, trains a resnet18 FastFlow model on its normal\n"
-           "images, evaluates it, and writes DIR/model.safetensors, DIR/metrics.json and\n"
-           "heatmap overlays in DIR/heatmaps/<type>/.\n\n"
+           "images, evaluates it, and writes DIR/model.safetensors, DIR/metrics.json,\n"
+           "heatmap overlays in DIR/heatmaps/<type>/ and the HTML report DIR/report.html.\n\n"
            "  --out DIR          output folder (default fastflow-demo)\n"
            "  --data DIR         use this MVTec AD category instead of generating one\n"
            "  --category NAME    with --data: DIR/NAME\n"
@@ -163,10 +164,11 @@ int ff_cmd_demo(int argc, char **argv) {
     }
     if (cli_mkdir_p(CMD, a.out) != 0) return 1;
 
-    char data_dir[4096], model_path[4096], heat_dir[4096], json_path[4096];
+    char data_dir[4096], model_path[4096], heat_dir[4096], json_path[4096], report_path[4096];
     if (!cli_join(model_path, sizeof model_path, a.out, "model.safetensors") ||
         !cli_join(heat_dir, sizeof heat_dir, a.out, "heatmaps") ||
         !cli_join(json_path, sizeof json_path, a.out, "metrics.json") ||
+        !cli_join(report_path, sizeof report_path, a.out, "report.html") ||
         !cli_join(data_dir, sizeof data_dir, a.out, "data")) {
         fprintf(stderr, "fastflow %s: output folder name too long\n", CMD);
         return 1;
@@ -225,8 +227,10 @@ int ff_cmd_demo(int argc, char **argv) {
 
     printf("[3/3] evaluating on %zu test images\n", ds->num_test);
     fflush(stdout);
-    if (eval_run(CMD, flow, ds, heat_dir, &r) != 0) goto done;
+    if (eval_run(CMD, flow, ds, heat_dir, 1, &r) != 0) goto done;
     if (eval_write_json(CMD, &r, model_path, ds->root, json_path) != 0) goto done;
+    report_input in = {model_path, flow, ds, &r, REPORT_DEFAULT_MAX_IMAGES};
+    if (report_write(CMD, report_path, &in) != 0) goto done;
 
     printf("\n");
     eval_print_table(&r, stdout);
@@ -234,6 +238,7 @@ int ff_cmd_demo(int argc, char **argv) {
            t_train, r.seconds, 1e3 * r.seconds / (double)ds->num_test, cli_now_seconds() - t_start);
     printf("model    %s\nmetrics  %s\nheatmaps %s/<type>/<image>.png\n", model_path, json_path, heat_dir);
     if (!a.data) printf("data     %s\n", data_dir);
+    printf("report   %s (open it in a browser)\n", report_path);
     rc = 0;
 done:
     eval_result_free(&r);

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "fastflow.h"
 #include "heatmap_png.h"
+#include "progress.h"
 #include "tensor/safetensors.h"
 
 static const char *const CMD = "score";
@@ -241,6 +242,7 @@ int ff_cmd_score(int argc, char **argv) {
     buffers b = {0};
     rc = 1;
     bool want_map = a.maps_dir || a.heat_dir, open_json = false;
+    cli_progress progress = {0};
     float lo = 0, hi = 0;
     ff_status st = ff_flow_load(a.model, NULL, &flow);
     if (st != FF_OK) {
@@ -257,11 +259,14 @@ int ff_cmd_score(int argc, char **argv) {
         printf("[");
         open_json = true;
     }
+    progress_begin(&progress, "scoring", (uint64_t)a.n_images);
     for (int i = 0; i < a.n_images; i++) {
         const char *img = a.images[i];
         float score = 0.0f;
         int32_t mh = 0, mw = 0, iw = 0, ih = 0, anomalous = 0;
-        if (score_one(sc, &a, img, &b, want_map, &score, &mw, &mh, &iw, &ih) != 0) goto done;
+        int failed = score_one(sc, &a, img, &b, want_map, &score, &mw, &mh, &iw, &ih);
+        progress_clear(&progress); /* the result line (or the error) goes where the bar was */
+        if (failed) goto done;
         if (a.normalized && (st = ff_scorer_last_decisions(sc, &anomalous, 1)) != FF_OK) {
             rc = cli_fail(CMD, img, st);
             goto done;
@@ -293,9 +298,11 @@ int ff_cmd_score(int argc, char **argv) {
             if (cli_write_heatmap(CMD, path, b.map, mw, mh, lo, hi, b.pixels, iw, ih, NULL, b.rgb) != 0) goto done;
         }
         fflush(stdout);
+        progress_update(&progress, (uint64_t)i + 1, NULL);
     }
     rc = 0;
 done:
+    progress_end(&progress);
     if (open_json) printf(rc == 0 ? "\n]\n" : "]\n");
     free(b.map);
     free(b.pixels);
