@@ -80,6 +80,7 @@ class TestDaskScoring(unittest.TestCase):
         cls.addClassCleanup(cluster.close)
         client = Client(cluster)
         cls.addClassCleanup(client.close)
+        client.wait_for_workers(WORKERS, timeout=120)
 
     def check_rows(self, df, maps_dir=None):
         """Every image's row equals the reference, bit for bit."""
@@ -123,6 +124,8 @@ class TestDaskScoring(unittest.TestCase):
         self.assertEqual(written, sorted(ffd.map_path(p, maps, data.dir) for p in data.images))
         # each worker process loaded the model at most once (whatever the
         # number of tasks it ran) and made at most one scorer per thread
+        # (a worker killed by another test may still be restarting: wait for it)
+        client.wait_for_workers(WORKERS, timeout=120)
         stats = client.run(ffd.worker_stats)
         self.assertEqual(len(stats), WORKERS)
         for s in stats.values():
