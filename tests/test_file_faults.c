@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "../tools/fastflow/cli_signals.h"
-#include "tensor/safetensors.h"
+#include "core/file_io.h"
 #include "test_util.h"
 
 #define BIG ((size_t)96 << 20)

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/rng.h"
-#include "tensor/safetensors.h"
+#include "core/file_io.h"
 #include "test_util.h"
 
 static uint8_t *base;

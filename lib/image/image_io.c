@@ -12,7 +12,7 @@
 #include "core/memory.h"
 #include "core/settings.h"
 #include "image/image_internal.h"
-#include "tensor/safetensors.h"
+#include "core/file_io.h"
 
 #define MEMORY_WHAT "memory buffer"
 

@@ -13,13 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backbone/backbone.h"
 #include "core/busy.h"
 #include "core/error.h"
 #include "core/memory.h"
+#include "core/params.h"
 #include "core/settings.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
-#include "score/image_input.h"
+#include "image/image_input.h"
 #include "score/map_post.h"
 
 #define FF_SCORER_CHUNK 8
@@ -39,21 +41,20 @@ struct ff_scorer {
     int32_t map_mode;
     float sigma;
     int32_t normalized;
+    int32_t threads; /* FF_SCORER_NUM_THREADS: 0 = the global count */
     float kernel[FF_SMOOTH_MAX_KERNEL];
     int32_t kernel_size;
     /* decisions of the last call: last_count entries of decisions, 0 after a failure */
     uint8_t *decisions;
     size_t decisions_cap, last_count;
+
     ff_busy busy; /* set while a call runs (core/busy.h) */
 };
 
-#define SCORER_ADVICE "create one scorer per thread over the same flow (ff_scorer_create); the flow is shared"
+#define SCORER_ADVICE \
+    "create one scorer per thread over the same flow (ff_scorer_create); the flow is shared"
 
-ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
-    ff_clear_error();
-    FF_CHECK_ARG(flow != NULL, "flow is NULL");
-    FF_CHECK_ARG(out != NULL, "out is NULL");
-    ff_threads_apply();
+static ff_status create(const ff_flow *flow, ff_scorer **out) {
     ff_scorer *s = calloc(1, sizeof *s);
     if (s == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate a scorer");
     s->flow = ff_flow_retain(flow);
@@ -78,6 +79,16 @@ ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
     return FF_OK;
 }
 
+ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(flow != NULL, "flow is NULL");
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    ff_threads_scope ts = ff_threads_enter(0); /* options are not set yet: the global count */
+    ff_status st = create(flow, out);
+    ff_threads_leave(ts);
+    return st;
+}
+
 void ff_scorer_destroy(ff_scorer *s) {
     if (s == NULL) return;
     ff_flow_engine_destroy(s->engine);
@@ -93,51 +104,33 @@ void ff_scorer_destroy(ff_scorer *s) {
 }
 
 /* ----------------------------------------------------------- options -- */
+/* Types, bounds and defaults are the table's (core/params_table.c). */
 
-static ff_status key_type(int32_t key, char want) {
-    char type;
+static ff_status locked_set_i32(ff_scorer *s, int32_t key, int32_t value) {
+    FF_TRY(ff_param_set_check_int(FF_OBJECT_SCORER, key, FF_PARAM_I32, value));
     switch (key) {
-    case FF_SCORER_MAP_SIZE:
-    case FF_SCORER_NORMALIZED: type = 'i'; break;
-    case FF_SCORER_SMOOTH_SIGMA: type = 'f'; break;
-    default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown scorer option key %d", (int)key);
+    case FF_SCORER_MAP_SIZE: s->map_mode = value; break;
+    case FF_SCORER_NUM_THREADS: s->threads = value; break;
+    default: /* FF_SCORER_NORMALIZED */
+        if (value == 1 && !s->flow->has_stats)
+            return ff_fail(FF_E_STATE, "FF_SCORER_NORMALIZED needs score statistics, and this model has none: "
+                           "compute them on validation images ('fastflow train --val-fraction F' or '--val DIR', "
+                           "or ff_score_statistics + ff_flow_with_statistics)");
+        s->normalized = value;
+        break;
     }
-    if (type != want)
-        return ff_fail(FF_E_INVALID_ARGUMENT, "scorer option %d is %s; use ff_scorer_set_%s / ff_scorer_get_%s",
-                       (int)key, type == 'i' ? "an i32" : "an f32", type == 'i' ? "i32" : "f32",
-                       type == 'i' ? "i32" : "f32");
-    return FF_OK;
-}
-
-static ff_status set_i32(ff_scorer *s, int32_t key, int32_t value) {
-    FF_TRY(key_type(key, 'i'));
-    if (key == FF_SCORER_MAP_SIZE) {
-        FF_CHECK_ARG(value == FF_SCORER_MAP_MODEL_SIZE || value == FF_SCORER_MAP_IMAGE_SIZE,
-                     "FF_SCORER_MAP_SIZE must be 0 (model size) or 1 (image size), got %d", (int)value);
-        s->map_mode = value;
-        return FF_OK;
-    }
-    FF_CHECK_ARG(value == 0 || value == 1, "FF_SCORER_NORMALIZED must be 0 or 1, got %d", (int)value);
-    if (value == 1 && !s->flow->has_stats)
-        return ff_fail(FF_E_STATE, "FF_SCORER_NORMALIZED needs score statistics, and this model has none: compute "
-                       "them on validation images ('fastflow train --val-fraction F' or '--val DIR', or "
-                       "ff_score_statistics + ff_flow_with_statistics)");
-    s->normalized = value;
     return FF_OK;
 }
 
 ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, set_i32(s, key, value));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_set_i32(s, key, value));
 }
 
-static ff_status set_f32(ff_scorer *s, int32_t key, float value) {
-    FF_TRY(key_type(key, 'f'));
-    FF_CHECK_ARG(value >= 0.0f && value <= FF_SMOOTH_SIGMA_MAX,
-                 "FF_SCORER_SMOOTH_SIGMA must be in [0, %g] (0 = off), got %g", (double)FF_SMOOTH_SIGMA_MAX,
-                 (double)value); /* NaN fails both comparisons */
-    s->sigma = value;
+static ff_status locked_set_f32(ff_scorer *s, int32_t key, float value) {
+    FF_TRY(ff_param_set_check_f32(FF_OBJECT_SCORER, key, value));
+    s->sigma = value; /* FF_SCORER_SMOOTH_SIGMA, the only f32 key */
     s->kernel_size = 0;
     if (value > 0.0f) {
         s->kernel_size = ff_gauss_kernel_size(value);
@@ -149,23 +142,23 @@ static ff_status set_f32(ff_scorer *s, int32_t key, float value) {
 ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, set_f32(s, key, value));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_set_f32(s, key, value));
 }
 
-static ff_status get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
-    FF_TRY(key_type(key, 'i'));
-    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : s->normalized;
+static ff_status locked_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
+    FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_I32, 0, NULL));
+    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : key == FF_SCORER_NUM_THREADS ? s->threads : s->normalized;
     return FF_OK;
 }
 
 ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, get_i32(s, key, value_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_get_i32(s, key, value_out));
 }
 
-static ff_status get_f32(const ff_scorer *s, int32_t key, float *value_out) {
-    FF_TRY(key_type(key, 'f'));
+static ff_status locked_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
+    FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_F32, 0, NULL));
     *value_out = s->sigma;
     return FF_OK;
 }
@@ -173,7 +166,7 @@ static ff_status get_f32(const ff_scorer *s, int32_t key, float *value_out) {
 ff_status ff_scorer_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, get_f32(s, key, value_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_get_f32(s, key, value_out));
 }
 
 /* ------------------------------------------------------------ shapes -- */
@@ -206,6 +199,15 @@ static ff_status out_shape(const ff_scorer *s, int32_t w, int32_t h, int32_t *oh
     return FF_OK;
 }
 
+static ff_status locked_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height, int32_t *width_out, int32_t *height_out) {
+    int32_t h = 0, w = 0;
+    size_t n = 0;
+    FF_TRY(out_shape(s, image_width, image_height, &h, &w, &n));
+    *height_out = h;
+    *width_out = w;
+    return FF_OK;
+}
+
 ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height, int32_t *width_out,
                                   int32_t *height_out) {
     ff_clear_error();
@@ -213,15 +215,7 @@ ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32
     FF_CHECK_ARG(height_out != NULL && width_out != NULL, "height_out or width_out is NULL");
     FF_CHECK_ARG(image_width >= 1 && image_height >= 1, "image size %dx%d must be positive", (int)image_width,
                  (int)image_height);
-    int32_t h = 0, w = 0;
-    size_t n = 0;
-    FF_TRY(ff_busy_enter(&s->busy, "scorer", SCORER_ADVICE));
-    ff_status st = out_shape(s, image_width, image_height, &h, &w, &n);
-    ff_busy_leave(&s->busy);
-    FF_TRY(st);
-    *height_out = h;
-    *width_out = w;
-    return FF_OK;
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_map_shape_for(s, image_width, image_height, width_out, height_out));
 }
 
 /* ----------------------------------------------------------- scoring -- */
@@ -229,10 +223,10 @@ ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32
 /* Scores n <= FF_SCORER_CHUNK pre-processed images into s->maps. */
 static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n) {
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_extractor_run(s->extractor, input, n, L->in_w, L->in_h));
+    FF_TRY(ff_extractor_run_unchecked(s->extractor, input, n, L->in_w, L->in_h));
     const float *feats[FF_MAX_LEVELS];
     for (int32_t l = 0; l < L->num_levels; l++) {
-        FF_TRY(ff_extractor_read(s->extractor, l, s->feats[l], (size_t)n * s->per_image[l]));
+        FF_TRY(ff_extractor_read_unchecked(s->extractor, l, s->feats[l], (size_t)n * s->per_image[l]));
         feats[l] = s->feats[l];
     }
     FF_TRY(ff_flow_engine_forward(s->engine, s->flow->params, s->flow->perms, feats, n, NULL, NULL, NULL));
@@ -293,9 +287,7 @@ static ff_status check_map_out(int32_t oh, int32_t ow, size_t need, const float 
     return FF_OK;
 }
 
-static ff_status score_image(ff_scorer *s, const uint8_t *pixels, int32_t width, int32_t height,
-                             size_t row_stride, int32_t pixel_format, float *map_out, size_t map_capacity,
-                             float *score_out) {
+static ff_status locked_score_image(ff_scorer *s, const uint8_t *pixels, int32_t width, int32_t height, size_t row_stride, int32_t pixel_format, float *map_out, size_t map_capacity, float *score_out) {
     s->last_count = 0;
     int32_t oh = 0, ow = 0;
     size_t need = 0;
@@ -303,11 +295,13 @@ static ff_status score_image(ff_scorer *s, const uint8_t *pixels, int32_t width,
         FF_TRY(out_shape(s, width, height, &oh, &ow, &need));
         FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     }
-    ff_threads_apply();
+    ff_threads_scope ts = ff_threads_enter(s->threads);
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_image_preprocess(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
-                               3 * s->map_size));
-    return score_input(s, oh, ow, map_out, score_out);
+    ff_status st = ff_image_preprocess(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
+                                       3 * s->map_size);
+    if (st == FF_OK) st = score_input(s, oh, ow, map_out, score_out);
+    ff_threads_leave(ts);
+    return st;
 }
 
 ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t width, int32_t height,
@@ -317,13 +311,10 @@ ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t wid
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
     FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE,
-                   score_image(s, pixels, width, height, row_stride, pixel_format, map_out, map_capacity,
-                               score_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_score_image(s, pixels, width, height, row_stride, pixel_format, map_out, map_capacity, score_out));
 }
 
-static ff_status score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
-                            float *score_out) {
+static ff_status locked_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity, float *score_out) {
     s->last_count = 0;
     int32_t oh = 0, ow = 0;
     size_t need = 0;
@@ -334,12 +325,13 @@ static ff_status score_file(ff_scorer *s, const char *path, float *map_out, size
         if (st != FF_OK) return ff_fail_context(st, "image '%s'", path);
         FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     }
-    ff_threads_apply();
+    ff_threads_scope ts = ff_threads_enter(s->threads);
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_image_file_to_input(&s->image, path, L->in_w, L->in_h, s->input));
-    ff_status st = score_input(s, oh, ow, map_out, score_out);
-    if (st != FF_OK) return ff_fail_context(st, "scoring '%s'", path);
-    return FF_OK;
+    ff_status st = ff_image_file_to_input(&s->image, path, L->in_w, L->in_h, s->input);
+    if (st == FF_OK && (st = score_input(s, oh, ow, map_out, score_out)) != FF_OK)
+        ff_fail_context(st, "scoring '%s'", path);
+    ff_threads_leave(ts);
+    return st;
 }
 
 ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
@@ -348,11 +340,26 @@ ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, s
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_CHECK_ARG(path != NULL, "path is NULL");
     FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, score_file(s, path, map_out, map_capacity, score_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_score_file(s, path, map_out, map_capacity, score_out));
 }
 
-static ff_status score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out,
-                              size_t maps_capacity, float *scores_out, size_t scores_capacity) {
+/* The batch, FF_SCORER_CHUNK images at a time. */
+static ff_status score_chunks(ff_scorer *s, const float *input, int32_t batch, float *maps_out, float *scores_out) {
+    const int32_t H = s->flow->layout.in_h, W = s->flow->layout.in_w;
+    const size_t per_input = 3 * s->map_size;
+    for (int32_t b = 0; b < batch; b += FF_SCORER_CHUNK) {
+        int32_t n = batch - b < FF_SCORER_CHUNK ? batch - b : FF_SCORER_CHUNK;
+        FF_TRY(score_chunk(s, input + (size_t)b * per_input, n));
+        for (int32_t i = 0; i < n; i++) {
+            size_t k = (size_t)(b + i);
+            float *out = maps_out ? maps_out + k * s->map_size : NULL;
+            finish_map(s, s->maps + (size_t)i * s->map_size, k, H, W, out, &scores_out[k]);
+        }
+    }
+    return FF_OK;
+}
+
+static ff_status locked_score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out, size_t maps_capacity, float *scores_out, size_t scores_capacity) {
     s->last_count = 0;
     if (scores_capacity < (size_t)batch)
         return ff_fail(FF_E_BUFFER_TOO_SMALL, "scores buffer holds %zu floats; a batch of %d needs %d",
@@ -373,19 +380,11 @@ static ff_status score_tensor(ff_scorer *s, const float *input, int32_t batch, f
             return ff_fail(FF_E_INVALID_ARGUMENT, "input holds a NaN or infinite value at image %zu, offset %zu",
                            i / per_input, i % per_input);
     FF_TRY(reserve_decisions(s, (size_t)batch));
-    ff_threads_apply();
-    const int32_t H = s->flow->layout.in_h, W = s->flow->layout.in_w;
-    for (int32_t b = 0; b < batch; b += FF_SCORER_CHUNK) {
-        int32_t n = batch - b < FF_SCORER_CHUNK ? batch - b : FF_SCORER_CHUNK;
-        FF_TRY(score_chunk(s, input + (size_t)b * per_input, n));
-        for (int32_t i = 0; i < n; i++) {
-            size_t k = (size_t)(b + i);
-            float *out = maps_out ? maps_out + k * s->map_size : NULL;
-            finish_map(s, s->maps + (size_t)i * s->map_size, k, H, W, out, &scores_out[k]);
-        }
-    }
-    s->last_count = (size_t)batch;
-    return FF_OK;
+    ff_threads_scope ts = ff_threads_enter(s->threads);
+    ff_status st = score_chunks(s, input, batch, maps_out, scores_out);
+    ff_threads_leave(ts);
+    if (st == FF_OK) s->last_count = (size_t)batch;
+    return st;
 }
 
 ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out,
@@ -395,11 +394,10 @@ ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch
     FF_CHECK_ARG(input != NULL, "input is NULL");
     FF_CHECK_ARG(batch >= 1, "batch must be at least 1, got %d", (int)batch);
     FF_CHECK_ARG(scores_out != NULL, "scores_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE,
-                   score_tensor(s, input, batch, maps_out, maps_capacity, scores_out, scores_capacity));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_score_tensor(s, input, batch, maps_out, maps_capacity, scores_out, scores_capacity));
 }
 
-static ff_status last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
+static ff_status locked_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
     if (!s->flow->has_stats)
         return ff_fail(FF_E_STATE, "no decisions: the model has no score statistics (no image threshold)");
     if (s->last_count == 0)
@@ -415,5 +413,5 @@ ff_status ff_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, s
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_CHECK_ARG(decisions_out != NULL, "decisions_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, last_decisions(s, decisions_out, capacity));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_last_decisions(s, decisions_out, capacity));
 }

@@ -11,7 +11,8 @@ from .flow import Flow
 from .image import decode, pixel_args, RGB8
 from .scorer import _is_encoded
 
-BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, SEED = 1, 2, 3, 4
+#: enum ff_trainer_param
+BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, SEED, NUM_THREADS = 1, 2, 3, 4, 5
 NUM_IMAGES, EPOCH, BATCH_IN_EPOCH, BATCHES_PER_EPOCH, STEPS, FEATURE_BYTES = 100, 101, 102, 103, 104, 105
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -28,7 +29,7 @@ class Trainer(WorkingHandle):
     _destroy_name = "ff_trainer_destroy"
     _advice = "make the calls from one thread, or serialise them with a lock"
 
-    def __init__(self, flow, batch_size=None, learning_rate=None, weight_decay=None, seed=None):
+    def __init__(self, flow, batch_size=None, learning_rate=None, weight_decay=None, seed=None, num_threads=None):
         out = _lib.trainer_p()
         call("ff_trainer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -40,6 +41,8 @@ class Trainer(WorkingHandle):
             self.weight_decay = weight_decay
         if seed is not None:
             self.seed = seed
+        if num_threads is not None:
+            self.num_threads = num_threads
 
     @exclusive
     def _i32(self, key):
@@ -71,6 +74,9 @@ class Trainer(WorkingHandle):
                             lambda self, v: self._set("ff_trainer_set_f32", WEIGHT_DECAY, float(v)))
     seed = property(lambda self: self._i64(SEED),
                     lambda self, v: self._set("ff_trainer_set_i64", SEED, int(v)))
+    num_threads = property(lambda self: self._i32(NUM_THREADS),
+                           lambda self, v: self._set("ff_trainer_set_i32", NUM_THREADS, int(v)),
+                           doc="threads of this trainer's calls; 0 (the default) = the global count")
     num_images = property(lambda self: self._i64(NUM_IMAGES))
     epoch = property(lambda self: self._i64(EPOCH), doc="completed epochs")
     batch_in_epoch = property(lambda self: self._i64(BATCH_IN_EPOCH))

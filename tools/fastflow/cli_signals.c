@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "tensor/safetensors.h"
+#include "core/file_io.h"
 
 static void on_signal(int sig) {
     ff_atomic_write_abort(); /* async-signal-safe: an atomic load and unlink */
