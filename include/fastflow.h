@@ -107,7 +107,28 @@ enum ff_global_param {
     FF_GLOBAL_MAX_IMAGE_PIXELS = 1,
     /* i64. Threads each computation uses (OpenMP inside oneDNN and the
      * library's own loops); 0 = all cores, the default. Bounds [0, 1024]. */
-    FF_GLOBAL_NUM_THREADS = 2
+    FF_GLOBAL_NUM_THREADS = 2,
+    /* i64, read-only (setting it is FF_E_INVALID_ARGUMENT): 1 when this CPU
+     * runs bf16 arithmetic natively (AVX512-BF16 or AMX, as oneDNN sees it:
+     * the environment variable ONEDNN_MAX_CPU_ISA lowers it), so that
+     * FF_PRECISION_BF16 is available; else 0. */
+    FF_GLOBAL_CPU_BF16 = 3
+};
+
+/* Arithmetic precision of the networks (FF_SCORER_PRECISION). Values are
+ * pinned. */
+enum ff_precision {
+    /* float32 everywhere: results match the PyTorch reference to float
+     * rounding (the default). */
+    FF_PRECISION_FP32 = 0,
+    /* bfloat16 inputs and weights for the backbone's convolutions and the
+     * flows' subnet convolutions (accumulation in float32); LayerNorm
+     * statistics, the coupling's elementwise math, log-dets and anomaly
+     * maps stay in float32/double. About 2x faster where the CPU has
+     * AVX512-BF16; maps move by ~1e-3 (docs/performance.md has the
+     * accuracy). Transformer backbones keep float32 matmuls. Needs
+     * FF_GLOBAL_CPU_BF16 = 1, else FF_E_UNSUPPORTED. */
+    FF_PRECISION_BF16 = 1
 };
 FF_API ff_status ff_global_set_i64(int32_t key, int64_t value);
 FF_API ff_status ff_global_get_i64(int32_t key, int64_t *value_out);
@@ -431,7 +452,11 @@ enum ff_scorer_param {
      *   map'   = clamp((map   - pixel_threshold) / (max - min) + 0.5, 0, 1)
      * computed in float with the flow's statistics (ff_flow_get_statistic).
      * Setting 1 on a flow without statistics is FF_E_STATE. */
-    FF_SCORER_NORMALIZED = 3
+    FF_SCORER_NORMALIZED = 3,
+    /* i32, enum ff_precision, default FF_PRECISION_FP32. FF_PRECISION_BF16
+     * on a CPU without native bf16 is FF_E_UNSUPPORTED. Changing it
+     * rebuilds the scorer's primitives at the next score call. */
+    FF_SCORER_PRECISION = 4
 };
 /* Values of FF_SCORER_MAP_SIZE. */
 enum ff_scorer_map_size {

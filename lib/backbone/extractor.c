@@ -9,6 +9,7 @@
 #include "backbone/resnet_plan.h"
 #include "backbone/vit_backbone.h"
 #include "backbone/vit_forward.h"
+#include "core/cpu_features.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
 #include "core/memory.h"
@@ -43,6 +44,7 @@ struct ff_extractor {
     const ff_backbone *bb;
     ff_vit_runner *vit; /* runs transformer backbones (bb->vit); the rest is for ResNets */
     dnnl_stream_t stream;
+    int32_t precision; /* enum ff_precision of the ResNet convolutions */
     /* built shape (0 = none) */
     int32_t n, h, w;
     int has_run;
@@ -261,7 +263,8 @@ static ff_status create_memories(ff_extractor *ex) {
 
 static ff_status build(ff_extractor *ex, int32_t n, int32_t h, int32_t w) {
     release_plan(ex);
-    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, h, w, &ex->pds);
+    const dnnl_data_type_t dt = ex->precision == FF_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, h, w, dt, &ex->pds);
     if (st == FF_OK) {
         ex->n = n;
         ex->h = h;
@@ -275,6 +278,17 @@ static ff_status build(ff_extractor *ex, int32_t n, int32_t h, int32_t w) {
 }
 
 /* ---- public --------------------------------------------------------------- */
+
+ff_status ff_extractor_set_precision(ff_extractor *ex, int32_t precision) {
+    FF_CHECK_ARG(ex != NULL, "extractor is NULL");
+    FF_TRY(ff_check_precision(precision, "the extractor's precision"));
+    if (precision != ex->precision) {
+        /* the next run rebuilds the plan (and the bf16 weight copies) */
+        release_plan(ex);
+        ex->precision = precision;
+    }
+    return FF_OK;
+}
 
 ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out) {
     ff_clear_error();

@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <stdatomic.h>
 
+#include "core/cpu_features.h"
 #include "core/error.h"
 
 #define FF_DEFAULT_MAX_PIXELS INT64_C(100000000)
@@ -32,6 +33,7 @@ ff_status ff_global_set_i64(int32_t key, int64_t value) {
                      (long long)value);
         atomic_store(&g_num_threads, value);
         return FF_OK;
+    case FF_GLOBAL_CPU_BF16: return ff_fail(FF_E_INVALID_ARGUMENT, "FF_GLOBAL_CPU_BF16 is read-only");
     default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown global parameter key %d", (int)key);
     }
 }
@@ -42,6 +44,7 @@ ff_status ff_global_get_i64(int32_t key, int64_t *value_out) {
     switch (key) {
     case FF_GLOBAL_MAX_IMAGE_PIXELS: *value_out = atomic_load(&g_max_pixels); return FF_OK;
     case FF_GLOBAL_NUM_THREADS: *value_out = atomic_load(&g_num_threads); return FF_OK;
+    case FF_GLOBAL_CPU_BF16: *value_out = ff_cpu_has_bf16(); return FF_OK;
     default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown global parameter key %d", (int)key);
     }
 }

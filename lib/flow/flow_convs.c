@@ -144,9 +144,13 @@ static ff_status conv_pd(const dnnl_convolution_desc_t *d, int relu, const_dnnl_
     return ff_dnnl_check(s, what);
 }
 
-static ff_status init_md(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag) {
-    FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(md, nd, dims, dnnl_f32, tag), "describing a flow tensor");
+static ff_status init_md_dt(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims, dnnl_data_type_t dt,
+                            dnnl_format_tag_t tag) {
+    FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(md, nd, dims, dt, tag), "describing a flow tensor");
     return FF_OK;
+}
+static ff_status init_md(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag) {
+    return init_md_dt(md, nd, dims, dnnl_f32, tag);
 }
 
 /* Reserves a workspace slot of the size of role's descriptor. */
@@ -192,11 +196,14 @@ static ff_status build_forward(ff_flow_convs *cv, dnnl_primitive_desc_t *c1pd, d
     cv->md[M_DW2U] = cv->md[M_W2U];
     cv->md[M_DB1] = cv->md[M_B1];
     cv->md[M_DB2] = cv->md[M_B2];
+    /* conv2's output a stays float32 whatever the precision: the coupling
+     * pass reads it plain */
+    const dnnl_data_type_t dt = s->precision == FF_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
     dnnl_memory_desc_t any_x1, any_w1, any_h, any_w2, any_a;
-    FF_TRY(init_md(&any_x1, 4, dx1, dnnl_format_tag_any));
-    FF_TRY(init_md(&any_w1, 4, dw1, dnnl_format_tag_any));
-    FF_TRY(init_md(&any_h, 4, dh, dnnl_format_tag_any));
-    FF_TRY(init_md(&any_w2, 4, dw2, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_x1, 4, dx1, dt, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_w1, 4, dw1, dt, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_h, 4, dh, dt, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_w2, 4, dw2, dt, dnnl_format_tag_any));
     FF_TRY(init_md(&any_a, 4, da, dnnl_format_tag_any));
     dnnl_prop_kind_t prop = cv->training ? dnnl_forward_training : dnnl_forward_inference;
 
@@ -335,6 +342,10 @@ ff_status ff_flow_convs_create(const ff_flow_conv_shape *shape, int32_t training
     FF_CHECK_ARG(shape->n >= 1 && shape->c1 >= 1 && shape->c2 >= 1 && shape->hidden >= 1 &&
                      (shape->kernel == 1 || shape->kernel == 3),
                  "invalid flow convolution shape");
+    FF_CHECK_ARG(shape->precision == FF_PRECISION_FP32 || shape->precision == FF_PRECISION_BF16,
+                 "invalid flow convolution precision %d", (int)shape->precision);
+    if (training && shape->precision != FF_PRECISION_FP32)
+        return ff_fail(FF_E_UNSUPPORTED, "training runs the flow convolutions in float32 only");
     if (ff_dnnl_engine() == NULL) return FF_E_INTERNAL;
     ff_flow_convs *cv = ff_calloc(1, sizeof *cv);
     if (cv == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for flow convolutions");

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backbone/backbone.h"
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/settings.h"
@@ -38,6 +40,7 @@ struct ff_scorer {
     int32_t map_mode;
     float sigma;
     int32_t normalized;
+    int32_t precision;
     float kernel[FF_SMOOTH_MAX_KERNEL];
     int32_t kernel_size;
     /* decisions of the last call: last_count entries of decisions, 0 after a failure */
@@ -94,7 +97,8 @@ static ff_status key_type(int32_t key, char want) {
     char type;
     switch (key) {
     case FF_SCORER_MAP_SIZE:
-    case FF_SCORER_NORMALIZED: type = 'i'; break;
+    case FF_SCORER_NORMALIZED:
+    case FF_SCORER_PRECISION: type = 'i'; break;
     case FF_SCORER_SMOOTH_SIGMA: type = 'f'; break;
     default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown scorer option key %d", (int)key);
     }
@@ -102,6 +106,20 @@ static ff_status key_type(int32_t key, char want) {
         return ff_fail(FF_E_INVALID_ARGUMENT, "scorer option %d is %s; use ff_scorer_set_%s / ff_scorer_get_%s",
                        (int)key, type == 'i' ? "an i32" : "an f32", type == 'i' ? "i32" : "f32",
                        type == 'i' ? "i32" : "f32");
+    return FF_OK;
+}
+
+/* Both networks switch together; on a failure the old precision stays
+ * (the extractor is switched back). */
+static ff_status set_precision(ff_scorer *s, int32_t value) {
+    FF_TRY(ff_check_precision(value, "FF_SCORER_PRECISION"));
+    FF_TRY(ff_extractor_set_precision(s->extractor, value));
+    ff_status st = ff_flow_engine_set_precision(s->engine, value);
+    if (st != FF_OK) {
+        ff_extractor_set_precision(s->extractor, s->precision);
+        return st;
+    }
+    s->precision = value;
     return FF_OK;
 }
 
@@ -115,6 +133,7 @@ ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
         s->map_mode = value;
         return FF_OK;
     }
+    if (key == FF_SCORER_PRECISION) return set_precision(s, value);
     FF_CHECK_ARG(value == 0 || value == 1, "FF_SCORER_NORMALIZED must be 0 or 1, got %d", (int)value);
     if (value == 1 && !s->flow->has_stats)
         return ff_fail(FF_E_STATE, "FF_SCORER_NORMALIZED needs score statistics, and this model has none: compute "
@@ -144,7 +163,7 @@ ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out)
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
     FF_TRY(key_type(key, 'i'));
-    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : s->normalized;
+    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : key == FF_SCORER_PRECISION ? s->precision : s->normalized;
     return FF_OK;
 }
 
