@@ -128,7 +128,14 @@ enum ff_precision {
      * AVX512-BF16; maps move by ~1e-3 (docs/performance.md has the
      * accuracy). Transformer backbones keep float32 matmuls. Needs
      * FF_GLOBAL_CPU_BF16 = 1, else FF_E_UNSUPPORTED. */
-    FF_PRECISION_BF16 = 1
+    FF_PRECISION_BF16 = 1,
+    /* float32, with the 3x3 stride-1 convolutions (backbone and flows)
+     * computed by Winograd's algorithm where oneDNN has it for the shape
+     * (AVX-512 CPUs; elsewhere this equals FF_PRECISION_FP32): fewer
+     * multiplications, rounded differently; maps stay within 1e-4 of
+     * FF_PRECISION_FP32's (docs/performance.md). Transformer matmuls are
+     * unchanged. */
+    FF_PRECISION_FP32_WINOGRAD = 2
 };
 FF_API ff_status ff_global_set_i64(int32_t key, int64_t value);
 FF_API ff_status ff_global_get_i64(int32_t key, int64_t *value_out);

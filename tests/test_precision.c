@@ -39,7 +39,7 @@ static void check_option_errors(const ff_flow *flow, int64_t bf16) {
     int32_t v = -1;
     CHECK_OK(ff_scorer_get_i32(sc, FF_SCORER_PRECISION, &v));
     CHECK(v == FF_PRECISION_FP32);
-    CHECK_STATUS(ff_scorer_set_i32(sc, FF_SCORER_PRECISION, 2), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_scorer_set_i32(sc, FF_SCORER_PRECISION, 3), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("FF_SCORER_PRECISION");
     CHECK_STATUS(ff_scorer_set_f32(sc, FF_SCORER_PRECISION, 1.0f), FF_E_INVALID_ARGUMENT);
     if (!bf16) {
@@ -91,8 +91,9 @@ static void check_switching(const ff_flow *flow) {
     ff_st_close(ref);
 }
 
-/* resnet50 (random weights) in bf16 against torchvision's float32 features. */
-static void check_backbone_golden(void) {
+/* resnet50 (random weights) at `precision` against torchvision's float32
+ * features. */
+static void check_backbone_golden(int32_t precision, const char *label, double tol) {
     const char *arch = "resnet50";
     ff_st_file *g = NULL;
     CHECK_OK(ff_st_open(ff_test_golden_path("backbone_resnet50_random.safetensors"), &g));
@@ -106,7 +107,7 @@ static void check_backbone_golden(void) {
     free(weights);
     ff_extractor *ex = NULL;
     if (bb) CHECK_OK(ff_extractor_create(bb, &ex));
-    if (ex) CHECK_OK(ff_extractor_set_precision(ex, FF_PRECISION_BF16));
+    if (ex) CHECK_OK(ff_extractor_set_precision(ex, precision));
     float *input = bt_golden(g, "input", NULL), *got[3] = {0};
     size_t counts[3];
     if (ex && input) CHECK_OK(bt_extract(bb, ex, input, batch, size, size, got, counts));
@@ -116,9 +117,9 @@ static void check_backbone_golden(void) {
         size_t n = 0;
         float *ref = bt_golden(g, name, &n);
         CHECK(ref && n == counts[l]);
-        snprintf(what, sizeof what, "%s bf16 level %d", arch, l);
+        snprintf(what, sizeof what, "%s %s level %d", arch, label, l);
         if (ref && n == counts[l]) {
-            ff_test_close_rel_max(what, got[l], ref, n, TOL_FEATURES_BF16);
+            ff_test_close_rel_max(what, got[l], ref, n, tol);
             CHECK(memcmp(got[l], ref, n * sizeof *ref) != 0);
         }
         free(ref);
@@ -140,6 +141,11 @@ int main(void) {
     ff_flow *flow = NULL;
     if (bb) CHECK_OK(ff_flow_load(ff_test_golden_path(AT_MODEL), bb, &flow));
     if (flow) check_option_errors(flow, bf16);
+    if (flow) {
+        /* Winograd keeps the float32 goldens' tolerance */
+        at_check_maps_at(flow, "anomalib model fp32 winograd", FF_PRECISION_FP32_WINOGRAD, 1e-4, NULL);
+        check_backbone_golden(FF_PRECISION_FP32_WINOGRAD, "fp32 winograd", 1e-4);
+    }
     if (flow && bf16) {
         float *m32 = NULL, *m16 = NULL;
         at_check_maps_at(flow, "anomalib model fp32", FF_PRECISION_FP32, 1e-4, &m32);
@@ -147,7 +153,7 @@ int main(void) {
         free(m32);
         free(m16);
         check_switching(flow);
-        check_backbone_golden();
+        check_backbone_golden(FF_PRECISION_BF16, "bf16", TOL_FEATURES_BF16);
     } else if (!bf16) {
         printf("this CPU (as oneDNN sees it) has no native bf16: checked the refusal only\n");
     }

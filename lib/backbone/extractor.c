@@ -206,6 +206,24 @@ static ff_status allocate(ff_extractor *ex) {
     return FF_OK;
 }
 
+/* Reorders weights from the backbone's layout to `want`; through plain
+ * OIHW when oneDNN cannot go directly (its Winograd formats are reached
+ * from plain layouts only). */
+static ff_status reorder_weights(const dnnl_memory_desc_t *have, const void *src, const dnnl_memory_desc_t *want,
+                                 void *dst) {
+    dnnl_memory_desc_t plain;
+    if (dnnl_memory_desc_init_by_tag(&plain, 4, have->dims, dnnl_f32, dnnl_oihw) != dnnl_success)
+        return ff_fail(FF_E_INTERNAL, "cannot describe plain weights");
+    if (dnnl_memory_desc_equal(have, &plain) || want->format_kind != dnnl_format_kind_wino)
+        return ff_reorder_once(have, src, want, dst);
+    void *tmp = ff_alloc(dnnl_memory_desc_get_size(&plain));
+    if (!tmp) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory laying out weights");
+    ff_status st = ff_reorder_once(have, src, &plain, tmp);
+    if (st == FF_OK) st = ff_reorder_once(&plain, tmp, want, dst);
+    ff_free(tmp);
+    return st;
+}
+
 /* The weights of conv ci in the layout its primitive wants: the backbone's
  * copy when the layouts agree (the default shape), else a private reorder. */
 static ff_status weights_for(ff_extractor *ex, int32_t ci, const dnnl_memory_desc_t *want, void **out) {
@@ -217,7 +235,7 @@ static ff_status weights_for(ff_extractor *ex, int32_t ci, const dnnl_memory_des
     if (!ex->own_weights[ci]) {
         void *dst = ff_alloc(dnnl_memory_desc_get_size(want));
         if (!dst) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory laying out weights");
-        ff_status st = ff_reorder_once(&cw->md, cw->data, want, dst);
+        ff_status st = reorder_weights(&cw->md, cw->data, want, dst);
         if (st != FF_OK) {
             ff_free(dst);
             return st;
@@ -263,8 +281,7 @@ static ff_status create_memories(ff_extractor *ex) {
 
 static ff_status build(ff_extractor *ex, int32_t n, int32_t h, int32_t w) {
     release_plan(ex);
-    const dnnl_data_type_t dt = ex->precision == FF_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
-    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, h, w, dt, &ex->pds);
+    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, h, w, ex->precision, &ex->pds);
     if (st == FF_OK) {
         ex->n = n;
         ex->h = h;

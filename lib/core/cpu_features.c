@@ -29,8 +29,10 @@ const char *ff_cpu_isa_name(void) {
 }
 
 ff_status ff_check_precision(int32_t precision, const char *what) {
-    FF_CHECK_ARG(precision == FF_PRECISION_FP32 || precision == FF_PRECISION_BF16,
-                 "%s must be FF_PRECISION_FP32 (0) or FF_PRECISION_BF16 (1), got %d", what, (int)precision);
+    FF_CHECK_ARG(precision == FF_PRECISION_FP32 || precision == FF_PRECISION_BF16 ||
+                     precision == FF_PRECISION_FP32_WINOGRAD,
+                 "%s must be FF_PRECISION_FP32 (0), FF_PRECISION_BF16 (1) or FF_PRECISION_FP32_WINOGRAD (2), got %d",
+                 what, (int)precision);
     if (precision == FF_PRECISION_BF16 && !ff_cpu_has_bf16())
         return ff_fail(FF_E_UNSUPPORTED,
                        "%s: bf16 needs a CPU with AVX512-BF16 (or AMX), and oneDNN's instruction set here is %s "

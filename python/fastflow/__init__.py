@@ -35,6 +35,7 @@ __version__ = "0.1.0"
 
 _MAX_IMAGE_PIXELS = 1
 _NUM_THREADS = 2
+_CPU_BF16 = 3
 
 
 def version():
@@ -77,6 +78,12 @@ def get_num_threads():
     return _get(_NUM_THREADS)
 
 
+def cpu_supports_bf16():
+    """True when the CPU runs bf16 natively (AVX512-BF16 or AMX, as oneDNN
+    sees it), so that Scorer(precision="bf16") is available."""
+    return _get(_CPU_BF16) == 1
+
+
 def set_max_image_pixels(n):
     """Images with more pixels are rejected before decoding (global)."""
     call("ff_global_set_i64", _MAX_IMAGE_PIXELS, int(n))
@@ -93,5 +100,5 @@ __all__ = [
     "FastFlowError", "InvalidArgument", "IOFailure", "BadFormat", "Unsupported", "OutOfMemory",
     "BufferTooSmall", "LimitExceeded", "StateError", "NumericError", "InternalError",
     "version", "version_number", "build_info", "library_path", "numpy_enabled", "set_num_threads",
-    "get_num_threads", "set_max_image_pixels", "get_max_image_pixels",
+    "get_num_threads", "set_max_image_pixels", "get_max_image_pixels", "cpu_supports_bf16",
 ]

@@ -11,8 +11,10 @@ from .image import decode, pixel_args, probe, RGB8
 
 #: Scorer option keys and values, statistic keys (include/fastflow.h:
 #: enum ff_scorer_param, ff_scorer_map_size, ff_stat).
-MAP_SIZE, SMOOTH_SIGMA, NORMALIZED = 1, 2, 3
+MAP_SIZE, SMOOTH_SIGMA, NORMALIZED, PRECISION = 1, 2, 3, 4
 MAP_MODEL_SIZE, MAP_IMAGE_SIZE = 0, 1
+PRECISION_FP32, PRECISION_BF16, PRECISION_FP32_WINOGRAD = 0, 1, 2
+_PRECISIONS = {"fp32": PRECISION_FP32, "bf16": PRECISION_BF16, "winograd": PRECISION_FP32_WINOGRAD}
 STAT_IMAGE_THRESHOLD, STAT_PIXEL_THRESHOLD, STAT_MIN, STAT_MAX = 1, 2, 3, 4
 _MAP_SIZES = {"model": MAP_MODEL_SIZE, "image": MAP_IMAGE_SIZE}
 
@@ -39,11 +41,14 @@ class Scorer(Handle):
     ``map_size`` "model" (default) or "image" (the map at the scored image's
     own size, bilinear); ``smooth_sigma`` (Gaussian smoothing of the map
     before the score is taken, 0 = off); ``normalized`` (scores and maps in
-    [0, 1] with 0.5 at the threshold; needs a flow with statistics)."""
+    [0, 1] with 0.5 at the threshold; needs a flow with statistics);
+    ``precision`` "fp32" (default), "bf16" (bf16 convolutions; needs
+    fastflow.cpu_supports_bf16(), else Unsupported) or "winograd" (fp32 with
+    Winograd 3x3 convolutions)."""
 
     _destroy_name = "ff_scorer_destroy"
 
-    def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None):
+    def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None, precision=None):
         out = _lib.scorer_p()
         call("ff_scorer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -59,6 +64,8 @@ class Scorer(Handle):
             self.smooth_sigma = smooth_sigma
         if normalized is not None:
             self.normalized = normalized
+        if precision is not None:
+            self.precision = precision
 
     # -- options -----------------------------------------------------------
     def _get_i32(self, key):
@@ -95,6 +102,18 @@ class Scorer(Handle):
     @normalized.setter
     def normalized(self, value):
         call("ff_scorer_set_i32", self._handle(), NORMALIZED, 1 if value else 0)
+
+    @property
+    def precision(self):
+        """"fp32", "bf16" or "winograd"."""
+        v = self._get_i32(PRECISION)
+        return next(k for k, x in _PRECISIONS.items() if x == v)
+
+    @precision.setter
+    def precision(self, value):
+        if value not in _PRECISIONS:
+            raise ValueError("precision must be 'fp32', 'bf16' or 'winograd', not %r" % (value,))
+        call("ff_scorer_set_i32", self._handle(), PRECISION, _PRECISIONS[value])
 
     def map_shape_for(self, width, height):
         """(height, width) of the map score() returns for an image of that size."""

@@ -584,6 +584,28 @@ class TestScoring(unittest.TestCase):
 
 
 class TestScorerOptionsAndStatistics(unittest.TestCase):
+    def test_precision(self):
+        m = tinymodel.get()
+        path = m.test_paths[0]
+        with m.flow.scorer() as sc:
+            self.assertEqual(sc.precision, "fp32")
+            ref = sc.score(path).score
+            with self.assertRaises(ValueError):
+                sc.precision = "fp16"
+            sc.precision = "winograd"
+            self.assertEqual(sc.precision, "winograd")
+            self.assertAlmostEqual(sc.score(path).score, ref, delta=1e-4 * max(abs(ref), 1e-3))
+            if fastflow.cpu_supports_bf16():
+                sc.precision = "bf16"
+                self.assertEqual(sc.precision, "bf16")
+                self.assertAlmostEqual(sc.score(path).score, ref, delta=2e-2 * max(abs(ref), 1e-3))
+            else:
+                with self.assertRaises(fastflow.Unsupported) as cm:
+                    sc.precision = "bf16"
+                self.assertIn("AVX512-BF16", cm.exception.message)
+            sc.precision = "fp32"
+            self.assertEqual(sc.score(path).score, ref)
+
     def test_no_statistics(self):
         m = tinymodel.get()
         self.assertIsNone(m.flow.statistics)

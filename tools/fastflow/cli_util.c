@@ -48,6 +48,24 @@ bool cli_opt_str(int argc, char **argv, int *i, const char *name, const char **o
     return true;
 }
 
+bool cli_opt_precision(int argc, char **argv, int *i, int32_t *out, bool *bad) {
+    const char *v = NULL;
+    if (!cli_opt_str(argc, argv, i, "--precision", &v, bad)) return false;
+    if (*bad) return true;
+    static const struct {
+        const char *name;
+        int32_t value;
+    } names[] = {{"fp32", FF_PRECISION_FP32}, {"bf16", FF_PRECISION_BF16}, {"winograd", FF_PRECISION_FP32_WINOGRAD}};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strcmp(v, names[k].name) == 0) {
+            *out = names[k].value;
+            return true;
+        }
+    fprintf(stderr, "fastflow: --precision must be fp32, bf16 or winograd, got '%s'\n", v);
+    *bad = true;
+    return true;
+}
+
 bool cli_opt_i64(int argc, char **argv, int *i, const char *name, int64_t lo, int64_t hi, int64_t *out,
                  bool *bad) {
     const char *v = NULL;

@@ -25,5 +25,12 @@ bool cli_opt_i64(int argc, char **argv, int *i, const char *name, int64_t lo, in
                  bool *bad);
 bool cli_opt_f32(int argc, char **argv, int *i, const char *name, float lo, float hi, float *out, bool *bad);
 bool cli_flag(char **argv, int i, const char *name);
+/* `--precision fp32|bf16|winograd` into enum ff_precision. */
+bool cli_opt_precision(int argc, char **argv, int *i, int32_t *out, bool *bad);
+/* Help line for --precision, shared by the commands that take it. */
+#define CLI_PRECISION_HELP                                                                          \
+    "  --precision P    network arithmetic: fp32 (default), bf16 (needs AVX512-BF16; maps\n"      \
+    "                   within ~1e-3) or winograd (fp32, Winograd 3x3 convolutions)\n"
+
 
 #endif

@@ -12,7 +12,7 @@ static const char *const CMD = "eval";
 
 static void help(void) {
     printf("usage: fastflow eval --model MODEL.safetensors --data DIR [--category NAME]\n"
-           "                     [--json OUT.json] [--heatmaps DIR] [--threads N]\n\n"
+           "                     [--json OUT.json] [--heatmaps DIR] [--threads N] [--precision P]\n\n"
            "Scores every test image of an MVTec AD layout (DIR/test/<type>/*, masks in\n"
            "DIR/ground_truth/<type>/<stem>_mask.png) and prints image AUROC, pixel AUROC and\n"
            "PRO (integrated to FPR 0.3) per defect type (against the good images) and overall,\n"
@@ -24,12 +24,13 @@ static void help(void) {
            "  --json FILE      write the metrics as JSON\n"
            "  --heatmaps DIR   write overlays to DIR/<type>/<stem>.png (model input size;\n"
            "                   Turbo colours on one scale for the whole set; mask contour white)\n"
-           "  --threads N      computation threads (default: all cores)\n");
+           "  --threads N      computation threads (default: all cores)\n" CLI_PRECISION_HELP);
 }
 
 int ff_cmd_eval(int argc, char **argv) {
     const char *model = NULL, *data = NULL, *category = NULL, *json = NULL, *heatmaps = NULL;
     int64_t threads = 0;
+    int32_t precision = FF_PRECISION_FP32;
     bool bad = false;
     for (int i = 1; i < argc && !bad; i++) {
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
@@ -42,6 +43,7 @@ int ff_cmd_eval(int argc, char **argv) {
         if (cli_opt_str(argc, argv, &i, "--json", &json, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--heatmaps", &heatmaps, &bad)) continue;
         if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &threads, &bad)) continue;
+        if (cli_opt_precision(argc, argv, &i, &precision, &bad)) continue;
         fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
         bad = true;
     }
@@ -65,7 +67,7 @@ int ff_cmd_eval(int argc, char **argv) {
     }
     printf("evaluating %s on %zu test images of %s\n", model, ds->num_test, ds->root);
     fflush(stdout);
-    if (eval_run(CMD, flow, ds, heatmaps, &r) != 0) goto done;
+    if (eval_run(CMD, flow, ds, heatmaps, precision, &r) != 0) goto done;
     eval_print_table(&r, stdout);
     eval_print_stored_threshold(&r, stdout);
     printf("scored %zu images in %.1f s (%.1f ms per image)\n", ds->num_test, r.seconds,

@@ -37,7 +37,7 @@ static void help(void) {
            "                   and a decision (anomalous/normal) per image; needs a model with\n"
            "                   score statistics ('fastflow train --val-fraction F' or '--val DIR')\n"
            "  --json           print [{\"path\": ..., \"score\": ...[, \"anomalous\": ...]}, ...]\n"
-           "  --threads N      computation threads (default: all cores)\n");
+           "  --threads N      computation threads (default: all cores)\n" CLI_PRECISION_HELP);
 }
 
 /* The file name without folders and without its last extension. */
@@ -87,6 +87,7 @@ typedef struct {
     bool json, normalized;
     float sigma;
     int64_t threads;
+    int32_t precision;
     char **images;
     int n_images;
 } score_args;
@@ -113,6 +114,7 @@ static int parse(int argc, char **argv, score_args *a) {
         if (cli_opt_str(argc, argv, &i, "--map-size", &a->map_size, &bad)) continue;
         if (cli_opt_f32(argc, argv, &i, "--sigma", 0.0f, 64.0f, &a->sigma, &bad)) continue;
         if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &a->threads, &bad)) continue;
+        if (cli_opt_precision(argc, argv, &i, &a->precision, &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
             bad = true;
@@ -146,6 +148,7 @@ static int configure(ff_scorer *sc, const score_args *a) {
     if (st == FF_OK && a->map_size && strcmp(a->map_size, "image") == 0)
         st = ff_scorer_set_i32(sc, FF_SCORER_MAP_SIZE, FF_SCORER_MAP_IMAGE_SIZE);
     if (st == FF_OK && a->normalized) st = ff_scorer_set_i32(sc, FF_SCORER_NORMALIZED, 1);
+    if (st == FF_OK) st = ff_scorer_set_i32(sc, FF_SCORER_PRECISION, a->precision);
     return st == FF_OK ? 0 : cli_fail(CMD, a->model, st);
 }
 
