@@ -361,13 +361,21 @@ enum ff_trainer_param {
     FF_TRAINER_LEARNING_RATE = 2, /* f32, default 1e-3, (0, 1]                 */
     FF_TRAINER_WEIGHT_DECAY = 3,  /* f32, default 1e-5, [0, 1] (L2, not AdamW) */
     FF_TRAINER_SEED = 4,          /* i64, default 0: shuffling                 */
+    /* i64, bytes, default 0 = no limit, >= 0; settable only before the
+     * first image is added (FF_E_STATE after). The cached features of the
+     * first floor(CACHE_MEMORY / bytes per image) images stay in memory;
+     * the rest are written to a temporary file in $TMPDIR (else /tmp),
+     * deleted when the trainer is destroyed, and read back per batch. The
+     * trained model is bit-identical with any budget. */
+    FF_TRAINER_CACHE_MEMORY = 5,
     /* read-only counters (get only) */
     FF_TRAINER_NUM_IMAGES = 100,        /* i64 images added                    */
     FF_TRAINER_EPOCH = 101,             /* i64 completed epochs                */
     FF_TRAINER_BATCH_IN_EPOCH = 102,    /* i64 batches done in current epoch   */
     FF_TRAINER_BATCHES_PER_EPOCH = 103, /* i64 ceil(images / batch size)       */
     FF_TRAINER_STEPS = 104,             /* i64 optimiser steps so far          */
-    FF_TRAINER_FEATURE_BYTES = 105      /* i64 bytes of cached features        */
+    FF_TRAINER_FEATURE_BYTES = 105,     /* i64 bytes of cached features        */
+    FF_TRAINER_FEATURE_BYTES_SPILLED = 106 /* i64 of those, bytes in the file */
 };
 
 /* The trainer starts from a copy of `flow`'s parameters. */

@@ -117,8 +117,11 @@ ff_status ff_trainer_set_i32(ff_trainer *t, int32_t key, int32_t value) {
 ff_status ff_trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    if (key == FF_TRAINER_CACHE_MEMORY) return ff_feature_cache_set_budget(&t->cache, value);
     if (key != FF_TRAINER_SEED)
-        return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not a settable i64 (only FF_TRAINER_SEED)", (int)key);
+        return ff_fail(FF_E_INVALID_ARGUMENT,
+                       "trainer key %d is not a settable i64 (only FF_TRAINER_SEED and FF_TRAINER_CACHE_MEMORY)",
+                       (int)key);
     if (t->steps > 0 || t->in_epoch)
         return ff_fail(FF_E_STATE, "the shuffling seed can only be set before training starts");
     t->seed = value;
@@ -177,6 +180,8 @@ ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_ou
         break;
     case FF_TRAINER_STEPS: v = t->steps; break;
     case FF_TRAINER_FEATURE_BYTES: v = ff_feature_cache_bytes(&t->cache); break;
+    case FF_TRAINER_CACHE_MEMORY: v = t->cache.budget; break;
+    case FF_TRAINER_FEATURE_BYTES_SPILLED: v = ff_feature_cache_spilled_bytes(&t->cache); break;
     default: return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not readable as i64", (int)key);
     }
     *value_out = v;
@@ -282,7 +287,7 @@ static ff_status run_batch(ff_trainer *t, float *loss_out) {
     int64_t left = t->epoch_images - start;
     int32_t n = (int32_t)(left < t->batch_size ? left : t->batch_size);
     FF_TRY(ensure_batch_buffers(t, t->batch_size));
-    ff_feature_cache_gather(&t->cache, t->order + start, n, t->batch);
+    FF_TRY(ff_feature_cache_gather(&t->cache, t->order + start, n, t->batch));
     const float *feats[FF_MAX_LEVELS];
     for (int32_t l = 0; l < t->layout->num_levels; l++) feats[l] = t->batch[l];
     float loss = 0.0f;
