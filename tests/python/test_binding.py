@@ -419,6 +419,9 @@ class TestFlowAndTrainer(unittest.TestCase):
             self.assertEqual(tr.num_images, 6)
             per_image = 4 * (64 * 16 * 16 + 128 * 8 * 8 + 256 * 4 * 4)
             self.assertEqual(tr.feature_bytes, 6 * per_image)
+            self.assertEqual((tr.cache_memory, tr.feature_bytes_spilled), (0, 0))
+            with self.assertRaises(fastflow.StateError):
+                tr.cache_memory = per_image
             self.assertEqual(tr.batches_per_epoch, 3)
             seen = []
             losses = tr.fit(2, progress=seen.append)
@@ -445,6 +448,16 @@ class TestFlowAndTrainer(unittest.TestCase):
                 tr.save(saved)
                 with fastflow.Flow.load(saved) as back:
                     self.assertEqual(support.flat(back.score(paths[1]).map), support.flat(snap.score(paths[1]).map))
+
+    def test_cache_memory(self):
+        m = tinymodel.get()
+        per_image = 4 * (64 * 16 * 16 + 128 * 8 * 8 + 256 * 4 * 4)
+        with fastflow.Trainer(m.untrained, batch_size=2, cache_memory=per_image) as tr:
+            self.assertEqual(tr.cache_memory, per_image)
+            for img in m.train_images[:3]:
+                tr.add(img)
+            self.assertEqual((tr.feature_bytes, tr.feature_bytes_spilled), (3 * per_image, 2 * per_image))
+            self.assertTrue(math.isfinite(tr.run_epoch()))
 
     def test_training_is_deterministic(self):
         m = tinymodel.get()

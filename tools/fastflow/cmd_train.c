@@ -36,6 +36,9 @@ static void help(void) {
            "  --weight-decay X    L2 weight decay (default 1e-5)\n"
            "  --seed N            seeds the flow's initialisation and the shuffling (default 0)\n"
            "  --threads N         computation threads (default: all cores)\n"
+           "  --cache-memory SIZE memory for cached features (e.g. 4G; default: no limit); the\n"
+           "                      features beyond it go to a temporary file in $TMPDIR (else /tmp)\n"
+           "                      and are read back each epoch; the model is the same either way\n"
            "  --out FILE          model file to write (atomically)\n\n"
            "Flow settings (default: the backbone's; ResNets 8 steps, hidden ratio 1.0, 3x3-only,\n"
            "size 256; transformers 20 steps, hidden ratio 0.16, alternating, their native side):\n"
@@ -85,6 +88,7 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
         if (cli_opt_i32(argc, argv, &i, "--size", 32, 4096, &a->size, &bad)) continue;
         if (cli_opt_i64(argc, argv, &i, "--seed", INT64_MIN, INT64_MAX, &a->seed, &bad)) continue;
         if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &a->threads, &bad)) continue;
+        if (cli_opt_size(argc, argv, &i, "--cache-memory", &a->cache_memory, &bad)) continue;
         if (cli_opt_f32(argc, argv, &i, "--lr", 1e-12f, 1.0f, &a->lr, &bad)) continue;
         if (cli_opt_f32(argc, argv, &i, "--weight-decay", 0.0f, 1.0f, &a->wd, &bad)) continue;
         if (cli_opt_f32(argc, argv, &i, "--hidden-ratio", 1e-6f, 16.0f, &a->hidden_ratio, &bad)) continue;
