@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
             return bench_fail(PROG, "creating the scorers", st);
     }
     int32_t h = 0, w = 0;
-    ff_scorer_map_shape(sc[0], &h, &w);
+    ff_scorer_map_shape(sc[0], &w, &h);
     const size_t hw = (size_t)h * (size_t)w;
     float *in = malloc(8 * 3 * hw * sizeof *in);
     if (!in) return 1;

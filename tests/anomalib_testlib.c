@@ -64,7 +64,7 @@ void at_check_maps_at(const ff_flow *flow, const char *what, int32_t precision, 
     ff_scorer *sc = NULL;
     CHECK_OK(ff_scorer_create(flow, &sc));
     int32_t mh = 0, mw = 0;
-    if (sc) CHECK_OK(ff_scorer_map_shape(sc, &mh, &mw));
+    if (sc) CHECK_OK(ff_scorer_map_shape(sc, &mw, &mh));
     if (sc && precision != FF_PRECISION_FP32) CHECK_OK(ff_scorer_set_i32(sc, FF_SCORER_PRECISION, precision));
     CHECK(images != NULL && images->dtype == FF_DT_U8 && images->ndim == 4 && images->shape[3] == 3);
     if (sc && images && maps && scores && images->ndim == 4 && (size_t)images->shape[0] == nscores &&

@@ -70,7 +70,7 @@ static void check_switching(const ff_flow *flow) {
     ff_scorer *sc = NULL;
     CHECK_OK(ff_scorer_create(flow, &sc));
     int32_t mh = 0, mw = 0;
-    if (sc) CHECK_OK(ff_scorer_map_shape(sc, &mh, &mw));
+    if (sc) CHECK_OK(ff_scorer_map_shape(sc, &mw, &mh));
     if (images && sc) {
         size_t hw = (size_t)mh * (size_t)mw, n = (size_t)images->shape[0] * hw;
         float *a = score_all(sc, images, hw);

@@ -26,9 +26,8 @@ typedef struct ff_resnet_pds {
  * 3x3 stride-1 convolutions use oneDNN's Winograd algorithm where it has
  * one for the shape (direct otherwise). On failure nothing is left
  * allocated. */
-ff_status ff_resnet_pds_create(const ff_resnet_layout *layout, int32_t n, int32_t h, int32_t w,
+ff_status ff_resnet_pds_create(const ff_resnet_layout *layout, int32_t n, int32_t w, int32_t h,
                                int32_t precision, ff_resnet_pds *out);
-
 void ff_resnet_pds_destroy(ff_resnet_pds *pds);
 
 /* Shorthands for dnnl_primitive_desc_query_md. */
