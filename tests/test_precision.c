@@ -111,19 +111,9 @@ static void check_backbone_golden(int32_t precision, const char *label, double t
     float *input = bt_golden(g, "input", NULL), *got[3] = {0};
     size_t counts[3];
     if (ex && input) CHECK_OK(bt_extract(bb, ex, input, batch, size, size, got, counts));
-    for (int l = 0; l < 3 && got[l]; l++) {
-        char name[32], what[96];
-        snprintf(name, sizeof name, "features.%d", l);
-        size_t n = 0;
-        float *ref = bt_golden(g, name, &n);
-        CHECK(ref && n == counts[l]);
-        snprintf(what, sizeof what, "%s %s level %d", arch, label, l);
-        if (ref && n == counts[l]) {
-            ff_test_close_rel_max(what, got[l], ref, n, tol);
-            CHECK(memcmp(got[l], ref, n * sizeof *ref) != 0);
-        }
-        free(ref);
-    }
+    char what[96];
+    snprintf(what, sizeof what, "%s %s", arch, label);
+    if (got[0]) CHECK(bt_check_levels(g, got, counts, what, tol) == 0); /* the fast path really ran */
     for (int l = 0; l < 3; l++) free(got[l]);
     free(input);
     ff_extractor_destroy(ex);

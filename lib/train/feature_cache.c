@@ -82,23 +82,11 @@ static ff_status open_spill(ff_feature_cache *c) {
     return FF_OK;
 }
 
-/* Full pwrite/pread: both may transfer less than asked. */
-static int write_all(int fd, const void *buf, size_t n, off_t off) {
-    const unsigned char *p = buf;
-    while (n > 0) {
-        ssize_t k = pwrite(fd, p, n, off);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return -1;
-        p += k;
-        n -= (size_t)k;
-        off += k;
-    }
-    return 0;
-}
-static int read_all(int fd, void *buf, size_t n, off_t off) {
+/* Full pwrite (writing != 0) or pread: both may transfer less than asked. */
+static int transfer_all(int fd, void *buf, size_t n, off_t off, int writing) {
     unsigned char *p = buf;
     while (n > 0) {
-        ssize_t k = pread(fd, p, n, off);
+        ssize_t k = writing ? pwrite(fd, p, n, off) : pread(fd, p, n, off);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) return -1;
         p += k;
@@ -116,7 +104,7 @@ static ff_status append_spilled(ff_feature_cache *c, const ff_extractor *ex) {
         dst += c->per_image[l];
     }
     const size_t n = image_bytes(c);
-    if (write_all(c->spill_fd, c->row, n, (off_t)(c->count - c->in_memory) * (off_t)n) != 0)
+    if (transfer_all(c->spill_fd, c->row, n, (off_t)(c->count - c->in_memory) * (off_t)n, 1) != 0)
         return ff_fail(FF_E_IO, "cannot write %zu bytes of features to the spill file: %s", n, strerror(errno));
     c->count++;
     return FF_OK;
@@ -148,7 +136,7 @@ ff_status ff_feature_cache_gather(const ff_feature_cache *c, const int32_t *idx,
         off_t off = (off_t)(k - c->in_memory) * (off_t)row;
         for (int32_t l = 0; l < c->num_levels; l++) {
             size_t bytes = c->per_image[l] * sizeof(float);
-            if (read_all(c->spill_fd, dst[l] + (size_t)i * c->per_image[l], bytes, off) != 0)
+            if (transfer_all(c->spill_fd, dst[l] + (size_t)i * c->per_image[l], bytes, off, 0) != 0)
                 return ff_fail(FF_E_IO, "cannot read image %lld's features back from the spill file: %s",
                                (long long)k, errno ? strerror(errno) : "short read");
             off += (off_t)bytes;
