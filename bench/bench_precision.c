@@ -6,6 +6,11 @@
  * alike. Also prints how far the bf16 maps are from the float32 ones.
  *
  *   bench_precision [--model FILE | --weights RESNET18.safetensors] [--runs N] [--threads T]
+ *                   [--input FILE.f32] [--maps-out PREFIX]
+ *
+ * --input: 8 pre-processed images, raw float32 [8, 3, H, W] (as
+ * bench/ort_export.py writes them; default: fixed pseudo-random values);
+ * --maps-out: writes each precision's batch-8 maps to PREFIX<name>.f32.
  *
  * --model: a trained model file (e.g. the bottle model of
  * tools/train_eval_category.sh); --weights: a fresh resnet18 flow (8 steps,
@@ -34,6 +39,18 @@ static int run_once(ff_scorer *sc, const float *in, int32_t batch, float *maps, 
 }
 
 /* Times every available mode at one batch size, round-robin. */
+static const char *g_maps_out; /* --maps-out */
+
+static int write_maps(const char *name, const float *maps, size_t n) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s.f32", g_maps_out, name);
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(maps, sizeof(float), n, f) == n;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) fprintf(stderr, "%s: cannot write %s\n", PROG, path);
+    return !ok;
+}
+
 static int bench_batch(ff_scorer *const *sc, const float *in, int32_t batch, size_t hw, int runs) {
     size_t cap = (size_t)batch * hw;
     float *maps[MODES] = {0}, scores[MODES][8];
@@ -66,6 +83,7 @@ static int bench_batch(ff_scorer *const *sc, const float *in, int32_t batch, siz
                    "error max %.3g",
                    t[0][0] / t[m][0], t[0][runs / 2] / t[m][runs / 2], c[0][0] / c[m][0], err, ref > 0 ? err / ref : err, serr);
         printf("\n");
+        if (g_maps_out && batch == 8 && write_maps(k_name[m], maps[m], cap)) rc = 1;
     }
     for (int m = 0; m < MODES; m++) {
         free(maps[m]);
@@ -76,13 +94,15 @@ static int bench_batch(ff_scorer *const *sc, const float *in, int32_t batch, siz
 }
 
 int main(int argc, char **argv) {
-    const char *model = NULL, *weights = NULL;
+    const char *model = NULL, *weights = NULL, *input = NULL;
     int runs = 20, threads = 2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
         else if (!strcmp(argv[i], "--weights") && i + 1 < argc) weights = argv[++i];
         else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--input") && i + 1 < argc) input = argv[++i];
+        else if (!strcmp(argv[i], "--maps-out") && i + 1 < argc) g_maps_out = argv[++i];
         else {
             fprintf(stderr, "usage: %s [--model FILE | --weights RESNET18] [--runs N] [--threads T]\n", PROG);
             return 2;
@@ -114,7 +134,17 @@ int main(int argc, char **argv) {
     const size_t hw = (size_t)h * (size_t)w;
     float *in = malloc(8 * 3 * hw * sizeof *in);
     if (!in) return 1;
-    bench_fill_input(in, 8 * 3 * hw);
+    if (input) {
+        FILE *f = fopen(input, "rb");
+        size_t got = f ? fread(in, sizeof(float), 8 * 3 * hw, f) : 0;
+        if (f) fclose(f);
+        if (got != 8 * 3 * hw) {
+            fprintf(stderr, "%s: %s does not hold 8 inputs of 3x%dx%d floats\n", PROG, input, (int)h, (int)w);
+            return 1;
+        }
+    } else {
+        bench_fill_input(in, 8 * 3 * hw);
+    }
     printf("%s: %s, %dx%d input, %d threads\n", PROG, ff_backbone_arch(ff_flow_backbone(flow)), (int)w, (int)h,
            threads);
     int rc = bench_batch(sc, in, 1, hw, runs) || bench_batch(sc, in, 8, hw, runs);
