@@ -112,9 +112,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: give exactly one of --model and --weights, and --runs >= 1\n", PROG);
         return 2;
     }
-    int64_t bf16 = 0;
-    ff_global_get_i64(FF_GLOBAL_CPU_BF16, &bf16);
-    if (!bf16) printf("%s: this CPU has no native bf16 (FF_GLOBAL_CPU_BF16 = 0): bf16 is left out\n", PROG);
+    int32_t bf16 = 0;
+    ff_cpu_supports(FF_CPU_BF16, &bf16);
+    if (!bf16) printf("%s: this CPU has no native bf16 (ff_cpu_supports): bf16 is left out\n", PROG);
     ff_status st = ff_global_set_i64(FF_GLOBAL_NUM_THREADS, threads);
     if (st != FF_OK) return bench_fail(PROG, "threads", st);
     ff_backbone *bb = NULL;

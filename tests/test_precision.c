@@ -1,4 +1,4 @@
-/* FF_SCORER_PRECISION and FF_GLOBAL_CPU_BF16.
+/* FF_SCORER_PRECISION and ff_cpu_supports.
  *
  * On a CPU with native bf16 the bf16 path is checked against the float32
  * goldens at its own tolerances: the anomalib model's maps and scores
@@ -25,14 +25,16 @@
 #define TOL_MAPS_BF16 1e-2
 #define TOL_FEATURES_BF16 3e-2
 
-static void check_globals(int64_t *bf16) {
-    CHECK_OK(ff_global_get_i64(FF_GLOBAL_CPU_BF16, bf16));
+static void check_cpu_query(int32_t *bf16) {
+    CHECK_OK(ff_cpu_supports(FF_CPU_BF16, bf16));
     CHECK(*bf16 == 0 || *bf16 == 1);
-    CHECK_STATUS(ff_global_set_i64(FF_GLOBAL_CPU_BF16, 1), FF_E_INVALID_ARGUMENT);
-    CHECK_MSG("read-only");
+    int32_t v = 7;
+    CHECK_STATUS(ff_cpu_supports(99, &v), FF_E_INVALID_ARGUMENT);
+    CHECK(v == 7);
+    CHECK_STATUS(ff_cpu_supports(FF_CPU_BF16, NULL), FF_E_INVALID_ARGUMENT);
 }
 
-static void check_option_errors(const ff_flow *flow, int64_t bf16) {
+static void check_option_errors(const ff_flow *flow, int32_t bf16) {
     ff_scorer *sc = NULL;
     CHECK_OK(ff_scorer_create(flow, &sc));
     if (!sc) return;
@@ -122,8 +124,8 @@ static void check_backbone_golden(int32_t precision, const char *label, double t
 }
 
 int main(void) {
-    int64_t bf16 = 0;
-    check_globals(&bf16);
+    int32_t bf16 = 0;
+    check_cpu_query(&bf16);
     const char *expect_none = getenv("FF_TEST_EXPECT_NO_BF16");
     if (expect_none && strcmp(expect_none, "1") == 0) CHECK(bf16 == 0); /* the ISA override took effect */
 

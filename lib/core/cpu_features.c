@@ -28,6 +28,14 @@ const char *ff_cpu_isa_name(void) {
     return "no SIMD";
 }
 
+ff_status ff_cpu_supports(int32_t feature, int32_t *supported_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(supported_out != NULL, "supported_out is NULL");
+    FF_CHECK_ARG(feature == FF_CPU_BF16, "unknown CPU feature %d (FF_CPU_BF16 is 1)", (int)feature);
+    *supported_out = ff_cpu_has_bf16();
+    return FF_OK;
+}
+
 ff_status ff_check_precision(int32_t precision, const char *what) {
     FF_CHECK_ARG(precision == FF_PRECISION_FP32 || precision == FF_PRECISION_BF16 ||
                      precision == FF_PRECISION_FP32_WINOGRAD,
@@ -36,7 +44,7 @@ ff_status ff_check_precision(int32_t precision, const char *what) {
     if (precision == FF_PRECISION_BF16 && !ff_cpu_has_bf16())
         return ff_fail(FF_E_UNSUPPORTED,
                        "%s: bf16 needs a CPU with AVX512-BF16 (or AMX), and oneDNN's instruction set here is %s "
-                       "(see FF_GLOBAL_CPU_BF16; ONEDNN_MAX_CPU_ISA may lower it); use FF_PRECISION_FP32",
+                       "(see ff_cpu_supports(FF_CPU_BF16); ONEDNN_MAX_CPU_ISA may lower it); use FF_PRECISION_FP32",
                        what, ff_cpu_isa_name());
     return FF_OK;
 }

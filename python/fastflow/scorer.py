@@ -11,7 +11,7 @@ from .image import decode, pixel_args, probe, RGB8
 
 #: Scorer option keys and values, statistic keys (include/fastflow.h:
 #: enum ff_scorer_param, ff_scorer_map_size, ff_stat).
-MAP_SIZE, SMOOTH_SIGMA, NORMALIZED, PRECISION = 1, 2, 3, 4
+MAP_SIZE, SMOOTH_SIGMA, NORMALIZED, NUM_THREADS, PRECISION = 1, 2, 3, 4, 5
 MAP_MODEL_SIZE, MAP_IMAGE_SIZE = 0, 1
 PRECISION_FP32, PRECISION_BF16, PRECISION_FP32_WINOGRAD = 0, 1, 2
 _PRECISIONS = {"fp32": PRECISION_FP32, "bf16": PRECISION_BF16, "winograd": PRECISION_FP32_WINOGRAD}
@@ -42,13 +42,15 @@ class Scorer(Handle):
     own size, bilinear); ``smooth_sigma`` (Gaussian smoothing of the map
     before the score is taken, 0 = off); ``normalized`` (scores and maps in
     [0, 1] with 0.5 at the threshold; needs a flow with statistics);
-    ``precision`` "fp32" (default), "bf16" (bf16 convolutions; needs
-    fastflow.cpu_supports_bf16(), else Unsupported) or "winograd" (fp32 with
-    Winograd 3x3 convolutions)."""
+    ``num_threads`` (threads of this scorer's calls; 0, the default, = the
+    global fastflow.set_num_threads count); ``precision`` "fp32" (default),
+    "bf16" (bf16 convolutions; needs fastflow.cpu_supports_bf16(), else
+    Unsupported) or "winograd" (fp32 with Winograd 3x3 convolutions)."""
 
     _destroy_name = "ff_scorer_destroy"
 
-    def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None, precision=None):
+    def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None, num_threads=None,
+                 precision=None):
         out = _lib.scorer_p()
         call("ff_scorer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -64,6 +66,8 @@ class Scorer(Handle):
             self.smooth_sigma = smooth_sigma
         if normalized is not None:
             self.normalized = normalized
+        if num_threads is not None:
+            self.num_threads = num_threads
         if precision is not None:
             self.precision = precision
 
@@ -102,6 +106,14 @@ class Scorer(Handle):
     @normalized.setter
     def normalized(self, value):
         call("ff_scorer_set_i32", self._handle(), NORMALIZED, 1 if value else 0)
+
+    @property
+    def num_threads(self):
+        return self._get_i32(NUM_THREADS)
+
+    @num_threads.setter
+    def num_threads(self, value):
+        call("ff_scorer_set_i32", self._handle(), NUM_THREADS, int(value))
 
     @property
     def precision(self):
