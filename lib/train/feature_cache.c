@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backbone/backbone.h"
 #include "core/error.h"
 #include "core/memory.h"
 
@@ -100,7 +101,7 @@ static ff_status append_spilled(ff_feature_cache *c, const ff_extractor *ex) {
     if (c->spill_fd < 0) FF_TRY(open_spill(c));
     float *dst = c->row;
     for (int32_t l = 0; l < c->num_levels; l++) {
-        FF_TRY(ff_extractor_read(ex, l, dst, c->per_image[l]));
+        FF_TRY(ff_extractor_read_unchecked(ex, l, dst, c->per_image[l]));
         dst += c->per_image[l];
     }
     const size_t n = image_bytes(c);
@@ -115,7 +116,7 @@ ff_status ff_feature_cache_append(ff_feature_cache *c, const ff_extractor *ex) {
     FF_TRY(reserve(c, c->in_memory + 1));
     for (int32_t l = 0; l < c->num_levels; l++) {
         float *dst = c->data[l] + (size_t)c->in_memory * c->per_image[l];
-        FF_TRY(ff_extractor_read(ex, l, dst, c->per_image[l]));
+        FF_TRY(ff_extractor_read_unchecked(ex, l, dst, c->per_image[l]));
     }
     c->in_memory++;
     c->count++;
