@@ -394,11 +394,23 @@ FF_API ff_status ff_scorer_map_shape(const ff_scorer *scorer, int32_t *height_ou
 FF_API ff_status ff_scorer_score_image(ff_scorer *scorer, const uint8_t *pixels, int32_t width,
                                        int32_t height, size_t row_stride, int32_t pixel_format,
                                        float *map_out, size_t map_capacity, float *score_out);
+/* Reads the file once (one open, one read) and decodes it from those
+ * bytes. After the first image of a given kind (PNG/JPEG) and size, a
+ * scorer scores the next such image without allocating memory: it owns its
+ * file buffer, decoded image, pre-processing buffers and filters. */
 FF_API ff_status ff_scorer_score_file(ff_scorer *scorer, const char *path, float *map_out,
                                       size_t map_capacity, float *score_out);
+/* ff_scorer_score_file for an encoded PNG or JPEG image already in memory
+ * (size bytes at data, e.g. from a camera or a network request); the same
+ * results for the same bytes. */
+FF_API ff_status ff_scorer_score_memory(ff_scorer *scorer, const void *data, size_t size,
+                                        float *map_out, size_t map_capacity, float *score_out);
 /* Scores a pre-processed batch [batch, 3, H, W] (H, W the model's input
  * size). maps_out receives batch maps back to back (NULL = scores only),
- * scores_out batch scores. */
+ * scores_out batch scores. The batch runs in chunks of 8 images; the
+ * outputs are written only after all of them succeeded, so the scorer
+ * keeps a batch's raw maps meanwhile (batch x H x W floats, reused by the
+ * next call). */
 FF_API ff_status ff_scorer_score_tensor(ff_scorer *scorer, const float *input, int32_t batch,
                                         float *maps_out, size_t maps_capacity, float *scores_out,
                                         size_t scores_capacity);

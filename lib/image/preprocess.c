@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/memory.h"
 #include "image/image_internal.h"
+#include "image/preprocess.h"
 #include "image/resize_aa.h"
 
 /* Model input sides above this are certainly a mistake. */
@@ -44,26 +45,39 @@ static void row_to_float(const uint8_t *s, int32_t fmt, int32_t width, const flo
     }
 }
 
-typedef struct prep_work {
-    ff_aa_filter fx, fy;
-    float *rows; /* planes x width: one source row in float */
-    float *mid;  /* planes x height x out_width: after the horizontal pass */
-} prep_work;
-
-static void work_free(prep_work *w) {
+void ff_prep_work_free(ff_prep_work *w) {
+    if (!w) return;
     ff_aa_filter_free(&w->fx);
     ff_aa_filter_free(&w->fy);
     ff_free(w->rows);
     ff_free(w->mid);
+    *w = (ff_prep_work){0};
 }
 
-static ff_status run(prep_work *wk, const uint8_t *pixels, int32_t width, int32_t height,
-                     size_t stride, int32_t fmt, int32_t ow, int32_t oh, float *out) {
+/* The filter for in -> out, kept when the last call's sizes were these. */
+static ff_status filter_for(ff_aa_filter *f, int32_t in, int32_t out) {
+    if (f->weights && f->in_size == in && f->out_size == out) return FF_OK;
+    ff_aa_filter_free(f);
+    return ff_aa_filter_init(f, in, out);
+}
+
+static ff_status grow_floats(float **buf, size_t *cap, size_t n, const char *what) {
+    if (n <= *cap) return FF_OK;
+    float *p;
+    FF_TRY(ff_alloc_floats(n, what, &p));
+    ff_free(*buf);
+    *buf = p;
+    *cap = n;
+    return FF_OK;
+}
+
+ff_status ff_preprocess_into(ff_prep_work *wk, const uint8_t *pixels, int32_t width, int32_t height,
+                             size_t stride, int32_t fmt, int32_t ow, int32_t oh, float *out) {
     const int32_t planes = fmt == FF_PIXEL_GRAY8 ? 1 : 3;
     const int resize_x = width != ow, resize_y = height != oh;
     const size_t out_plane = (size_t)ow * (size_t)oh;
-    if (resize_x) FF_TRY(ff_aa_filter_init(&wk->fx, width, ow));
-    if (resize_y) FF_TRY(ff_aa_filter_init(&wk->fy, height, oh));
+    if (resize_x) FF_TRY(filter_for(&wk->fx, width, ow));
+    if (resize_y) FF_TRY(filter_for(&wk->fy, height, oh));
 
     /* The horizontal pass writes straight into `out` when no vertical pass
      * follows (then height == oh and the layouts agree). */
@@ -73,10 +87,11 @@ static ff_status run(prep_work *wk, const uint8_t *pixels, int32_t width, int32_
         size_t n;
         if (!ff_mul_size(mid_plane, (size_t)planes, &n))
             return ff_fail(FF_E_OUT_OF_MEMORY, "pre-processing buffer size overflows");
-        FF_TRY(ff_alloc_floats(n, "pre-processing buffer", &wk->mid));
+        FF_TRY(grow_floats(&wk->mid, &wk->mid_cap, n, "pre-processing buffer"));
         mid = wk->mid;
     }
-    if (resize_x) FF_TRY(ff_alloc_floats((size_t)planes * (size_t)width, "pre-processing row", &wk->rows));
+    if (resize_x)
+        FF_TRY(grow_floats(&wk->rows, &wk->rows_cap, (size_t)planes * (size_t)width, "pre-processing row"));
 
     float lut[256];
     for (int v = 0; v < 256; v++) lut[v] = (float)v / 255.0f;
@@ -132,9 +147,8 @@ FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32
                        (int)out_width, need);
     /* All intermediate results go to internal buffers or to `out`, which is
      * only written once every allocation has succeeded. */
-    prep_work wk;
-    memset(&wk, 0, sizeof wk);
-    ff_status st = run(&wk, pixels, width, height, stride, pixel_format, out_width, out_height, out);
-    work_free(&wk);
+    ff_prep_work wk = {0};
+    ff_status st = ff_preprocess_into(&wk, pixels, width, height, stride, pixel_format, out_width, out_height, out);
+    ff_prep_work_free(&wk);
     return st;
 }

@@ -16,10 +16,12 @@
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/settings.h"
+#include "backbone/backbone.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
 #include "score/image_input.h"
 #include "score/map_post.h"
+#include "score/scorer_internal.h"
 
 #define FF_SCORER_CHUNK 8
 
@@ -31,7 +33,10 @@ struct ff_scorer {
     float *input;                     /* [3, H, W] for one decoded image */
     float *feats[FF_MAX_LEVELS];      /* [chunk, C, H, W] */
     size_t per_image[FF_MAX_LEVELS];  /* floats per image and level */
-    float *maps;                      /* [chunk, H, W] */
+    float *maps;                      /* [maps_cap, H, W]: a chunk's, or a whole batch's raw maps */
+    size_t maps_cap;                  /* maps it holds, >= FF_SCORER_CHUNK */
+    float *scores;                    /* a batch's scores until it has succeeded */
+    size_t scores_cap;
     float *blur_tmp;                  /* [H, W] */
     size_t map_size;                  /* H * W */
     /* options (enum ff_scorer_param) */
@@ -57,6 +62,7 @@ ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
     s->map_size = (size_t)L->in_h * (size_t)L->in_w;
     ff_status st = ff_alloc_floats(3 * s->map_size, "scorer input", &s->input);
     if (st == FF_OK) st = ff_alloc_floats(FF_SCORER_CHUNK * s->map_size, "scorer maps", &s->maps);
+    s->maps_cap = FF_SCORER_CHUNK;
     if (st == FF_OK) st = ff_alloc_floats(s->map_size, "scorer smoothing buffer", &s->blur_tmp);
     for (int32_t l = 0; l < L->num_levels && st == FF_OK; l++) {
         s->per_image[l] = (size_t)L->level[l].c * (size_t)L->level[l].h * (size_t)L->level[l].w;
@@ -82,6 +88,7 @@ void ff_scorer_destroy(ff_scorer *s) {
     for (int32_t l = 0; l < FF_MAX_LEVELS; l++) ff_free(s->feats[l]);
     ff_free(s->input);
     ff_free(s->maps);
+    ff_free(s->scores);
     ff_free(s->blur_tmp);
     free(s->decisions);
     ff_flow_destroy((ff_flow *)(uintptr_t)s->flow);
@@ -203,8 +210,8 @@ ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32
 
 /* ----------------------------------------------------------- scoring -- */
 
-/* Scores n <= FF_SCORER_CHUNK pre-processed images into s->maps. */
-static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n) {
+/* Scores n <= FF_SCORER_CHUNK pre-processed images into maps ([n, H, W]). */
+static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n, float *maps) {
     const ff_flow_layout *L = &s->flow->layout;
     FF_TRY(ff_extractor_run(s->extractor, input, n, L->in_h, L->in_w));
     const float *feats[FF_MAX_LEVELS];
@@ -213,7 +220,7 @@ static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n) {
         feats[l] = s->feats[l];
     }
     FF_TRY(ff_flow_engine_forward(s->engine, s->flow->params, s->flow->perms, feats, n, NULL, NULL, NULL));
-    return ff_flow_engine_anomaly_maps(s->engine, s->maps, (size_t)n * s->map_size);
+    return ff_flow_engine_anomaly_maps(s->engine, maps, (size_t)n * s->map_size);
 }
 
 static float map_max(const float *m, size_t n) {
@@ -257,9 +264,32 @@ static void finish_map(ff_scorer *s, float *m, size_t i, int32_t oh, int32_t ow,
 /* The pre-processed image in s->input: map and score out. */
 static ff_status score_input(ff_scorer *s, int32_t oh, int32_t ow, float *map_out, float *score_out) {
     FF_TRY(reserve_decisions(s, 1));
-    FF_TRY(score_chunk(s, s->input, 1));
+    FF_TRY(score_chunk(s, s->input, 1, s->maps));
     finish_map(s, s->maps, 0, oh, ow, map_out, score_out);
     s->last_count = 1;
+    return FF_OK;
+}
+
+/* Room for a batch of n: its scores, and its raw maps when they are kept
+ * to the end (grown, never shrunk; made before any work). */
+static ff_status reserve_batch(ff_scorer *s, size_t n, int keep_maps) {
+    if (n > s->scores_cap) {
+        float *p;
+        FF_TRY(ff_alloc_floats(n, "scorer scores", &p));
+        ff_free(s->scores);
+        s->scores = p;
+        s->scores_cap = n;
+    }
+    if (keep_maps && n > s->maps_cap) {
+        size_t count;
+        if (!ff_mul_size(n, s->map_size, &count))
+            return ff_fail(FF_E_INVALID_ARGUMENT, "batch of %zu maps overflows", n);
+        float *p;
+        FF_TRY(ff_alloc_floats(count, "scorer maps", &p));
+        ff_free(s->maps);
+        s->maps = p;
+        s->maps_cap = n;
+    }
     return FF_OK;
 }
 
@@ -291,6 +321,27 @@ ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t wid
     return score_input(s, oh, ow, map_out, score_out);
 }
 
+/* Encoded bytes (`what` names them in errors): decoded and pre-processed
+ * into s->input, then scored. The map's shape needs the image's size, so it
+ * is checked after decoding, before any output is written. */
+static ff_status score_bytes(ff_scorer *s, const uint8_t *data, size_t size, const char *what, float *map_out,
+                             size_t map_capacity, float *score_out) {
+    ff_threads_apply();
+    const ff_flow_layout *L = &s->flow->layout;
+    int32_t w = 0, h = 0;
+    FF_TRY(ff_image_bytes_to_input(&s->image, data, size, what, L->in_h, L->in_w, s->input, &w, &h));
+    int32_t oh = 0, ow = 0;
+    size_t need = 0;
+    if (map_out != NULL) {
+        ff_status st = out_shape(s, w, h, &oh, &ow, &need);
+        if (st != FF_OK) return ff_fail_context(st, "image '%s'", what);
+        FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
+    }
+    ff_status st = score_input(s, oh, ow, map_out, score_out);
+    if (st != FF_OK) return ff_fail_context(st, "scoring '%s'", what);
+    return FF_OK;
+}
+
 ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
                                float *score_out) {
     ff_clear_error();
@@ -298,21 +349,19 @@ ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, s
     FF_CHECK_ARG(path != NULL, "path is NULL");
     FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
     s->last_count = 0;
-    int32_t oh = 0, ow = 0;
-    size_t need = 0;
-    if (map_out != NULL) {
-        int32_t w = 0, h = 0;
-        if (s->map_mode == FF_SCORER_MAP_IMAGE_SIZE) FF_TRY(ff_image_probe_file(path, &w, &h, NULL));
-        ff_status st = out_shape(s, w, h, &oh, &ow, &need);
-        if (st != FF_OK) return ff_fail_context(st, "image '%s'", path);
-        FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
-    }
-    ff_threads_apply();
-    const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_image_file_to_input(&s->image, path, L->in_h, L->in_w, s->input));
-    ff_status st = score_input(s, oh, ow, map_out, score_out);
-    if (st != FF_OK) return ff_fail_context(st, "scoring '%s'", path);
-    return FF_OK;
+    size_t size = 0;
+    FF_TRY(ff_image_read(&s->image, path, &size));
+    return score_bytes(s, s->image.file, size, path, map_out, map_capacity, score_out);
+}
+
+ff_status ff_scorer_score_memory(ff_scorer *s, const void *data, size_t size, float *map_out, size_t map_capacity,
+                                 float *score_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_CHECK_ARG(data != NULL || size == 0, "data is NULL");
+    FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
+    s->last_count = 0;
+    return score_bytes(s, data, size, "memory buffer", map_out, map_capacity, score_out);
 }
 
 ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out,
@@ -342,20 +391,34 @@ ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch
             return ff_fail(FF_E_INVALID_ARGUMENT, "input holds a NaN or infinite value at image %zu, offset %zu",
                            i / per_input, i % per_input);
     FF_TRY(reserve_decisions(s, (size_t)batch));
+    FF_TRY(reserve_batch(s, (size_t)batch, maps_out != NULL));
     ff_threads_apply();
+    /* Outputs are written only once every chunk has succeeded (a later
+     * chunk can still fail, e.g. FF_E_NUMERIC): scores wait in s->scores,
+     * and, when maps are asked for, the raw maps of the whole batch in
+     * s->maps; without maps each chunk is post-processed at once. */
     const int32_t H = s->flow->layout.in_h, W = s->flow->layout.in_w;
+    const int keep = maps_out != NULL;
     for (int32_t b = 0; b < batch; b += FF_SCORER_CHUNK) {
         int32_t n = batch - b < FF_SCORER_CHUNK ? batch - b : FF_SCORER_CHUNK;
-        FF_TRY(score_chunk(s, input + (size_t)b * per_input, n));
-        for (int32_t i = 0; i < n; i++) {
-            size_t k = (size_t)(b + i);
-            float *out = maps_out ? maps_out + k * s->map_size : NULL;
-            finish_map(s, s->maps + (size_t)i * s->map_size, k, H, W, out, &scores_out[k]);
-        }
+        float *maps = s->maps + (keep ? (size_t)b * s->map_size : 0);
+        FF_TRY(score_chunk(s, input + (size_t)b * per_input, n, maps));
+        if (!keep)
+            for (int32_t i = 0; i < n; i++)
+                finish_map(s, maps + (size_t)i * s->map_size, (size_t)(b + i), H, W, NULL, &s->scores[b + i]);
+    }
+    for (int32_t k = 0; k < batch; k++) {
+        if (keep)
+            finish_map(s, s->maps + (size_t)k * s->map_size, (size_t)k, H, W, maps_out + (size_t)k * s->map_size,
+                       &scores_out[k]);
+        else
+            scores_out[k] = s->scores[k];
     }
     s->last_count = (size_t)batch;
     return FF_OK;
 }
+
+int64_t ff_scorer_plan_builds(const ff_scorer *s) { return ff_extractor_plan_builds(s->extractor); }
 
 ff_status ff_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
     ff_clear_error();

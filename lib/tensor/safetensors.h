@@ -148,5 +148,9 @@ ff_status ff_st_writer_serialize(const ff_st_writer *w, uint8_t **data_out, size
 ff_status ff_write_file_atomic(const char *path, const void *data, size_t size);
 /* Reads a whole file into a malloc'd buffer (NUL-terminated beyond size). */
 ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out);
+/* The same into a reusable malloc'd buffer (*buf of *capacity bytes, grown
+ * when the file needs more; free with free()): one open and, for a file
+ * that does not change meanwhile, one read. */
+ff_status ff_read_file_into(const char *path, uint8_t **buf, size_t *capacity, size_t *size_out);
 
 #endif
