@@ -125,10 +125,9 @@ ff_status ff_preprocess_into(ff_prep_work *wk, const uint8_t *pixels, int32_t wi
     return FF_OK;
 }
 
-FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32_t height,
-                                     size_t row_stride, int32_t pixel_format, int32_t out_width,
-                                     int32_t out_height, float *out, size_t capacity) {
-    ff_clear_error();
+ff_status ff_preprocess_check(const uint8_t *pixels, int32_t width, int32_t height, size_t row_stride,
+                              int32_t pixel_format, int32_t out_width, int32_t out_height, const float *out,
+                              size_t capacity, size_t *stride_out) {
     FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
     FF_CHECK_ARG(out != NULL, "out is NULL");
     FF_CHECK_ARG(width > 0 && height > 0, "image size %dx%d must be positive", (int)width,
@@ -138,13 +137,22 @@ FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32
                  "output size %dx%d must be within [1, %d]", (int)out_width, (int)out_height,
                  FF_PREPROCESS_MAX_SIDE);
     FF_TRY(ff_image_check_size(width, height, "input image"));
-    size_t stride;
-    FF_TRY(ff_image_check_buffer(pixel_format, width, height, row_stride, SIZE_MAX, &stride));
+    FF_TRY(ff_image_check_buffer(pixel_format, width, height, row_stride, SIZE_MAX, stride_out));
     size_t need = 3 * (size_t)out_width * (size_t)out_height;
     if (capacity < need)
         return ff_fail(FF_E_BUFFER_TOO_SMALL,
                        "output holds %zu floats, [3, %d, %d] needs %zu", capacity, (int)out_height,
                        (int)out_width, need);
+    return FF_OK;
+}
+
+FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32_t height,
+                                     size_t row_stride, int32_t pixel_format, int32_t out_width,
+                                     int32_t out_height, float *out, size_t capacity) {
+    ff_clear_error();
+    size_t stride;
+    FF_TRY(ff_preprocess_check(pixels, width, height, row_stride, pixel_format, out_width, out_height, out,
+                               capacity, &stride));
     /* All intermediate results go to internal buffers or to `out`, which is
      * only written once every allocation has succeeded. */
     ff_prep_work wk = {0};

@@ -22,6 +22,12 @@ typedef struct ff_prep_work {
 
 void ff_prep_work_free(ff_prep_work *w);
 
+/* ff_image_preprocess's argument checks; *stride_out: the effective row
+ * stride. */
+ff_status ff_preprocess_check(const uint8_t *pixels, int32_t width, int32_t height, size_t row_stride,
+                              int32_t pixel_format, int32_t out_width, int32_t out_height, const float *out,
+                              size_t capacity, size_t *stride_out);
+
 /* ff_image_preprocess without its checks: the arguments are valid (sizes
  * checked, stride the effective one, out holds 3 * ow * oh floats). */
 ff_status ff_preprocess_into(ff_prep_work *w, const uint8_t *pixels, int32_t width, int32_t height,

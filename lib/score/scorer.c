@@ -19,6 +19,7 @@
 #include "backbone/backbone.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
+#include "image/preprocess.h"
 #include "score/image_input.h"
 #include "score/map_post.h"
 #include "score/scorer_internal.h"
@@ -316,8 +317,11 @@ ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t wid
     }
     ff_threads_apply();
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_image_preprocess(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
-                               3 * s->map_size));
+    size_t stride;
+    FF_TRY(ff_preprocess_check(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
+                               3 * s->map_size, &stride));
+    FF_TRY(ff_preprocess_into(&s->image.prep, pixels, width, height, stride, pixel_format, L->in_w, L->in_h,
+                              s->input));
     return score_input(s, oh, ow, map_out, score_out);
 }
 
