@@ -415,6 +415,31 @@ FF_API ff_status ff_scorer_score_tensor(ff_scorer *scorer, const float *input, i
                                         float *maps_out, size_t maps_capacity, float *scores_out,
                                         size_t scores_capacity);
 
+/* Scores count PNG/JPEG files, reading and decoding the next files on
+ * helper threads (FF_SCORER_DECODE_THREADS) while the network runs on the
+ * current batch (FF_SCORER_BATCH); the results equal ff_scorer_score_file's
+ * for each file, bit for bit. Maps are at the model's size
+ * (ff_scorer_map_shape) whatever FF_SCORER_MAP_SIZE: count maps back to
+ * back in maps_out (NULL = scores only); count scores in scores_out; each
+ * file's status in statuses_out (FF_OK, or why that file failed, e.g.
+ * FF_E_IO, FF_E_BAD_FORMAT). A file that fails leaves its score and map
+ * untouched, and the others go on: the call returns FF_OK once it has run,
+ * and fails (writing nothing) only on invalid arguments or when its own
+ * buffers cannot be allocated. ff_scorer_last_decisions then gives count
+ * decisions (0 for failed files). ff_scorer_progress can watch the call
+ * from another thread. */
+FF_API ff_status ff_scorer_score_files(ff_scorer *scorer, const char *const *paths, size_t count,
+                                       float *maps_out, size_t maps_capacity, float *scores_out,
+                                       int32_t *statuses_out);
+/* Progress of the running (or last) ff_scorer_score_files call on this
+ * scorer: files done (scored or failed), files in the call, files failed,
+ * seconds since it started (until it ended, once it has). The one scorer
+ * function that any thread may call at any time, also while another
+ * thread runs ff_scorer_score_files; all zero before the first call. Each
+ * output may be NULL. */
+FF_API ff_status ff_scorer_progress(const ff_scorer *scorer, int64_t *done_out, int64_t *total_out,
+                                    int64_t *failed_out, double *elapsed_seconds_out);
+
 /* Scorer options (ff_scorer_set_i32 / _f32). Each takes effect from the
  * next score call; an invalid value is FF_E_INVALID_ARGUMENT and leaves the
  * option unchanged. The pipeline of every score call is: raw anomaly map at
@@ -443,7 +468,14 @@ enum ff_scorer_param {
      *   map'   = clamp((map   - pixel_threshold) / (max - min) + 0.5, 0, 1)
      * computed in float with the flow's statistics (ff_flow_get_statistic).
      * Setting 1 on a flow without statistics is FF_E_STATE. */
-    FF_SCORER_NORMALIZED = 3
+    FF_SCORER_NORMALIZED = 3,
+    /* i32 in [1, 8], default 4. Images ff_scorer_score_files runs through
+     * the network at once. */
+    FF_SCORER_BATCH = 4,
+    /* i32 in [0, 16], default 1. Threads ff_scorer_score_files reads,
+     * decodes and pre-processes files on while the calling thread runs the
+     * network; 0: all on the calling thread, one batch after the other. */
+    FF_SCORER_DECODE_THREADS = 5
 };
 /* Values of FF_SCORER_MAP_SIZE. */
 enum ff_scorer_map_size {

@@ -31,7 +31,6 @@
 #include <jpeglib.h>
 
 #include "flow_testlib.h"
-#include "image/preprocess.h"
 #include "score/scorer_internal.h"
 #include "test_util.h"
 

@@ -24,8 +24,6 @@
 #include "score/map_post.h"
 #include "score/scorer_internal.h"
 
-#define FF_SCORER_CHUNK 8
-
 struct ff_scorer {
     const ff_flow *flow; /* retained */
     ff_extractor *extractor;
@@ -49,6 +47,7 @@ struct ff_scorer {
     /* decisions of the last call: last_count entries of decisions, 0 after a failure */
     uint8_t *decisions;
     size_t decisions_cap, last_count;
+    ff_files_state files; /* ff_scorer_score_files (score_files.c) */
 };
 
 ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
@@ -61,6 +60,8 @@ ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
     s->flow = ff_flow_retain(flow);
     const ff_flow_layout *L = &flow->layout;
     s->map_size = (size_t)L->in_h * (size_t)L->in_w;
+    s->files.batch = FF_SCORER_FILES_BATCH_DEFAULT;
+    s->files.jobs = FF_SCORER_DECODE_THREADS_DEFAULT;
     ff_status st = ff_alloc_floats(3 * s->map_size, "scorer input", &s->input);
     if (st == FF_OK) st = ff_alloc_floats(FF_SCORER_CHUNK * s->map_size, "scorer maps", &s->maps);
     s->maps_cap = FF_SCORER_CHUNK;
@@ -92,6 +93,7 @@ void ff_scorer_destroy(ff_scorer *s) {
     ff_free(s->scores);
     ff_free(s->blur_tmp);
     free(s->decisions);
+    ff_files_state_free(&s->files);
     ff_flow_destroy((ff_flow *)(uintptr_t)s->flow);
     free(s);
 }
@@ -102,7 +104,9 @@ static ff_status key_type(int32_t key, char want) {
     char type;
     switch (key) {
     case FF_SCORER_MAP_SIZE:
-    case FF_SCORER_NORMALIZED: type = 'i'; break;
+    case FF_SCORER_NORMALIZED:
+    case FF_SCORER_BATCH:
+    case FF_SCORER_DECODE_THREADS: type = 'i'; break;
     case FF_SCORER_SMOOTH_SIGMA: type = 'f'; break;
     default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown scorer option key %d", (int)key);
     }
@@ -121,6 +125,19 @@ ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
         FF_CHECK_ARG(value == FF_SCORER_MAP_MODEL_SIZE || value == FF_SCORER_MAP_IMAGE_SIZE,
                      "FF_SCORER_MAP_SIZE must be 0 (model size) or 1 (image size), got %d", (int)value);
         s->map_mode = value;
+        return FF_OK;
+    }
+    if (key == FF_SCORER_BATCH) {
+        FF_CHECK_ARG(value >= 1 && value <= FF_SCORER_CHUNK, "FF_SCORER_BATCH must be in [1, %d], got %d",
+                     FF_SCORER_CHUNK, (int)value);
+        s->files.batch = value;
+        return FF_OK;
+    }
+    if (key == FF_SCORER_DECODE_THREADS) {
+        FF_CHECK_ARG(value >= 0 && value <= FF_SCORER_MAX_DECODE_THREADS,
+                     "FF_SCORER_DECODE_THREADS must be in [0, %d], got %d", FF_SCORER_MAX_DECODE_THREADS,
+                     (int)value);
+        s->files.jobs = value;
         return FF_OK;
     }
     FF_CHECK_ARG(value == 0 || value == 1, "FF_SCORER_NORMALIZED must be 0 or 1, got %d", (int)value);
@@ -152,7 +169,12 @@ ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out)
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
     FF_TRY(key_type(key, 'i'));
-    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : s->normalized;
+    switch (key) {
+    case FF_SCORER_MAP_SIZE: *value_out = s->map_mode; break;
+    case FF_SCORER_BATCH: *value_out = s->files.batch; break;
+    case FF_SCORER_DECODE_THREADS: *value_out = s->files.jobs; break;
+    default: *value_out = s->normalized; break;
+    }
     return FF_OK;
 }
 
@@ -423,6 +445,26 @@ ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch
 }
 
 int64_t ff_scorer_plan_builds(const ff_scorer *s) { return ff_extractor_plan_builds(s->extractor); }
+
+/* ---- for the many-file pipeline (scorer_internal.h) ---- */
+
+void ff_scorer_model_size(const ff_scorer *s, int32_t *h, int32_t *w) {
+    *h = s->flow->layout.in_h;
+    *w = s->flow->layout.in_w;
+}
+ff_files_state *ff_scorer_files(ff_scorer *s) { return &s->files; }
+ff_image_buffer *ff_scorer_image_buffer(ff_scorer *s) { return &s->image; }
+ff_status ff_scorer_begin(ff_scorer *s, size_t n) {
+    FF_TRY(reserve_decisions(s, n));
+    if (n) memset(s->decisions, 0, n); /* images that fail stay 0 */
+    return FF_OK;
+}
+void ff_scorer_end(ff_scorer *s, size_t n) { s->last_count = n; }
+ff_status ff_scorer_run(ff_scorer *s, const float *input, int32_t n) { return score_chunk(s, input, n, s->maps); }
+void ff_scorer_finish_one(ff_scorer *s, int32_t j, size_t index, float *map_out, float *score_out) {
+    finish_map(s, s->maps + (size_t)j * s->map_size, index, s->flow->layout.in_h, s->flow->layout.in_w, map_out,
+               score_out);
+}
 
 ff_status ff_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
     ff_clear_error();
