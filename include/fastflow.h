@@ -415,7 +415,9 @@ FF_API ff_status ff_scorer_score_tensor(ff_scorer *scorer, const float *input, i
                                         float *maps_out, size_t maps_capacity, float *scores_out,
                                         size_t scores_capacity);
 
-/* Scores count PNG/JPEG files, reading and decoding the next files on
+/* Scores count PNG/JPEG files, given as count NUL-terminated paths back to
+ * back in paths_bytes bytes ("a.png\0b.jpg\0"; every path ends with its
+ * NUL and nothing follows the last), reading and decoding the next files on
  * helper threads (FF_SCORER_DECODE_THREADS) while the network runs on the
  * current batch (FF_SCORER_BATCH); the results equal ff_scorer_score_file's
  * for each file, bit for bit. Maps are at the model's size
@@ -428,9 +430,9 @@ FF_API ff_status ff_scorer_score_tensor(ff_scorer *scorer, const float *input, i
  * buffers cannot be allocated. ff_scorer_last_decisions then gives count
  * decisions (0 for failed files). ff_scorer_progress can watch the call
  * from another thread. */
-FF_API ff_status ff_scorer_score_files(ff_scorer *scorer, const char *const *paths, size_t count,
-                                       float *maps_out, size_t maps_capacity, float *scores_out,
-                                       int32_t *statuses_out);
+FF_API ff_status ff_scorer_score_files(ff_scorer *scorer, const char *paths, size_t paths_bytes,
+                                       size_t count, float *maps_out, size_t maps_capacity,
+                                       float *scores_out, int32_t *statuses_out);
 /* Progress of the running (or last) ff_scorer_score_files call on this
  * scorer: files done (scored or failed), files in the call, files failed,
  * seconds since it started (until it ended, once it has). The one scorer

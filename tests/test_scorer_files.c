@@ -22,6 +22,8 @@
 
 static const char *paths[NF];
 static char path_store[NF][512];
+static char joined[NF * 512]; /* the paths back to back, each with its NUL */
+static size_t joined_bytes, two_bytes; /* all; the first two */
 static float ref_maps[NF][HW], ref_scores[NF];
 
 static void make_files(void) {
@@ -30,6 +32,10 @@ static void make_files(void) {
         snprintf(name, sizeof name, "f%02d.png", i);
         snprintf(path_store[i], sizeof path_store[i], "%s", ft_path(name));
         paths[i] = path_store[i];
+        size_t len = strlen(paths[i]) + 1;
+        memcpy(joined + joined_bytes, paths[i], len);
+        joined_bytes += len;
+        if (i == 1) two_bytes = joined_bytes;
         if (i == MISSING) continue;
         if (i == CORRUPT) {
             FILE *f = fopen(paths[i], "wb");
@@ -79,7 +85,7 @@ static void run_config(ff_scorer *s, int32_t batch, int32_t jobs) {
     poller p = {.s = s};
     pthread_t th;
     CHECK(pthread_create(&th, NULL, poll_main, &p) == 0);
-    CHECK_OK(ff_scorer_score_files(s, paths, NF, maps, (size_t)NF * HW, scores, st));
+    CHECK_OK(ff_scorer_score_files(s, joined, joined_bytes, NF, maps, (size_t)NF * HW, scores, st));
     atomic_store(&p.stop, 1);
     pthread_join(th, NULL);
     CHECK(p.ok);
@@ -106,7 +112,7 @@ static void run_config(ff_scorer *s, int32_t batch, int32_t jobs) {
     /* scores only */
     float scores2[NF];
     int32_t st2[NF];
-    CHECK_OK(ff_scorer_score_files(s, paths, NF, NULL, 0, scores2, st2));
+    CHECK_OK(ff_scorer_score_files(s, joined, joined_bytes, NF, NULL, 0, scores2, st2));
     for (int i = 0; i < NF; i++)
         if (i != MISSING && i != CORRUPT) CHECK(st2[i] == FF_OK && scores2[i] == ref_scores[i]);
     free(maps);
@@ -148,18 +154,24 @@ int main(void) {
     /* bad arguments write nothing */
     float maps[2 * HW], scores[2] = {7, 7};
     int32_t st[2] = {7, 7};
-    CHECK_STATUS(ff_scorer_score_files(NULL, paths, 2, NULL, 0, scores, st), FF_E_INVALID_ARGUMENT);
-    CHECK_STATUS(ff_scorer_score_files(s, NULL, 2, NULL, 0, scores, st), FF_E_INVALID_ARGUMENT);
-    CHECK_STATUS(ff_scorer_score_files(s, paths, 2, NULL, 0, NULL, st), FF_E_INVALID_ARGUMENT);
-    CHECK_STATUS(ff_scorer_score_files(s, paths, 2, NULL, 0, scores, NULL), FF_E_INVALID_ARGUMENT);
-    CHECK_STATUS(ff_scorer_score_files(s, paths, 2, maps, 2 * HW - 1, scores, st), FF_E_BUFFER_TOO_SMALL);
+    CHECK_STATUS(ff_scorer_score_files(NULL, joined, two_bytes, 2, NULL, 0, scores, st), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_scorer_score_files(s, NULL, two_bytes, 2, NULL, 0, scores, st), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_scorer_score_files(s, joined, two_bytes, 2, NULL, 0, NULL, st), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_scorer_score_files(s, joined, two_bytes, 2, NULL, 0, scores, NULL), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_scorer_score_files(s, joined, two_bytes, 2, maps, 2 * HW - 1, scores, st), FF_E_BUFFER_TOO_SMALL);
     CHECK_MSG("maps buffer");
-    const char *with_null[2] = {paths[0], NULL};
-    CHECK_STATUS(ff_scorer_score_files(s, with_null, 2, NULL, 0, scores, st), FF_E_INVALID_ARGUMENT);
+    /* malformed path lists: one path short, bytes after the last path, an
+     * empty path, no NUL at the end */
+    CHECK_STATUS(ff_scorer_score_files(s, joined, two_bytes, 3, NULL, 0, scores, st), FF_E_INVALID_ARGUMENT);
+    CHECK_MSG("count is 3");
+    CHECK_STATUS(ff_scorer_score_files(s, joined, two_bytes + 1, 2, NULL, 0, scores, st), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_scorer_score_files(s, "a.png\0\0", 7, 2, NULL, 0, scores, st), FF_E_INVALID_ARGUMENT);
+    CHECK_MSG("empty");
+    CHECK_STATUS(ff_scorer_score_files(s, "a.png", 5, 1, NULL, 0, scores, st), FF_E_INVALID_ARGUMENT);
     CHECK(scores[0] == 7 && scores[1] == 7 && st[0] == 7 && st[1] == 7);
     CHECK_STATUS(ff_scorer_progress(NULL, NULL, NULL, NULL, NULL), FF_E_INVALID_ARGUMENT);
     /* no files: nothing to do */
-    CHECK_OK(ff_scorer_score_files(s, paths, 0, NULL, 0, scores, st));
+    CHECK_OK(ff_scorer_score_files(s, NULL, 0, 0, NULL, 0, scores, st));
 
     ff_scorer_destroy(s);
     ff_flow_destroy(flow);

@@ -35,6 +35,9 @@ void ff_files_state_free(ff_files_state *f) {
     ff_free(f->slot_status);
     for (int32_t i = 0; i < f->decoders_count; i++) ff_image_buffer_free(&f->decoders[i]);
     free(f->decoders);
+    free(f->paths);
+    f->paths = NULL;
+    f->paths_cap = 0;
     f->slots = NULL;
     f->slot_status = NULL;
     f->decoders = NULL;
@@ -170,15 +173,39 @@ static ff_status grow_state(ff_files_state *f, int32_t batch, size_t per_input, 
     return FF_OK;
 }
 
-ff_status ff_scorer_score_files(ff_scorer *s, const char *const *paths, size_t count, float *maps_out,
+/* Splits `bytes` bytes of back-to-back NUL-terminated paths into count
+ * pointers (f->paths, grown as needed). */
+static ff_status split_paths(ff_files_state *f, const char *paths, size_t bytes, size_t count) {
+    if (count > f->paths_cap) {
+        const char **p = realloc(f->paths, count * sizeof *p);
+        if (!p) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate %zu path pointers", count);
+        f->paths = p;
+        f->paths_cap = count;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *end = at < bytes ? memchr(paths + at, '\0', bytes - at) : NULL;
+        if (!end)
+            return ff_fail(FF_E_INVALID_ARGUMENT, "paths holds %zu NUL-terminated paths in its %zu bytes; count is %zu",
+                           i, bytes, count);
+        if (end == paths + at) return ff_fail(FF_E_INVALID_ARGUMENT, "path %zu is empty", i);
+        f->paths[i] = paths + at;
+        at = (size_t)(end - paths) + 1;
+    }
+    if (at != bytes)
+        return ff_fail(FF_E_INVALID_ARGUMENT, "paths has %zu bytes after its %zu paths", bytes - at, count);
+    return FF_OK;
+}
+
+ff_status ff_scorer_score_files(ff_scorer *s, const char *paths, size_t paths_bytes, size_t count, float *maps_out,
                                 size_t maps_capacity, float *scores_out, int32_t *statuses_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_CHECK_ARG(paths != NULL || count == 0, "paths is NULL");
+    FF_CHECK_ARG(paths != NULL || (paths_bytes == 0 && count == 0), "paths is NULL");
     FF_CHECK_ARG(scores_out != NULL && statuses_out != NULL, "scores_out or statuses_out is NULL");
-    for (size_t i = 0; i < count; i++) FF_CHECK_ARG(paths[i] != NULL, "paths[%zu] is NULL", i);
+    FF_TRY(split_paths(ff_scorer_files(s), paths, paths_bytes, count));
     ff_files_state *f = ff_scorer_files(s);
-    job j = {.s = s, .f = f, .paths = paths, .count = count, .batch = f->batch};
+    job j = {.s = s, .f = f, .paths = f->paths, .count = count, .batch = f->batch};
     ff_scorer_model_size(s, &j.h, &j.w);
     size_t map_size = (size_t)j.h * (size_t)j.w, need;
     if (!ff_mul_size(map_size, count, &need)) return ff_fail(FF_E_INVALID_ARGUMENT, "%zu maps overflow", count);

@@ -34,6 +34,8 @@ typedef struct ff_files_state {
     size_t slot_status_cap;
     ff_image_buffer *decoders;    /* one per decoding thread */
     int32_t decoders_count;
+    const char **paths;           /* the call's paths, split */
+    size_t paths_cap;
     int32_t batch, jobs;          /* options FF_SCORER_BATCH, FF_SCORER_DECODE_THREADS */
 } ff_files_state;
 

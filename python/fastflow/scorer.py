@@ -7,11 +7,11 @@ import os
 from . import _buffers, _lib
 from ._handle import Handle, call
 from .errors import StateError
-from .image import decode, pixel_args, probe, RGB8
+from .image import pixel_args, probe
 
 #: Scorer option keys and values, statistic keys (include/fastflow.h:
 #: enum ff_scorer_param, ff_scorer_map_size, ff_stat).
-MAP_SIZE, SMOOTH_SIGMA, NORMALIZED = 1, 2, 3
+MAP_SIZE, SMOOTH_SIGMA, NORMALIZED, BATCH, DECODE_THREADS = 1, 2, 3, 4, 5
 MAP_MODEL_SIZE, MAP_IMAGE_SIZE = 0, 1
 STAT_IMAGE_THRESHOLD, STAT_PIXEL_THRESHOLD, STAT_MIN, STAT_MAX = 1, 2, 3, 4
 _MAP_SIZES = {"model": MAP_MODEL_SIZE, "image": MAP_IMAGE_SIZE}
@@ -26,6 +26,17 @@ _MAP_SIZES = {"model": MAP_MODEL_SIZE, "image": MAP_IMAGE_SIZE}
 #:    threshold), or None when the flow carries no score statistics.
 Score = collections.namedtuple("Score", ["score", "map", "anomalous"])
 
+#: The results of score_files: ``scores`` (float32 array of one score per
+#: path, NaN where that file failed), ``maps`` (float32 [n, H, W] at the
+#: model's size, None with map=False), ``statuses`` (a list of int status
+#: codes, 0 = scored; see fastflow.errors), ``anomalous`` (a list of bool
+#: decisions, or None without score statistics).
+FilesResult = collections.namedtuple("FilesResult", ["scores", "maps", "statuses", "anomalous"])
+
+#: Counters of a running (or the last) score_files call: files ``done``
+#: (scored or failed) of ``total``, ``failed``, ``elapsed`` seconds.
+FilesProgress = collections.namedtuple("FilesProgress", ["done", "total", "failed", "elapsed"])
+
 
 class Scorer(Handle):
     """A per-thread workspace over a shared :class:`~fastflow.Flow`.
@@ -39,11 +50,13 @@ class Scorer(Handle):
     ``map_size`` "model" (default) or "image" (the map at the scored image's
     own size, bilinear); ``smooth_sigma`` (Gaussian smoothing of the map
     before the score is taken, 0 = off); ``normalized`` (scores and maps in
-    [0, 1] with 0.5 at the threshold; needs a flow with statistics)."""
+    [0, 1] with 0.5 at the threshold; needs a flow with statistics);
+    ``batch`` and ``decode_threads`` (how score_files batches the network
+    and how many threads decode the next files meanwhile)."""
 
     _destroy_name = "ff_scorer_destroy"
 
-    def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None):
+    def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None, batch=None, decode_threads=None):
         out = _lib.scorer_p()
         call("ff_scorer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -59,6 +72,10 @@ class Scorer(Handle):
             self.smooth_sigma = smooth_sigma
         if normalized is not None:
             self.normalized = normalized
+        if batch is not None:
+            self.batch = batch
+        if decode_threads is not None:
+            self.decode_threads = decode_threads
 
     # -- options -----------------------------------------------------------
     def _get_i32(self, key):
@@ -95,6 +112,24 @@ class Scorer(Handle):
     @normalized.setter
     def normalized(self, value):
         call("ff_scorer_set_i32", self._handle(), NORMALIZED, 1 if value else 0)
+
+    @property
+    def batch(self):
+        """Images score_files runs through the network at once (1-8)."""
+        return self._get_i32(BATCH)
+
+    @batch.setter
+    def batch(self, value):
+        call("ff_scorer_set_i32", self._handle(), BATCH, int(value))
+
+    @property
+    def decode_threads(self):
+        """Threads score_files decodes the next files on (0-16; 0 = none)."""
+        return self._get_i32(DECODE_THREADS)
+
+    @decode_threads.setter
+    def decode_threads(self, value):
+        call("ff_scorer_set_i32", self._handle(), DECODE_THREADS, int(value))
 
     def map_shape_for(self, width, height):
         """(height, width) of the map score() returns for an image of that size."""
@@ -148,28 +183,80 @@ class Scorer(Handle):
     def score(self, image, map=True, out=None, pixel_format=None):
         """Scores one image; returns Score(score, map, anomalous). map=False
         skips the map; out= a writable float32 buffer receives it instead."""
-        sc = self._handle()
-        score = ctypes.c_float()
         image_size = self.map_size == "image" and (map or out is not None)
         if isinstance(image, (str, os.PathLike)):
-            path = os.fsencode(image)
-            shape = self.map_shape
             if image_size:
-                w, h, _ = probe(image)
-                shape = self.map_shape_for(w, h)
-            mptr, mcap, keep, user_out = self._map_out(map, out, shape)
-            call("ff_scorer_score_file", sc, path, mptr, mcap, ctypes.byref(score))
-        else:
-            if _is_encoded(image):
-                if pixel_format is not None:
-                    raise ValueError("pixel_format applies to pixel arrays, not to encoded files")
-                image = decode(image, RGB8)  # as ff_scorer_score_file decodes files
-            ptr, w, h, stride, fmt, ikeep = pixel_args(image, pixel_format)
-            shape = self.map_shape_for(w, h) if image_size else self.map_shape
-            mptr, mcap, keep, user_out = self._map_out(map, out, shape)
-            call("ff_scorer_score_image", sc, ptr, w, h, stride, fmt, mptr, mcap, ctypes.byref(score))
-            del ikeep
+                # the map's shape needs the image's size: read the file once
+                # and score its bytes (the same results as from the file)
+                with open(image, "rb") as f:
+                    return self.score_memory(f.read(), map=map, out=out)
+            return self._score_call("ff_scorer_score_file", (os.fsencode(image),), self.map_shape, map, out)
+        if _is_encoded(image):
+            if pixel_format is not None:
+                raise ValueError("pixel_format applies to pixel arrays, not to encoded files")
+            return self.score_memory(image, map=map, out=out)
+        ptr, w, h, stride, fmt, ikeep = pixel_args(image, pixel_format)
+        shape = self.map_shape_for(w, h) if image_size else self.map_shape
+        result = self._score_call("ff_scorer_score_image", (ptr, w, h, stride, fmt), shape, map, out)
+        del ikeep
+        return result
+
+    def score_memory(self, data, map=True, out=None):
+        """Scores the encoded content of a PNG/JPEG file (bytes-like), as
+        score(path) scores the file: the same results, bit for bit."""
+        ptr, size, keep = _buffers.raw_bytes(data, "encoded image")
+        shape = self.map_shape
+        if self.map_size == "image" and (map or out is not None):
+            w, h, _ = probe(data)
+            shape = self.map_shape_for(w, h)
+        result = self._score_call("ff_scorer_score_memory", (ptr, size), shape, map, out)
+        del keep
+        return result
+
+    #: score_bytes is score_memory
+    score_bytes = score_memory
+
+    def _score_call(self, name, args, shape, map, out):
+        score = ctypes.c_float()
+        mptr, mcap, keep, user_out = self._map_out(map, out, shape)
+        call(name, self._handle(), *args, mptr, mcap, ctypes.byref(score))
         return self._result(score.value, keep, user_out)
+
+    def score_files(self, paths, map=True):
+        """Scores many PNG/JPEG files, decoding the next ones on helper
+        threads while the network runs (see batch, decode_threads); the
+        results equal score(path)'s for each file, with maps at the model's
+        size. A file that fails gets its status (and a NaN score), the
+        others go on. Returns a FilesResult. progress() can be polled from
+        another thread meanwhile."""
+        encoded = [os.fsencode(p) for p in paths]
+        n = len(encoded)
+        h, w = self.map_shape
+        if n == 0:
+            return FilesResult(_buffers.Output(ctypes.c_float, (0,)).result(),
+                               _buffers.Output(ctypes.c_float, (0, h, w)).result() if map else None, [],
+                               [] if self._has_statistics else None)
+        joined = b"".join(p + b"\0" for p in encoded)
+        scores = _buffers.Output(ctypes.c_float, (n,))
+        for i in range(n):
+            scores.pointer[i] = float("nan")
+        statuses = (ctypes.c_int32 * max(n, 1))()
+        maps = _buffers.Output(ctypes.c_float, (n, h, w)) if map and n else None
+        call("ff_scorer_score_files", self._handle(), joined, len(joined), n,
+             maps.pointer if maps else _lib.P(ctypes.c_float)(), maps.count if maps else 0,
+             scores.pointer, statuses)
+        self._last_count = n
+        decisions = self.last_decisions() if self._has_statistics and n else None
+        return FilesResult(scores.result(), maps.result() if maps else None, list(statuses[:n]), decisions)
+
+    def progress(self):
+        """FilesProgress of the running (or last) score_files call; safe to
+        call from any thread while another one runs score_files."""
+        done, total, failed = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
+        elapsed = ctypes.c_double()
+        call("ff_scorer_progress", self._handle(), ctypes.byref(done), ctypes.byref(total), ctypes.byref(failed),
+             ctypes.byref(elapsed))
+        return FilesProgress(done.value, total.value, failed.value, elapsed.value)
 
     def score_many(self, images, map=True):
         """Scores each image in turn; a list of Score."""
