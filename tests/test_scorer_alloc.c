@@ -3,6 +3,8 @@
  *    _image call no allocator (malloc, calloc, realloc, posix_memalign,
  *    aligned_alloc, memalign, free) outside oneDNN, for PNG (RGB, grey) and
  *    JPEG (baseline, progressive, grey), model-size and image-size maps;
+ * (FF_ALLOC_TRACE=1 prints the stack of each allocation outside oneDNN,
+ * FF_ALLOC_TRACE_DNNL=1 of the first few inside it.)
  *  - ff_scorer_score_file opens the file once and reads it once;
  *  - a persistent JPEG decoder (its image pool in the decoder's arena)
  *    decodes progressive and baseline JPEGs as plain libjpeg does.
@@ -93,7 +95,7 @@ static void count(void) {
         if (dladdr(frames[i], &info) && info.dli_fname && strstr(info.dli_fname, "libdnnl")) dnnl = 1;
     }
     if (dnnl) {
-        atomic_fetch_add(&g_alloc_dnnl, 1);
+        if (atomic_fetch_add(&g_alloc_dnnl, 1) < 4 && getenv("FF_ALLOC_TRACE_DNNL")) backtrace_symbols_fd(frames, n, 2);
     } else {
         atomic_fetch_add(&g_alloc_other, 1);
         if (getenv("FF_ALLOC_TRACE")) backtrace_symbols_fd(frames, n, 2);
