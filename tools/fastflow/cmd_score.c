@@ -18,14 +18,11 @@
 #include "commands.h"
 #include "fastflow.h"
 #include "heatmap_png.h"
+#include "score/scorer_internal.h"
 #include "tensor/safetensors.h"
 
 static const char *const CMD = "score";
 
-/* Defaults of --batch and --jobs: the library's (FF_SCORER_BATCH,
- * FF_SCORER_DECODE_THREADS), chosen with bench/bench_pipeline. */
-#define SCORE_DEFAULT_BATCH 4
-#define SCORE_DEFAULT_JOBS 1
 /* Files per ff_scorer_score_files call: output appears group by group and
  * the maps of one group are held at a time. */
 #define SCORE_GROUP 64
@@ -53,7 +50,7 @@ static void help(void) {
            "  --jobs N         threads that read and decode the next images while the network\n"
            "                   runs, 0-16 (default %d; 0 = decode, then run, in turn). Not used\n"
            "                   with --heatmaps or --map-size image (one image at a time)\n",
-           SCORE_DEFAULT_BATCH, SCORE_DEFAULT_JOBS);
+           FF_SCORER_FILES_BATCH_DEFAULT, FF_SCORER_DECODE_THREADS_DEFAULT);
 }
 
 /* The file name without folders and without its last extension. */
@@ -144,8 +141,6 @@ static int parse(int argc, char **argv, score_args *a) {
     if (!a->model || a->n_images == 0) return cli_usage_error(CMD, "--model and at least one image are required");
     if (a->map_size && strcmp(a->map_size, "model") != 0 && strcmp(a->map_size, "image") != 0)
         return cli_usage_error(CMD, "--map-size must be 'model' or 'image'");
-    a->batch = a->batch ? a->batch : SCORE_DEFAULT_BATCH;
-    a->jobs = a->jobs >= 0 ? a->jobs : SCORE_DEFAULT_JOBS;
     return 0;
 }
 
@@ -210,8 +205,9 @@ static int check_stems(const score_args *a) {
 
 static int configure(ff_scorer *sc, const score_args *a) {
     ff_status st = ff_scorer_set_f32(sc, FF_SCORER_SMOOTH_SIGMA, a->sigma);
-    if (st == FF_OK) st = ff_scorer_set_i32(sc, FF_SCORER_BATCH, (int32_t)a->batch);
-    if (st == FF_OK) st = ff_scorer_set_i32(sc, FF_SCORER_DECODE_THREADS, (int32_t)a->jobs);
+    /* unset: the library's defaults */
+    if (st == FF_OK && a->batch > 0) st = ff_scorer_set_i32(sc, FF_SCORER_BATCH, (int32_t)a->batch);
+    if (st == FF_OK && a->jobs >= 0) st = ff_scorer_set_i32(sc, FF_SCORER_DECODE_THREADS, (int32_t)a->jobs);
     if (st == FF_OK && a->map_size && strcmp(a->map_size, "image") == 0)
         st = ff_scorer_set_i32(sc, FF_SCORER_MAP_SIZE, FF_SCORER_MAP_IMAGE_SIZE);
     if (st == FF_OK && a->normalized) st = ff_scorer_set_i32(sc, FF_SCORER_NORMALIZED, 1);
