@@ -54,9 +54,6 @@ typedef struct ff_decoder {
 } ff_decoder;
 
 void ff_decoder_free(ff_decoder *d);
-/* Grows *buf to at least `bytes` (contents not kept); FF_E_OUT_OF_MEMORY
- * naming `what`. */
-ff_status ff_decoder_grow(uint8_t **buf, size_t *cap, size_t bytes, const char *what);
 /* Sniffs and decodes PNG or JPEG bytes into d's pixel buffer; the size is
  * checked against the limits (ff_image_check_size) before any pixel
  * buffer exists. */

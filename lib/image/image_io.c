@@ -33,16 +33,6 @@ static ff_status probe_outputs(const uint8_t *data, size_t size, const char *wha
     return FF_OK;
 }
 
-ff_status ff_decoder_grow(uint8_t **buf, size_t *cap, size_t bytes, const char *what) {
-    if (bytes <= *cap) return FF_OK;
-    uint8_t *p = ff_alloc(bytes);
-    if (!p) return ff_fail(FF_E_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", what, bytes);
-    ff_free(*buf);
-    *buf = p;
-    *cap = bytes;
-    return FF_OK;
-}
-
 void ff_decoder_free(ff_decoder *d) {
     if (!d) return;
     ff_jpeg_reader_free(d->jpeg);

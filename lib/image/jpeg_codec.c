@@ -330,8 +330,8 @@ static ff_status decode_run(jpeg_ctx *c) {
     if (!ff_mul_size(row_bytes, h, &bytes))
         return ff_fail(FF_E_LIMIT_EXCEEDED, "%s: image too large", c->what);
     ff_decoder *d = c->dec;
-    FF_TRY(ff_decoder_grow(&d->pixels, &d->pixels_cap, bytes, c->what));
-    if (cmyk) FF_TRY(ff_decoder_grow(&d->row, &d->row_cap, (size_t)w * 4, c->what));
+    FF_TRY(ff_grow_bytes(&d->pixels, &d->pixels_cap, bytes, c->what));
+    if (cmyk) FF_TRY(ff_grow_bytes(&d->row, &d->row_cap, (size_t)w * 4, c->what));
     c->img.pixels = d->pixels;
     c->img.width = (int32_t)w;
     c->img.height = (int32_t)h;

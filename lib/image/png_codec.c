@@ -156,8 +156,8 @@ static ff_status decode_run(png_ctx *c) {
     if (!ff_mul_size(row_bytes, h, &bytes))
         return ff_fail(FF_E_LIMIT_EXCEEDED, "%s: image too large", c->what);
     ff_decoder *d = c->dec;
-    FF_TRY(ff_decoder_grow(&d->pixels, &d->pixels_cap, bytes, c->what));
-    FF_TRY(ff_decoder_grow(&d->rows, &d->rows_cap, (size_t)h * sizeof(png_bytep), c->what));
+    FF_TRY(ff_grow_bytes(&d->pixels, &d->pixels_cap, bytes, c->what));
+    FF_TRY(ff_grow_bytes(&d->rows, &d->rows_cap, (size_t)h * sizeof(png_bytep), c->what));
     png_bytep *rows = (png_bytep *)(void *)d->rows;
     for (png_uint_32 y = 0; y < h; y++) rows[y] = d->pixels + (size_t)y * row_bytes;
     c->img.pixels = d->pixels;

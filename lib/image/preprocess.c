@@ -61,16 +61,6 @@ static ff_status filter_for(ff_aa_filter *f, int32_t in, int32_t out) {
     return ff_aa_filter_init(f, in, out);
 }
 
-static ff_status grow_floats(float **buf, size_t *cap, size_t n, const char *what) {
-    if (n <= *cap) return FF_OK;
-    float *p;
-    FF_TRY(ff_alloc_floats(n, what, &p));
-    ff_free(*buf);
-    *buf = p;
-    *cap = n;
-    return FF_OK;
-}
-
 ff_status ff_preprocess_into(ff_prep_work *wk, const uint8_t *pixels, int32_t width, int32_t height,
                              size_t stride, int32_t fmt, int32_t ow, int32_t oh, float *out) {
     const int32_t planes = fmt == FF_PIXEL_GRAY8 ? 1 : 3;
@@ -87,11 +77,11 @@ ff_status ff_preprocess_into(ff_prep_work *wk, const uint8_t *pixels, int32_t wi
         size_t n;
         if (!ff_mul_size(mid_plane, (size_t)planes, &n))
             return ff_fail(FF_E_OUT_OF_MEMORY, "pre-processing buffer size overflows");
-        FF_TRY(grow_floats(&wk->mid, &wk->mid_cap, n, "pre-processing buffer"));
+        FF_TRY(ff_grow_floats(&wk->mid, &wk->mid_cap, n, "pre-processing buffer"));
         mid = wk->mid;
     }
     if (resize_x)
-        FF_TRY(grow_floats(&wk->rows, &wk->rows_cap, (size_t)planes * (size_t)width, "pre-processing row"));
+        FF_TRY(ff_grow_floats(&wk->rows, &wk->rows_cap, (size_t)planes * (size_t)width, "pre-processing row"));
 
     float lut[256];
     for (int v = 0; v < 256; v++) lut[v] = (float)v / 255.0f;

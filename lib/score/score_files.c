@@ -32,16 +32,14 @@ static int64_t now_ns(void) {
 
 void ff_files_state_free(ff_files_state *f) {
     ff_free(f->slots);
-    ff_free(f->slot_status);
     for (int32_t i = 0; i < f->decoders_count; i++) ff_image_buffer_free(&f->decoders[i]);
     free(f->decoders);
     free(f->paths);
     f->paths = NULL;
     f->paths_cap = 0;
     f->slots = NULL;
-    f->slot_status = NULL;
     f->decoders = NULL;
-    f->slots_cap = f->slot_status_cap = 0;
+    f->slots_cap = 0;
     f->decoders_count = 0;
 }
 
@@ -149,20 +147,7 @@ static ff_status grow_state(ff_files_state *f, int32_t batch, size_t per_input, 
     size_t floats;
     if (!ff_mul_size(2 * (size_t)batch, per_input, &floats))
         return ff_fail(FF_E_INVALID_ARGUMENT, "input slots overflow");
-    if (floats > f->slots_cap) {
-        float *p;
-        FF_TRY(ff_alloc_floats(floats, "input slots", &p));
-        ff_free(f->slots);
-        f->slots = p;
-        f->slots_cap = floats;
-    }
-    if (2 * (size_t)batch > f->slot_status_cap) {
-        int32_t *p = ff_alloc(2 * (size_t)batch * sizeof *p);
-        if (!p) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate slot statuses");
-        ff_free(f->slot_status);
-        f->slot_status = p;
-        f->slot_status_cap = 2 * (size_t)batch;
-    }
+    FF_TRY(ff_grow_floats(&f->slots, &f->slots_cap, floats, "input slots"));
     if (threads > f->decoders_count) {
         ff_image_buffer *d = realloc(f->decoders, (size_t)threads * sizeof *d);
         if (!d) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate decoders");

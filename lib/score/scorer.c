@@ -32,8 +32,8 @@ struct ff_scorer {
     float *input;                     /* [3, H, W] for one decoded image */
     float *feats[FF_MAX_LEVELS];      /* [chunk, C, H, W] */
     size_t per_image[FF_MAX_LEVELS];  /* floats per image and level */
-    float *maps;                      /* [maps_cap, H, W]: a chunk's, or a whole batch's raw maps */
-    size_t maps_cap;                  /* maps it holds, >= FF_SCORER_CHUNK */
+    float *maps;                      /* raw maps [n, H, W]: a chunk's, or a whole batch's */
+    size_t maps_cap;                  /* floats it holds, >= FF_SCORER_CHUNK maps */
     float *scores;                    /* a batch's scores until it has succeeded */
     size_t scores_cap;
     float *blur_tmp;                  /* [H, W] */
@@ -64,7 +64,7 @@ ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
     s->files.jobs = FF_SCORER_DECODE_THREADS_DEFAULT;
     ff_status st = ff_alloc_floats(3 * s->map_size, "scorer input", &s->input);
     if (st == FF_OK) st = ff_alloc_floats(FF_SCORER_CHUNK * s->map_size, "scorer maps", &s->maps);
-    s->maps_cap = FF_SCORER_CHUNK;
+    s->maps_cap = FF_SCORER_CHUNK * s->map_size;
     if (st == FF_OK) st = ff_alloc_floats(s->map_size, "scorer smoothing buffer", &s->blur_tmp);
     for (int32_t l = 0; l < L->num_levels && st == FF_OK; l++) {
         s->per_image[l] = (size_t)L->level[l].c * (size_t)L->level[l].h * (size_t)L->level[l].w;
@@ -296,24 +296,12 @@ static ff_status score_input(ff_scorer *s, int32_t oh, int32_t ow, float *map_ou
 /* Room for a batch of n: its scores, and its raw maps when they are kept
  * to the end (grown, never shrunk; made before any work). */
 static ff_status reserve_batch(ff_scorer *s, size_t n, int keep_maps) {
-    if (n > s->scores_cap) {
-        float *p;
-        FF_TRY(ff_alloc_floats(n, "scorer scores", &p));
-        ff_free(s->scores);
-        s->scores = p;
-        s->scores_cap = n;
-    }
-    if (keep_maps && n > s->maps_cap) {
-        size_t count;
-        if (!ff_mul_size(n, s->map_size, &count))
-            return ff_fail(FF_E_INVALID_ARGUMENT, "batch of %zu maps overflows", n);
-        float *p;
-        FF_TRY(ff_alloc_floats(count, "scorer maps", &p));
-        ff_free(s->maps);
-        s->maps = p;
-        s->maps_cap = n;
-    }
-    return FF_OK;
+    FF_TRY(ff_grow_floats(&s->scores, &s->scores_cap, n, "scorer scores"));
+    if (!keep_maps) return FF_OK;
+    size_t count;
+    if (!ff_mul_size(n, s->map_size, &count))
+        return ff_fail(FF_E_INVALID_ARGUMENT, "batch of %zu maps overflows", n);
+    return ff_grow_floats(&s->maps, &s->maps_cap, count, "scorer maps");
 }
 
 static ff_status check_map_out(int32_t oh, int32_t ow, size_t need, const float *map_out, size_t map_capacity) {

@@ -30,8 +30,7 @@ typedef struct ff_files_state {
     ff_files_progress progress;
     float *slots;                 /* [2, batch, 3, H, W]: two batches of inputs */
     size_t slots_cap;             /* floats */
-    int32_t *slot_status;         /* [2, batch] */
-    size_t slot_status_cap;
+    int32_t slot_status[2 * FF_SCORER_CHUNK]; /* [2, batch] */
     ff_image_buffer *decoders;    /* one per decoding thread */
     int32_t decoders_count;
     const char **paths;           /* the call's paths, split */
