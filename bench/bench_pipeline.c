@@ -113,7 +113,7 @@ static int breakdown(const args *a, ff_scorer *s, const ff_flow *flow, float *ma
     static const char *const names[STEPS] = {"read", "decode", "resize", "backbone", "flow", "post-processing"};
     double t[STEPS] = {0};
     int32_t H, W;
-    ff_scorer_model_size(s, &H, &W);
+    ff_scorer_model_size(s, &W, &H);
     ff_extractor *ex = NULL;
     ff_status st = ff_extractor_create(ff_flow_backbone(flow), &ex);
     if (st != FF_OK) return bench_fail(PROG, "extractor", st);
@@ -135,7 +135,7 @@ static int breakdown(const args *a, ff_scorer *s, const ff_flow *flow, float *ma
                                     (size_t)img.width * (size_t)img.channels, fmt, W, H, input);
             if (st != FF_OK) return bench_fail(PROG, a->files[i], st);
             double t3 = bench_now_ms();
-            if ((st = ff_extractor_run(ex, input, 1, H, W)) != FF_OK) return bench_fail(PROG, "backbone", st);
+            if ((st = ff_extractor_run(ex, input, 1, W, H)) != FF_OK) return bench_fail(PROG, "backbone", st);
             double t4 = bench_now_ms();
             if ((st = ff_scorer_run(s, input, 1)) != FF_OK) return bench_fail(PROG, "network", st);
             double t5 = bench_now_ms();
@@ -179,7 +179,7 @@ int main(int argc, char **argv) {
     if (st == FF_OK) st = ff_scorer_create(flow, &s);
     if (st != FF_OK) return bench_fail(PROG, "model", st);
     int32_t H, W;
-    ff_scorer_model_size(s, &H, &W);
+    ff_scorer_model_size(s, &W, &H);
     size_t n = a.n_files, hw = (size_t)H * (size_t)W;
     printf("%zu files, model input %dx%d, %d computation threads, maps %s, %d timed runs\n", n, (int)W, (int)H,
            a.threads, a.maps ? "on" : "off", a.runs);
@@ -191,7 +191,7 @@ int main(int argc, char **argv) {
     float *inputs = malloc(sizeof(float) * 3 * hw * n);
     ff_image_buffer buf = {0};
     for (size_t i = 0; i < n; i++)
-        if ((st = ff_image_file_to_input(&buf, a.files[i], H, W, inputs + 3 * hw * i)) != FF_OK)
+        if ((st = ff_image_file_to_input(&buf, a.files[i], W, H, inputs + 3 * hw * i)) != FF_OK)
             return bench_fail(PROG, a.files[i], st);
     ff_image_buffer_free(&buf);
     size_t bytes = 0;

@@ -311,8 +311,8 @@ static void steady_file(ff_scorer *s, const char *path, const char *label) {
     end_count("  ... the same bytes through score_memory");
     CHECK_OK(st);
     int32_t w = 0, h = 0, mh = 0, mw = 0;
-    CHECK_OK(ff_image_probe_memory(bytes, n, &w, &h, NULL));
-    CHECK_OK(ff_scorer_map_shape_for(s, w, h, &mh, &mw));
+    CHECK_OK(ff_image_probe_memory(bytes, n, NULL, &w, &h));
+    CHECK_OK(ff_scorer_map_shape_for(s, w, h, &mw, &mh));
     CHECK(sc3 == sc2 && memcmp(map, map2, (size_t)mh * (size_t)mw * sizeof(float)) == 0);
     free(bytes);
 

@@ -274,10 +274,10 @@ static ff_status create_memories(plan *ex) {
     return FF_OK;
 }
 
-static ff_status build(plan *ex, const ff_backbone *bb, int32_t n, int32_t h, int32_t w) {
+static ff_status build(plan *ex, const ff_backbone *bb, int32_t n, int32_t w, int32_t h) {
     release_plan(ex);
     ex->bb = bb;
-    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, h, w, &ex->pds);
+    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, w, h, &ex->pds);
     if (st == FF_OK) {
         ex->n = n;
         ex->h = h;
@@ -324,9 +324,9 @@ void ff_extractor_destroy(ff_extractor *ex) {
     ff_free(ex);
 }
 
-/* The plan for (n, h, w): a kept one, else the least recently used slot
+/* The plan for (n, w, h): a kept one, else the least recently used slot
  * rebuilt. */
-static ff_status select_plan(ff_extractor *ex, int32_t n, int32_t h, int32_t w, plan **out) {
+static ff_status select_plan(ff_extractor *ex, int32_t n, int32_t w, int32_t h, plan **out) {
     plan *pick = NULL, *victim = &ex->plans[0];
     for (int i = 0; i < FF_EXTRACTOR_PLANS; i++) {
         plan *p = &ex->plans[i];
@@ -335,7 +335,7 @@ static ff_status select_plan(ff_extractor *ex, int32_t n, int32_t h, int32_t w, 
     }
     if (!pick) {
         if (ex->cur == victim) ex->cur = NULL;
-        FF_TRY(build(victim, ex->bb, n, h, w));
+        FF_TRY(build(victim, ex->bb, n, w, h));
         ex->builds++;
         pick = victim;
     }
@@ -353,8 +353,8 @@ static int all_finite(const float *x, size_t n) {
     return bad == 0;
 }
 
-ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_height,
-                           int32_t in_width) {
+ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
+                           int32_t in_height) {
     ff_clear_error();
     FF_CHECK_ARG(ex != NULL, "extractor is NULL");
     FF_CHECK_ARG(input != NULL, "input is NULL");
@@ -366,7 +366,7 @@ ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, 
     const size_t count = (size_t)batch * 3u * (size_t)in_height * (size_t)in_width;
     FF_CHECK_ARG(all_finite(input, count), "input holds NaN or Inf values");
     if (ex->vit) {
-        FF_TRY(ff_vit_check_input(ex->bb->vit, in_height, in_width));
+        FF_TRY(ff_vit_check_input(ex->bb->vit, in_width, in_height));
         ex->has_run = 0;
         FF_TRY(ff_vit_runner_run(ex->vit, input, batch));
         ex->has_run = 1;
@@ -376,7 +376,7 @@ ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, 
     ff_threads_apply();
     ex->has_run = 0;
     plan *p;
-    FF_TRY(select_plan(ex, batch, in_height, in_width, &p));
+    FF_TRY(select_plan(ex, batch, in_width, in_height, &p));
     /* conv1 or the input reorder only reads the caller's tensor. */
     FF_DNNL_TRY(dnnl_memory_set_data_handle(p->input_mem, (void *)(uintptr_t)input), "binding the input");
     for (int i = 0; i < p->nops; i++) {

@@ -36,7 +36,7 @@ static int32_t input_format(ff_raw_image *img) {
 }
 
 ff_status ff_image_bytes_to_input(ff_image_buffer *b, const uint8_t *data, size_t size, const char *what,
-                                  int32_t out_h, int32_t out_w, float *out, int32_t *width_out,
+                                  int32_t out_w, int32_t out_h, float *out, int32_t *width_out,
                                   int32_t *height_out) {
     ff_raw_image img;
     FF_TRY(ff_decoder_run(&b->dec, data, size, what, &img));
@@ -49,8 +49,8 @@ ff_status ff_image_bytes_to_input(ff_image_buffer *b, const uint8_t *data, size_
     return FF_OK;
 }
 
-ff_status ff_image_file_to_input(ff_image_buffer *b, const char *path, int32_t out_h, int32_t out_w, float *out) {
+ff_status ff_image_file_to_input(ff_image_buffer *b, const char *path, int32_t out_w, int32_t out_h, float *out) {
     size_t size = 0;
     FF_TRY(ff_image_read(b, path, &size));
-    return ff_image_bytes_to_input(b, b->file, size, path, out_h, out_w, out, NULL, NULL);
+    return ff_image_bytes_to_input(b, b->file, size, path, out_w, out_h, out, NULL, NULL);
 }

@@ -33,10 +33,10 @@ ff_status ff_image_read(ff_image_buffer *b, const char *path, size_t *size_out);
  * them into out ([3, out_h, out_w] floats, sides valid for the model);
  * *width_out, *height_out: the image's size (may be NULL). */
 ff_status ff_image_bytes_to_input(ff_image_buffer *b, const uint8_t *data, size_t size, const char *what,
-                                  int32_t out_h, int32_t out_w, float *out, int32_t *width_out,
+                                  int32_t out_w, int32_t out_h, float *out, int32_t *width_out,
                                   int32_t *height_out);
 
 /* ff_image_read + ff_image_bytes_to_input. Errors name the file. */
-ff_status ff_image_file_to_input(ff_image_buffer *b, const char *path, int32_t out_h, int32_t out_w, float *out);
+ff_status ff_image_file_to_input(ff_image_buffer *b, const char *path, int32_t out_w, int32_t out_h, float *out);
 
 #endif

@@ -70,7 +70,7 @@ static int32_t *slot_status(job *j, size_t i) {
 
 /* Reads, decodes and pre-processes file i into its slot. */
 static void fill(job *j, ff_image_buffer *b, size_t i) {
-    ff_status st = ff_image_file_to_input(b, j->paths[i], j->h, j->w, slot_input(j, i));
+    ff_status st = ff_image_file_to_input(b, j->paths[i], j->w, j->h, slot_input(j, i));
     *slot_status(j, i) = st;
 }
 
@@ -191,7 +191,7 @@ ff_status ff_scorer_score_files(ff_scorer *s, const char *paths, size_t paths_by
     FF_TRY(split_paths(ff_scorer_files(s), paths, paths_bytes, count));
     ff_files_state *f = ff_scorer_files(s);
     job j = {.s = s, .f = f, .paths = f->paths, .count = count, .batch = f->batch};
-    ff_scorer_model_size(s, &j.h, &j.w);
+    ff_scorer_model_size(s, &j.w, &j.h);
     size_t map_size = (size_t)j.h * (size_t)j.w, need;
     if (!ff_mul_size(map_size, count, &need)) return ff_fail(FF_E_INVALID_ARGUMENT, "%zu maps overflow", count);
     if (maps_out != NULL && maps_capacity < need)

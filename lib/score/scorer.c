@@ -188,7 +188,7 @@ ff_status ff_scorer_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
 
 /* ------------------------------------------------------------ shapes -- */
 
-ff_status ff_scorer_map_shape(const ff_scorer *s, int32_t *height_out, int32_t *width_out) {
+ff_status ff_scorer_map_shape(const ff_scorer *s, int32_t *width_out, int32_t *height_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_CHECK_ARG(height_out != NULL && width_out != NULL, "height_out or width_out is NULL");
@@ -216,8 +216,8 @@ static ff_status out_shape(const ff_scorer *s, int32_t w, int32_t h, int32_t *oh
     return FF_OK;
 }
 
-ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height, int32_t *height_out,
-                                  int32_t *width_out) {
+ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height, int32_t *width_out,
+                                  int32_t *height_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_CHECK_ARG(height_out != NULL && width_out != NULL, "height_out or width_out is NULL");
@@ -236,7 +236,7 @@ ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32
 /* Scores n <= FF_SCORER_CHUNK pre-processed images into maps ([n, H, W]). */
 static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n, float *maps) {
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_extractor_run(s->extractor, input, n, L->in_h, L->in_w));
+    FF_TRY(ff_extractor_run(s->extractor, input, n, L->in_w, L->in_h));
     const float *feats[FF_MAX_LEVELS];
     for (int32_t l = 0; l < L->num_levels; l++) {
         FF_TRY(ff_extractor_read(s->extractor, l, s->feats[l], (size_t)n * s->per_image[l]));
@@ -343,7 +343,7 @@ static ff_status score_bytes(ff_scorer *s, const uint8_t *data, size_t size, con
     ff_threads_apply();
     const ff_flow_layout *L = &s->flow->layout;
     int32_t w = 0, h = 0;
-    FF_TRY(ff_image_bytes_to_input(&s->image, data, size, what, L->in_h, L->in_w, s->input, &w, &h));
+    FF_TRY(ff_image_bytes_to_input(&s->image, data, size, what, L->in_w, L->in_h, s->input, &w, &h));
     int32_t oh = 0, ow = 0;
     size_t need = 0;
     if (map_out != NULL) {
@@ -436,9 +436,9 @@ int64_t ff_scorer_plan_builds(const ff_scorer *s) { return ff_extractor_plan_bui
 
 /* ---- for the many-file pipeline (scorer_internal.h) ---- */
 
-void ff_scorer_model_size(const ff_scorer *s, int32_t *h, int32_t *w) {
-    *h = s->flow->layout.in_h;
+void ff_scorer_model_size(const ff_scorer *s, int32_t *w, int32_t *h) {
     *w = s->flow->layout.in_w;
+    *h = s->flow->layout.in_h;
 }
 ff_files_state *ff_scorer_files(ff_scorer *s) { return &s->files; }
 ff_image_buffer *ff_scorer_image_buffer(ff_scorer *s) { return &s->image; }

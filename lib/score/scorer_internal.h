@@ -40,8 +40,8 @@ typedef struct ff_files_state {
 
 void ff_files_state_free(ff_files_state *f);
 
-/* Model geometry: input H, W. */
-void ff_scorer_model_size(const ff_scorer *s, int32_t *h, int32_t *w);
+/* Model geometry: input width and height. */
+void ff_scorer_model_size(const ff_scorer *s, int32_t *w, int32_t *h);
 ff_files_state *ff_scorer_files(ff_scorer *s);
 ff_image_buffer *ff_scorer_image_buffer(ff_scorer *s);
 /* Room for the decisions of n images; forgets the last call's. */

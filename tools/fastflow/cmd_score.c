@@ -59,7 +59,7 @@ static void stem_of(const char *path, char *out, size_t n) { cli_stem(path, out,
 /* NPY format version 1.0: magic, version, little-endian u16 header length,
  * a Python dict literal padded with spaces to a 64-byte boundary and ended
  * by a newline, then the raw little-endian float32 data. */
-static int write_npy(const char *path, const float *map, int32_t h, int32_t w) {
+static int write_npy(const char *path, const float *map, int32_t w, int32_t h) {
     char dict[128];
     int dn = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", (int)h,
                       (int)w);
@@ -248,20 +248,20 @@ typedef struct {
 
 /* Scores one image; the map (when wanted) lands in b->map at *mh x *mw. */
 static int score_one(ff_scorer *sc, const score_args *a, const char *path, buffers *b, bool want_map, float *score,
-                     int32_t *mh, int32_t *mw, int32_t *iw, int32_t *ih) {
+                     int32_t *mw, int32_t *mh, int32_t *iw, int32_t *ih) {
     ff_status st = FF_OK;
     if (a->heat_dir) { /* decode once: the picture is needed for the overlay */
-        if ((st = ff_image_probe_file(path, iw, ih, NULL)) != FF_OK) return cli_fail(CMD, path, st);
+        if ((st = ff_image_probe_file(path, NULL, iw, ih)) != FF_OK) return cli_fail(CMD, path, st);
         size_t bytes = (size_t)*iw * (size_t)*ih * 3;
         if (!grow((void **)&b->pixels, &b->pix_cap, bytes, 1)) return cli_fail(CMD, path, FF_E_OUT_OF_MEMORY);
         if ((st = ff_image_decode_file(path, FF_PIXEL_RGB8, b->pixels, b->pix_cap, 0)) != FF_OK)
             return cli_fail(CMD, path, st);
-    } else if (want_map && (st = ff_image_probe_file(path, iw, ih, NULL)) != FF_OK) {
+    } else if (want_map && (st = ff_image_probe_file(path, NULL, iw, ih)) != FF_OK) {
         return cli_fail(CMD, path, st);
     }
     size_t n = 0;
     if (want_map) {
-        if ((st = ff_scorer_map_shape_for(sc, *iw, *ih, mh, mw)) != FF_OK) return cli_fail(CMD, path, st);
+        if ((st = ff_scorer_map_shape_for(sc, *iw, *ih, mw, mh)) != FF_OK) return cli_fail(CMD, path, st);
         n = (size_t)*mh * (size_t)*mw;
         if (!grow((void **)&b->map, &b->map_cap, n, sizeof(float))) return cli_fail(CMD, path, FF_E_OUT_OF_MEMORY);
     }
@@ -295,12 +295,12 @@ static void print_result(const score_args *a, int i, const char *img, float scor
     }
 }
 
-static int write_map(const score_args *a, const char *img, const float *map, int32_t mh, int32_t mw) {
+static int write_map(const score_args *a, const char *img, const float *map, int32_t mw, int32_t mh) {
     if (!a->maps_dir) return 0;
     char stem[1024], path[4096];
     stem_of(img, stem, sizeof stem);
     snprintf(path, sizeof path, "%s/%s.npy", a->maps_dir, stem);
-    return write_npy(path, map, mh, mw);
+    return write_npy(path, map, mw, mh);
 }
 
 /* One image at a time: for heatmaps (the decoded picture is needed) and
@@ -313,14 +313,14 @@ static int score_one_by_one(ff_scorer *sc, const score_args *a, float lo, float 
         const char *img = a->images[i];
         float score = 0.0f;
         int32_t mh = 0, mw = 0, iw = 0, ih = 0, anomalous = 0;
-        if (score_one(sc, a, img, &b, want_map, &score, &mh, &mw, &iw, &ih) != 0) goto done;
+        if (score_one(sc, a, img, &b, want_map, &score, &mw, &mh, &iw, &ih) != 0) goto done;
         ff_status st;
         if (a->normalized && (st = ff_scorer_last_decisions(sc, &anomalous, 1)) != FF_OK) {
             cli_fail(CMD, img, st);
             goto done;
         }
         print_result(a, i, img, score, anomalous);
-        if (write_map(a, img, b.map, mh, mw) != 0) goto done;
+        if (write_map(a, img, b.map, mw, mh) != 0) goto done;
         if (a->heat_dir) {
             size_t need = (size_t)mh * (size_t)mw * 3;
             if (!grow((void **)&b.rgb, &b.rgb_cap, need, 1)) {
@@ -330,7 +330,7 @@ static int score_one_by_one(ff_scorer *sc, const score_args *a, float lo, float 
             char stem[1024], path[4096];
             stem_of(img, stem, sizeof stem);
             snprintf(path, sizeof path, "%s/%s.png", a->heat_dir, stem);
-            if (cli_write_heatmap(CMD, path, b.map, mh, mw, lo, hi, b.pixels, iw, ih, NULL, b.rgb) != 0) goto done;
+            if (cli_write_heatmap(CMD, path, b.map, mw, mh, lo, hi, b.pixels, iw, ih, NULL, b.rgb) != 0) goto done;
         }
         fflush(stdout);
     }
@@ -348,7 +348,7 @@ done:
  * library's message for it. */
 static int score_pipelined(ff_scorer *sc, const score_args *a) {
     int32_t mh = 0, mw = 0;
-    ff_status st = ff_scorer_map_shape(sc, &mh, &mw);
+    ff_status st = ff_scorer_map_shape(sc, &mw, &mh);
     if (st != FF_OK) return cli_fail(CMD, a->model, st);
     size_t map_size = (size_t)mh * (size_t)mw, group = SCORE_GROUP, bytes_cap = 0;
     float *maps = a->maps_dir ? malloc(group * map_size * sizeof(float)) : NULL;
@@ -390,7 +390,7 @@ static int score_pipelined(ff_scorer *sc, const score_args *a) {
                 goto done;
             }
             print_result(a, (int)(first + i), img, scores[i], a->normalized ? decisions[i] : 0);
-            if (maps && write_map(a, img, maps + i * map_size, mh, mw) != 0) goto done;
+            if (maps && write_map(a, img, maps + i * map_size, mw, mh) != 0) goto done;
         }
         fflush(stdout);
     }
