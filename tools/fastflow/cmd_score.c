@@ -242,23 +242,24 @@ static void heat_scale(const ff_flow *flow, bool normalized, float *lo, float *h
 typedef struct {
     float *map;
     size_t map_cap;
-    uint8_t *pixels, *rgb;
-    size_t pix_cap, rgb_cap;
+    uint8_t *pixels, *rgb, *file;
+    size_t pix_cap, rgb_cap, file_cap;
 } buffers;
 
-/* Scores one image; the map (when wanted) lands in b->map at *mh x *mw. */
+/* Scores one image; the map (when wanted) lands in b->map at *mw x *mh. The
+ * file is read once: its size, its pixels for the overlay and its score
+ * all come from those bytes. */
 static int score_one(ff_scorer *sc, const score_args *a, const char *path, buffers *b, bool want_map, float *score,
                      int32_t *mw, int32_t *mh, int32_t *iw, int32_t *ih) {
-    ff_status st = FF_OK;
-    if (a->heat_dir) { /* decode once: the picture is needed for the overlay */
-        if ((st = ff_image_probe_file(path, NULL, iw, ih)) != FF_OK) return cli_fail(CMD, path, st);
+    size_t size = 0;
+    ff_status st = ff_read_file_into(path, &b->file, &b->file_cap, &size);
+    if (st == FF_OK && want_map) st = ff_image_probe_memory(b->file, size, NULL, iw, ih);
+    if (st == FF_OK && a->heat_dir) { /* the picture is needed for the overlay */
         size_t bytes = (size_t)*iw * (size_t)*ih * 3;
         if (!grow((void **)&b->pixels, &b->pix_cap, bytes, 1)) return cli_fail(CMD, path, FF_E_OUT_OF_MEMORY);
-        if ((st = ff_image_decode_file(path, FF_PIXEL_RGB8, b->pixels, b->pix_cap, 0)) != FF_OK)
-            return cli_fail(CMD, path, st);
-    } else if (want_map && (st = ff_image_probe_file(path, NULL, iw, ih)) != FF_OK) {
-        return cli_fail(CMD, path, st);
+        st = ff_image_decode_memory(b->file, size, FF_PIXEL_RGB8, b->pixels, b->pix_cap, 0);
     }
+    if (st != FF_OK) return cli_fail(CMD, path, st);
     size_t n = 0;
     if (want_map) {
         if ((st = ff_scorer_map_shape_for(sc, *iw, *ih, mw, mh)) != FF_OK) return cli_fail(CMD, path, st);
@@ -268,7 +269,7 @@ static int score_one(ff_scorer *sc, const score_args *a, const char *path, buffe
     if (a->heat_dir)
         st = ff_scorer_score_image(sc, b->pixels, *iw, *ih, 0, FF_PIXEL_RGB8, b->map, n, score);
     else
-        st = ff_scorer_score_file(sc, path, want_map ? b->map : NULL, n, score);
+        st = ff_scorer_score_memory(sc, b->file, size, want_map ? b->map : NULL, n, score);
     return st == FF_OK ? 0 : cli_fail(CMD, path, st);
 }
 
@@ -339,6 +340,7 @@ done:
     free(b.map);
     free(b.pixels);
     free(b.rgb);
+    free(b.file);
     return rc;
 }
 
