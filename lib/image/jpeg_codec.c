@@ -43,7 +43,6 @@ typedef struct jpeg_ctx {
     ff_decoder *dec;              /* decoding: arena and buffers; NULL when probing */
     struct jpeg_memory_mgr orig;  /* libjpeg's own memory methods, for JPOOL_PERMANENT */
     struct jvirt_barray_control *barrays; /* this image's virtual arrays */
-    struct jvirt_sarray_control *sarrays;
     ff_raw_image img;
     char msg[JMSG_LENGTH_MAX];
 } jpeg_ctx;
@@ -111,16 +110,11 @@ static void release_ctx(jpeg_ctx *c) {
  * decoder routes the per-image pool (freed after every image) to its arena,
  * so that from the second image of a size on libjpeg calls malloc no more;
  * the permanent pool stays with libjpeg's own methods. Decompression only
- * uses virtual arrays of the image pool (progressive coefficients); they
- * live wholly in memory, as libjpeg's own manager keeps them when there is
- * no memory limit. */
+ * uses virtual block arrays of the image pool (progressive coefficients);
+ * they live wholly in memory, as libjpeg's own manager keeps them when
+ * there is no memory limit. Virtual sample arrays serve only two-pass
+ * colour quantization, which is never enabled here: requesting one fails. */
 
-struct jvirt_sarray_control {
-    JSAMPARRAY rows;
-    JDIMENSION per_row, numrows;
-    boolean pre_zero;
-    struct jvirt_sarray_control *next;
-};
 struct jvirt_barray_control {
     JBLOCKARRAY rows;
     JDIMENSION per_row, numrows;
@@ -170,13 +164,9 @@ static JBLOCKARRAY mem_alloc_barray(j_common_ptr cinfo, int pool, JDIMENSION per
 
 static jvirt_sarray_ptr mem_request_sarray(j_common_ptr cinfo, int pool, boolean pre_zero, JDIMENSION per_row,
                                            JDIMENSION numrows, JDIMENSION maxaccess) {
-    (void)maxaccess;
-    if (pool != JPOOL_IMAGE) ERREXIT1(cinfo, JERR_BAD_POOL_ID, pool);
-    jpeg_ctx *c = ctx_of(cinfo);
-    struct jvirt_sarray_control *v = arena_or_fail(cinfo, sizeof *v);
-    *v = (struct jvirt_sarray_control){NULL, per_row, numrows, pre_zero, c->sarrays};
-    c->sarrays = v;
-    return v;
+    (void)pool, (void)pre_zero, (void)per_row, (void)numrows, (void)maxaccess;
+    ERREXIT(cinfo, JERR_NOT_COMPILED);
+    return NULL;
 }
 
 static jvirt_barray_ptr mem_request_barray(j_common_ptr cinfo, int pool, boolean pre_zero, JDIMENSION per_row,
@@ -192,12 +182,6 @@ static jvirt_barray_ptr mem_request_barray(j_common_ptr cinfo, int pool, boolean
 
 static void mem_realize(j_common_ptr cinfo) {
     jpeg_ctx *c = ctx_of(cinfo);
-    for (struct jvirt_sarray_control *v = c->sarrays; v; v = v->next)
-        if (!v->rows) {
-            v->rows = mem_alloc_sarray(cinfo, JPOOL_IMAGE, v->per_row, v->numrows);
-            if (v->pre_zero)
-                for (JDIMENSION r = 0; r < v->numrows; r++) memset(v->rows[r], 0, (size_t)v->per_row);
-        }
     for (struct jvirt_barray_control *v = c->barrays; v; v = v->next)
         if (!v->rows) {
             v->rows = mem_alloc_barray(cinfo, JPOOL_IMAGE, v->per_row, v->numrows);
@@ -208,9 +192,9 @@ static void mem_realize(j_common_ptr cinfo) {
 
 static JSAMPARRAY mem_access_sarray(j_common_ptr cinfo, jvirt_sarray_ptr v, JDIMENSION start, JDIMENSION n,
                                     boolean writable) {
-    (void)writable;
-    if (!v->rows || start > v->numrows || n > v->numrows - start) ERREXIT(cinfo, JERR_BAD_VIRTUAL_ACCESS);
-    return v->rows + start;
+    (void)v, (void)start, (void)n, (void)writable;
+    ERREXIT(cinfo, JERR_BAD_VIRTUAL_ACCESS); /* none was handed out */
+    return NULL;
 }
 
 static JBLOCKARRAY mem_access_barray(j_common_ptr cinfo, jvirt_barray_ptr v, JDIMENSION start, JDIMENSION n,
@@ -222,10 +206,7 @@ static JBLOCKARRAY mem_access_barray(j_common_ptr cinfo, jvirt_barray_ptr v, JDI
 
 static void mem_free_pool(j_common_ptr cinfo, int pool) {
     jpeg_ctx *c = ctx_of(cinfo);
-    if (pool == JPOOL_IMAGE) { /* the arena is reset before the next image */
-        c->sarrays = NULL;
-        c->barrays = NULL;
-    }
+    if (pool == JPOOL_IMAGE) c->barrays = NULL; /* the arena is reset before the next image */
     c->orig.free_pool(cinfo, pool);
 }
 
