@@ -106,11 +106,60 @@ enum ff_global_param {
      * guard). Default 100000000, bounds [1, 2^40]. */
     FF_GLOBAL_MAX_IMAGE_PIXELS = 1,
     /* i64. Threads each computation uses (OpenMP inside oneDNN and the
-     * library's own loops); 0 = all cores, the default. Bounds [0, 1024]. */
+     * library's own loops); 0 = all cores, the default. Bounds [0, 1024].
+     * A scorer, trainer or extractor may override it for itself
+     * (FF_*_NUM_THREADS). The count applies for the duration of each call:
+     * the calling thread's OpenMP setting (omp_get_max_threads) is the same
+     * after a call as before it (docs/threading.md). */
     FF_GLOBAL_NUM_THREADS = 2
 };
 FF_API ff_status ff_global_set_i64(int32_t key, int64_t value);
 FF_API ff_status ff_global_get_i64(int32_t key, int64_t *value_out);
+
+/* Options described at run time, in the spirit of ZSTD_cParam_getBounds:
+ * every key of every keyed object has one descriptor (type, bounds,
+ * default, flags) in the library, which its setters enforce, so bindings
+ * and tools can list and check options without copying them. */
+enum ff_object_kind {
+    FF_OBJECT_GLOBAL = 1,       /* ff_global_set/get_*, enum ff_global_param */
+    FF_OBJECT_FLOW_OPTIONS = 2, /* ff_flow_options_*, ff_flow_get_*; enum ff_flow_param */
+    FF_OBJECT_SCORER = 3,       /* ff_scorer_set/get_*, enum ff_scorer_param */
+    FF_OBJECT_TRAINER = 4,      /* ff_trainer_set/get_*, enum ff_trainer_param */
+    FF_OBJECT_EXTRACTOR = 5     /* ff_extractor_set/get_*, enum ff_extractor_param */
+};
+/* Value types: the setter/getter suffix a key takes. */
+enum ff_param_type {
+    FF_PARAM_I32 = 1,
+    FF_PARAM_I64 = 2,
+    FF_PARAM_F32 = 3
+};
+/* Flags of a key (bits, combined with |). */
+enum ff_param_flag {
+    FF_PARAM_READ_ONLY = 1,         /* get only (e.g. the trainer's counters)     */
+    FF_PARAM_MIN_EXCLUSIVE = 2,     /* the minimum itself is invalid: (min, max]  */
+    FF_PARAM_MULTIPLE_OF_16 = 4,    /* valid values are multiples of 16           */
+    FF_PARAM_BACKBONE_DEFAULT = 8   /* the default depends on the backbone; the
+                                       reported one is the ResNets' (what fresh
+                                       ff_flow_options report)                    */
+};
+/* Describes key `key` of object kind `kind`: its type (enum ff_param_type),
+ * bounds (valid values are min <= v <= max, or min < v <= max with
+ * FF_PARAM_MIN_EXCLUSIVE; f32 values must also be finite), the value a
+ * fresh object holds, and flags (enum ff_param_flag). i32 and f32 values
+ * are exact in a double; i64 bounds beyond 2^53 are rounded, so a key that
+ * takes every int64_t (the seeds) reports -2^63 and 2^63. Any output may be
+ * NULL. FF_E_INVALID_ARGUMENT for an unknown kind or key. Any thread. */
+FF_API ff_status ff_param_info(int32_t kind, int32_t key, int32_t *type_out, double *min_out,
+                               double *max_out, double *default_out, int32_t *flags_out);
+/* The key's short name ("steps" for FF_FLOW_STEPS: the enumerator without
+ * its FF_<OBJECT>_ prefix, in lower case), static; NULL if unknown. */
+FF_API const char *ff_param_name(int32_t kind, int32_t key);
+/* The key of a short name (as ff_param_name returns; case-sensitive). */
+FF_API ff_status ff_param_key(int32_t kind, const char *name, int32_t *key_out);
+/* Enumerates a kind's keys: count, then the key at index 0..count-1 (in
+ * increasing key order). */
+FF_API ff_status ff_param_count(int32_t kind, int32_t *count_out);
+FF_API ff_status ff_param_key_at(int32_t kind, int32_t index, int32_t *key_out);
 
 /* ------------------------------------------------------------------------ */
 /* Images                                                                   */
@@ -215,6 +264,11 @@ FF_API ff_status ff_backbone_load_from_memory(const char *arch, const void *data
  * this may be called while they are still in use. NULL is ignored. */
 FF_API void ff_backbone_destroy(ff_backbone *backbone);
 
+/* The supported architectures, for ff_backbone_load: count, and the name
+ * at index 0..count-1 (static; NULL outside that range). Any thread. */
+FF_API int32_t ff_backbone_arch_count(void);
+FF_API const char *ff_backbone_arch_name(int32_t index);
+
 /* The architecture name given at load. Static for the backbone's lifetime. */
 FF_API const char *ff_backbone_arch(const ff_backbone *backbone);
 /* Number of feature maps (3 for ResNets, 1 for transformers). */
@@ -242,6 +296,15 @@ FF_API void ff_extractor_destroy(ff_extractor *extractor);
  * readable). Object-exclusive. */
 FF_API ff_status ff_extractor_run(ff_extractor *extractor, const float *input, int32_t batch,
                                   int32_t in_width, int32_t in_height);
+/* Extractor options (ff_extractor_set_i32 / _get_i32). */
+enum ff_extractor_param {
+    /* i32, default 0 = FF_GLOBAL_NUM_THREADS, [0, 1024]: threads of this
+     * extractor's runs. */
+    FF_EXTRACTOR_NUM_THREADS = 1
+};
+FF_API ff_status ff_extractor_set_i32(ff_extractor *extractor, int32_t key, int32_t value);
+FF_API ff_status ff_extractor_get_i32(const ff_extractor *extractor, int32_t key,
+                                      int32_t *value_out);
 /* Copies feature level `level` of the last run, NCHW float32
  * [batch, C, H, W] (ff_backbone_level_shape), into `out` (capacity in
  * floats). FF_E_STATE before a successful run, FF_E_BUFFER_TOO_SMALL when
@@ -324,8 +387,9 @@ FF_API ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_
  * (FF_E_STATE in the middle of one); the seed only before the first batch.
  * The learning rate and weight decay may change at any time. A run is
  * reproducible for the same flow, images (in the same order), settings and
- * FF_GLOBAL_NUM_THREADS. Memory: 16 bytes per flow parameter (parameters,
- * gradients, Adam's two moments) plus the feature cache. */
+ * thread count (FF_TRAINER_NUM_THREADS, or FF_GLOBAL_NUM_THREADS at 0).
+ * Memory: 16 bytes per flow parameter (parameters, gradients, Adam's two
+ * moments) plus the feature cache. */
 typedef struct ff_trainer ff_trainer;
 
 enum ff_trainer_param {
@@ -333,6 +397,8 @@ enum ff_trainer_param {
     FF_TRAINER_LEARNING_RATE = 2, /* f32, default 1e-3, (0, 1]                 */
     FF_TRAINER_WEIGHT_DECAY = 3,  /* f32, default 1e-5, [0, 1] (L2, not AdamW) */
     FF_TRAINER_SEED = 4,          /* i64, default 0: shuffling                 */
+    FF_TRAINER_NUM_THREADS = 5,   /* i32, default 0 = FF_GLOBAL_NUM_THREADS,
+                                     [0, 1024]: threads of this trainer's calls */
     /* read-only counters (get only) */
     FF_TRAINER_NUM_IMAGES = 100,        /* i64 images added                    */
     FF_TRAINER_EPOCH = 101,             /* i64 completed epochs                */
@@ -471,13 +537,17 @@ enum ff_scorer_param {
      * computed in float with the flow's statistics (ff_flow_get_statistic).
      * Setting 1 on a flow without statistics is FF_E_STATE. */
     FF_SCORER_NORMALIZED = 3,
+    /* i32, default 0 = FF_GLOBAL_NUM_THREADS, [0, 1024]: threads of this
+     * scorer's calls. Maps and scores are identical for equal thread
+     * counts, whether set here or globally. */
+    FF_SCORER_NUM_THREADS = 4,
     /* i32 in [1, 8], default 4. Images ff_scorer_score_files runs through
      * the network at once. */
-    FF_SCORER_BATCH = 4,
+    FF_SCORER_BATCH = 5,
     /* i32 in [0, 16], default 1. Threads ff_scorer_score_files reads,
      * decodes and pre-processes files on while the calling thread runs the
      * network; 0: all on the calling thread, one batch after the other. */
-    FF_SCORER_DECODE_THREADS = 5
+    FF_SCORER_DECODE_THREADS = 6
 };
 /* Values of FF_SCORER_MAP_SIZE. */
 enum ff_scorer_map_size {

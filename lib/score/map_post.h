@@ -10,8 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest sigma the scorer accepts, and the kernel side for it. */
-#define FF_SMOOTH_SIGMA_MAX 64.0f
+#include "core/params.h" /* FF_SMOOTH_SIGMA_MAX: the largest sigma the scorer accepts */
+
+/* The kernel side for FF_SMOOTH_SIGMA_MAX. */
 #define FF_SMOOTH_MAX_KERNEL 513 /* 2 * int(4 * 64 + 0.5) + 1 */
 
 /* Kernel side for sigma > 0: 2*int(4*sigma + 0.5) + 1. */

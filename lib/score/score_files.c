@@ -22,6 +22,7 @@
 
 #include "core/error.h"
 #include "core/memory.h"
+#include "core/settings.h"
 #include "score/scorer_internal.h"
 
 static int64_t now_ns(void) {
@@ -208,6 +209,7 @@ ff_status ff_scorer_score_files(ff_scorer *s, const char *paths, size_t paths_by
     atomic_store(&p->start_ns, now_ns());
     atomic_store(&p->total, (int64_t)count);
 
+    ff_threads_scope ts = ff_threads_enter(ff_scorer_num_threads(s));
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.filled, NULL);
     pthread_cond_init(&j.released, NULL);
@@ -243,6 +245,7 @@ ff_status ff_scorer_score_files(ff_scorer *s, const char *paths, size_t paths_by
     pthread_cond_destroy(&j.released);
     pthread_cond_destroy(&j.filled);
     pthread_mutex_destroy(&j.mu);
+    ff_threads_leave(ts);
     atomic_store(&p->end_ns, now_ns());
     ff_scorer_end(s, count);
     return FF_OK;

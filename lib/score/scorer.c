@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/memory.h"
+#include "core/params.h"
 #include "core/settings.h"
 #include "backbone/backbone.h"
 #include "flow/flow_engine.h"
@@ -42,6 +43,7 @@ struct ff_scorer {
     int32_t map_mode;
     float sigma;
     int32_t normalized;
+    int32_t threads; /* FF_SCORER_NUM_THREADS: 0 = the global count */
     float kernel[FF_SMOOTH_MAX_KERNEL];
     int32_t kernel_size;
     /* decisions of the last call: last_count entries of decisions, 0 after a failure */
@@ -50,18 +52,14 @@ struct ff_scorer {
     ff_files_state files; /* ff_scorer_score_files (score_files.c) */
 };
 
-ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
-    ff_clear_error();
-    FF_CHECK_ARG(flow != NULL, "flow is NULL");
-    FF_CHECK_ARG(out != NULL, "out is NULL");
-    ff_threads_apply();
+static ff_status create(const ff_flow *flow, ff_scorer **out) {
     ff_scorer *s = calloc(1, sizeof *s);
     if (s == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate a scorer");
     s->flow = ff_flow_retain(flow);
     const ff_flow_layout *L = &flow->layout;
     s->map_size = (size_t)L->in_h * (size_t)L->in_w;
-    s->files.batch = FF_SCORER_FILES_BATCH_DEFAULT;
-    s->files.jobs = FF_SCORER_DECODE_THREADS_DEFAULT;
+    s->files.batch = (int32_t)ff_param_default_int(FF_OBJECT_SCORER, FF_SCORER_BATCH);
+    s->files.jobs = (int32_t)ff_param_default_int(FF_OBJECT_SCORER, FF_SCORER_DECODE_THREADS);
     ff_status st = ff_alloc_floats(3 * s->map_size, "scorer input", &s->input);
     if (st == FF_OK) st = ff_alloc_floats(FF_SCORER_CHUNK * s->map_size, "scorer maps", &s->maps);
     s->maps_cap = FF_SCORER_CHUNK * s->map_size;
@@ -82,6 +80,16 @@ ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
     return FF_OK;
 }
 
+ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(flow != NULL, "flow is NULL");
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    ff_threads_scope ts = ff_threads_enter(0); /* options are not set yet: the global count */
+    ff_status st = create(flow, out);
+    ff_threads_leave(ts);
+    return st;
+}
+
 void ff_scorer_destroy(ff_scorer *s) {
     if (s == NULL) return;
     ff_flow_engine_destroy(s->engine);
@@ -99,64 +107,33 @@ void ff_scorer_destroy(ff_scorer *s) {
 }
 
 /* ----------------------------------------------------------- options -- */
-
-static ff_status key_type(int32_t key, char want) {
-    char type;
-    switch (key) {
-    case FF_SCORER_MAP_SIZE:
-    case FF_SCORER_NORMALIZED:
-    case FF_SCORER_BATCH:
-    case FF_SCORER_DECODE_THREADS: type = 'i'; break;
-    case FF_SCORER_SMOOTH_SIGMA: type = 'f'; break;
-    default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown scorer option key %d", (int)key);
-    }
-    if (type != want)
-        return ff_fail(FF_E_INVALID_ARGUMENT, "scorer option %d is %s; use ff_scorer_set_%s / ff_scorer_get_%s",
-                       (int)key, type == 'i' ? "an i32" : "an f32", type == 'i' ? "i32" : "f32",
-                       type == 'i' ? "i32" : "f32");
-    return FF_OK;
-}
+/* Types, bounds and defaults are the table's (core/params_table.c). */
 
 ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_TRY(key_type(key, 'i'));
-    if (key == FF_SCORER_MAP_SIZE) {
-        FF_CHECK_ARG(value == FF_SCORER_MAP_MODEL_SIZE || value == FF_SCORER_MAP_IMAGE_SIZE,
-                     "FF_SCORER_MAP_SIZE must be 0 (model size) or 1 (image size), got %d", (int)value);
-        s->map_mode = value;
-        return FF_OK;
+    FF_TRY(ff_param_set_check_int(FF_OBJECT_SCORER, key, FF_PARAM_I32, value));
+    switch (key) {
+    case FF_SCORER_MAP_SIZE: s->map_mode = value; break;
+    case FF_SCORER_NUM_THREADS: s->threads = value; break;
+    case FF_SCORER_BATCH: s->files.batch = value; break;
+    case FF_SCORER_DECODE_THREADS: s->files.jobs = value; break;
+    default: /* FF_SCORER_NORMALIZED */
+        if (value == 1 && !s->flow->has_stats)
+            return ff_fail(FF_E_STATE, "FF_SCORER_NORMALIZED needs score statistics, and this model has none: "
+                           "compute them on validation images ('fastflow train --val-fraction F' or '--val DIR', "
+                           "or ff_score_statistics + ff_flow_with_statistics)");
+        s->normalized = value;
+        break;
     }
-    if (key == FF_SCORER_BATCH) {
-        FF_CHECK_ARG(value >= 1 && value <= FF_SCORER_CHUNK, "FF_SCORER_BATCH must be in [1, %d], got %d",
-                     FF_SCORER_CHUNK, (int)value);
-        s->files.batch = value;
-        return FF_OK;
-    }
-    if (key == FF_SCORER_DECODE_THREADS) {
-        FF_CHECK_ARG(value >= 0 && value <= FF_SCORER_MAX_DECODE_THREADS,
-                     "FF_SCORER_DECODE_THREADS must be in [0, %d], got %d", FF_SCORER_MAX_DECODE_THREADS,
-                     (int)value);
-        s->files.jobs = value;
-        return FF_OK;
-    }
-    FF_CHECK_ARG(value == 0 || value == 1, "FF_SCORER_NORMALIZED must be 0 or 1, got %d", (int)value);
-    if (value == 1 && !s->flow->has_stats)
-        return ff_fail(FF_E_STATE, "FF_SCORER_NORMALIZED needs score statistics, and this model has none: compute "
-                       "them on validation images ('fastflow train --val-fraction F' or '--val DIR', or "
-                       "ff_score_statistics + ff_flow_with_statistics)");
-    s->normalized = value;
     return FF_OK;
 }
 
 ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_TRY(key_type(key, 'f'));
-    FF_CHECK_ARG(value >= 0.0f && value <= FF_SMOOTH_SIGMA_MAX,
-                 "FF_SCORER_SMOOTH_SIGMA must be in [0, %g] (0 = off), got %g", (double)FF_SMOOTH_SIGMA_MAX,
-                 (double)value); /* NaN fails both comparisons */
-    s->sigma = value;
+    FF_TRY(ff_param_set_check_f32(FF_OBJECT_SCORER, key, value));
+    s->sigma = value; /* FF_SCORER_SMOOTH_SIGMA, the only f32 key */
     s->kernel_size = 0;
     if (value > 0.0f) {
         s->kernel_size = ff_gauss_kernel_size(value);
@@ -168,9 +145,10 @@ ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
 ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
-    FF_TRY(key_type(key, 'i'));
+    FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_I32, 0, NULL));
     switch (key) {
     case FF_SCORER_MAP_SIZE: *value_out = s->map_mode; break;
+    case FF_SCORER_NUM_THREADS: *value_out = s->threads; break;
     case FF_SCORER_BATCH: *value_out = s->files.batch; break;
     case FF_SCORER_DECODE_THREADS: *value_out = s->files.jobs; break;
     default: *value_out = s->normalized; break;
@@ -181,7 +159,7 @@ ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out)
 ff_status ff_scorer_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
-    FF_TRY(key_type(key, 'f'));
+    FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_F32, 0, NULL));
     *value_out = s->sigma;
     return FF_OK;
 }
@@ -325,22 +303,24 @@ ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t wid
         FF_TRY(out_shape(s, width, height, &oh, &ow, &need));
         FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     }
-    ff_threads_apply();
+    ff_threads_scope ts = ff_threads_enter(s->threads);
     const ff_flow_layout *L = &s->flow->layout;
     size_t stride;
-    FF_TRY(ff_preprocess_check(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
-                               3 * s->map_size, &stride));
-    FF_TRY(ff_preprocess_into(&s->image.prep, pixels, width, height, stride, pixel_format, L->in_w, L->in_h,
-                              s->input));
-    return score_input(s, oh, ow, map_out, score_out);
+    ff_status st = ff_preprocess_check(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
+                                       3 * s->map_size, &stride);
+    if (st == FF_OK)
+        st = ff_preprocess_into(&s->image.prep, pixels, width, height, stride, pixel_format, L->in_w, L->in_h,
+                                s->input);
+    if (st == FF_OK) st = score_input(s, oh, ow, map_out, score_out);
+    ff_threads_leave(ts);
+    return st;
 }
 
 /* Encoded bytes (`what` names them in errors): decoded and pre-processed
  * into s->input, then scored. The map's shape needs the image's size, so it
  * is checked after decoding, before any output is written. */
-static ff_status score_bytes(ff_scorer *s, const uint8_t *data, size_t size, const char *what, float *map_out,
-                             size_t map_capacity, float *score_out) {
-    ff_threads_apply();
+static ff_status score_bytes_in(ff_scorer *s, const uint8_t *data, size_t size, const char *what, float *map_out,
+                                size_t map_capacity, float *score_out) {
     const ff_flow_layout *L = &s->flow->layout;
     int32_t w = 0, h = 0;
     FF_TRY(ff_image_bytes_to_input(&s->image, data, size, what, L->in_w, L->in_h, s->input, &w, &h));
@@ -354,6 +334,14 @@ static ff_status score_bytes(ff_scorer *s, const uint8_t *data, size_t size, con
     ff_status st = score_input(s, oh, ow, map_out, score_out);
     if (st != FF_OK) return ff_fail_context(st, "scoring '%s'", what);
     return FF_OK;
+}
+
+static ff_status score_bytes(ff_scorer *s, const uint8_t *data, size_t size, const char *what, float *map_out,
+                             size_t map_capacity, float *score_out) {
+    ff_threads_scope ts = ff_threads_enter(s->threads);
+    ff_status st = score_bytes_in(s, data, size, what, map_out, map_capacity, score_out);
+    ff_threads_leave(ts);
+    return st;
 }
 
 ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
@@ -376,6 +364,25 @@ ff_status ff_scorer_score_memory(ff_scorer *s, const void *data, size_t size, fl
     FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
     s->last_count = 0;
     return score_bytes(s, data, size, "memory buffer", map_out, map_capacity, score_out);
+}
+
+/* The batch, FF_SCORER_CHUNK images at a time. Outputs are written only
+ * once every chunk has succeeded (a later chunk can still fail, e.g.
+ * FF_E_NUMERIC): scores wait in s->scores, and, when maps are asked for
+ * (keep), the raw maps of the whole batch in s->maps; without maps each
+ * chunk is post-processed at once. */
+static ff_status score_chunks(ff_scorer *s, const float *input, int32_t batch, int keep) {
+    const int32_t H = s->flow->layout.in_h, W = s->flow->layout.in_w;
+    const size_t per_input = 3 * s->map_size;
+    for (int32_t b = 0; b < batch; b += FF_SCORER_CHUNK) {
+        int32_t n = batch - b < FF_SCORER_CHUNK ? batch - b : FF_SCORER_CHUNK;
+        float *maps = s->maps + (keep ? (size_t)b * s->map_size : 0);
+        FF_TRY(score_chunk(s, input + (size_t)b * per_input, n, maps));
+        if (!keep)
+            for (int32_t i = 0; i < n; i++)
+                finish_map(s, maps + (size_t)i * s->map_size, (size_t)(b + i), H, W, NULL, &s->scores[b + i]);
+    }
+    return FF_OK;
 }
 
 ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out,
@@ -406,23 +413,13 @@ ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch
                            i / per_input, i % per_input);
     FF_TRY(reserve_decisions(s, (size_t)batch));
     FF_TRY(reserve_batch(s, (size_t)batch, maps_out != NULL));
-    ff_threads_apply();
-    /* Outputs are written only once every chunk has succeeded (a later
-     * chunk can still fail, e.g. FF_E_NUMERIC): scores wait in s->scores,
-     * and, when maps are asked for, the raw maps of the whole batch in
-     * s->maps; without maps each chunk is post-processed at once. */
+    ff_threads_scope ts = ff_threads_enter(s->threads);
+    ff_status st = score_chunks(s, input, batch, maps_out != NULL);
+    ff_threads_leave(ts);
+    if (st != FF_OK) return st;
     const int32_t H = s->flow->layout.in_h, W = s->flow->layout.in_w;
-    const int keep = maps_out != NULL;
-    for (int32_t b = 0; b < batch; b += FF_SCORER_CHUNK) {
-        int32_t n = batch - b < FF_SCORER_CHUNK ? batch - b : FF_SCORER_CHUNK;
-        float *maps = s->maps + (keep ? (size_t)b * s->map_size : 0);
-        FF_TRY(score_chunk(s, input + (size_t)b * per_input, n, maps));
-        if (!keep)
-            for (int32_t i = 0; i < n; i++)
-                finish_map(s, maps + (size_t)i * s->map_size, (size_t)(b + i), H, W, NULL, &s->scores[b + i]);
-    }
     for (int32_t k = 0; k < batch; k++) {
-        if (keep)
+        if (maps_out != NULL)
             finish_map(s, s->maps + (size_t)k * s->map_size, (size_t)k, H, W, maps_out + (size_t)k * s->map_size,
                        &scores_out[k]);
         else
@@ -436,6 +433,7 @@ int64_t ff_scorer_plan_builds(const ff_scorer *s) { return ff_extractor_plan_bui
 
 /* ---- for the many-file pipeline (scorer_internal.h) ---- */
 
+int32_t ff_scorer_num_threads(const ff_scorer *s) { return s->threads; }
 void ff_scorer_model_size(const ff_scorer *s, int32_t *w, int32_t *h) {
     *w = s->flow->layout.in_w;
     *h = s->flow->layout.in_h;

@@ -12,10 +12,7 @@
 
 /* Images the network runs at once (the scorer's buffers hold this many). */
 #define FF_SCORER_CHUNK 8
-/* Defaults of FF_SCORER_BATCH and FF_SCORER_DECODE_THREADS (see
- * bench/bench_pipeline.c for the measurement), and the thread limit. */
-#define FF_SCORER_FILES_BATCH_DEFAULT 4
-#define FF_SCORER_DECODE_THREADS_DEFAULT 1
+/* The upper bound of FF_SCORER_DECODE_THREADS (core/params_table.c). */
 #define FF_SCORER_MAX_DECODE_THREADS 16
 
 /* Counters of a running ff_scorer_score_files, read by ff_scorer_progress
@@ -40,6 +37,8 @@ typedef struct ff_files_state {
 
 void ff_files_state_free(ff_files_state *f);
 
+/* FF_SCORER_NUM_THREADS (0 = the global count), for ff_threads_enter. */
+int32_t ff_scorer_num_threads(const ff_scorer *s);
 /* Model geometry: input width and height. */
 void ff_scorer_model_size(const ff_scorer *s, int32_t *w, int32_t *h);
 ff_files_state *ff_scorer_files(ff_scorer *s);

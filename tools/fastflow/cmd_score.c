@@ -18,7 +18,7 @@
 #include "commands.h"
 #include "fastflow.h"
 #include "heatmap_png.h"
-#include "score/scorer_internal.h"
+#include "progress.h"
 #include "tensor/safetensors.h"
 
 static const char *const CMD = "score";
@@ -28,6 +28,7 @@ static const char *const CMD = "score";
 #define SCORE_GROUP 64
 
 static void help(void) {
+    char sigma[96], threads[96], batch[96], jobs[96];
     printf("usage: fastflow score --model MODEL.safetensors [options] IMAGE|DIR...\n\n"
            "Prints each image's anomaly score (the maximum of its anomaly map; higher is more\n"
            "anomalous), as 'path score' lines or, with --json, a JSON array. A folder stands\n"
@@ -40,17 +41,20 @@ static void help(void) {
            "                   with --normalized, else the model's statistics' [min, max], else [-1, 0])\n"
            "  --map-size WHICH 'model' (default: the model's input size) or 'image' (each\n"
            "                   image's own size, bilinear) for --maps and --heatmaps\n"
-           "  --sigma S        Gaussian smoothing of the maps before the score (default 0 = off)\n"
+           "  --sigma S        Gaussian smoothing of the maps before the score, %s (0 = off)\n"
            "  --normalized     scores and maps normalised to [0, 1] with 0.5 at the threshold,\n"
            "                   and a decision (anomalous/normal) per image; needs a model with\n"
            "                   score statistics ('fastflow train --val-fraction F' or '--val DIR')\n"
            "  --json           print [{\"path\": ..., \"score\": ...[, \"anomalous\": ...]}, ...]\n"
-           "  --threads N      computation threads (default: all cores)\n"
-           "  --batch N        images the network runs at once, 1-8 (default %d)\n"
+           "  --threads N      computation threads, %s (0: all cores)\n"
+           "  --batch N        images the network runs at once, %s\n"
            "  --jobs N         threads that read and decode the next images while the network\n"
-           "                   runs, 0-16 (default %d; 0 = decode, then run, in turn). Not used\n"
+           "                   runs, %s (0: decode, then run, in turn). Not used\n"
            "                   with --heatmaps or --map-size image (one image at a time)\n",
-           FF_SCORER_FILES_BATCH_DEFAULT, FF_SCORER_DECODE_THREADS_DEFAULT);
+           cli_param_help(FF_OBJECT_SCORER, FF_SCORER_SMOOTH_SIGMA, sigma, sizeof sigma),
+           cli_param_help(FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, threads, sizeof threads),
+           cli_param_help(FF_OBJECT_SCORER, FF_SCORER_BATCH, batch, sizeof batch),
+           cli_param_help(FF_OBJECT_SCORER, FF_SCORER_DECODE_THREADS, jobs, sizeof jobs));
 }
 
 /* The file name without folders and without its last extension. */
@@ -99,7 +103,8 @@ typedef struct {
     const char *model, *maps_dir, *heat_dir, *map_size;
     bool json, normalized;
     float sigma;
-    int64_t threads, batch, jobs;
+    int64_t threads;
+    int32_t batch, jobs; /* 0 and -1: unset (the library's defaults) */
     char **images;
     int n_images;
     ff_dataset **folders; /* the folders among the arguments, expanded into images */
@@ -126,10 +131,15 @@ static int parse(int argc, char **argv, score_args *a) {
         if (cli_opt_str(argc, argv, &i, "--maps", &a->maps_dir, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--heatmaps", &a->heat_dir, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--map-size", &a->map_size, &bad)) continue;
-        if (cli_opt_f32(argc, argv, &i, "--sigma", 0.0f, 64.0f, &a->sigma, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &a->threads, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--batch", 1, 8, &a->batch, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--jobs", 0, 16, &a->jobs, &bad)) continue;
+        if (cli_opt_param_f32(argc, argv, &i, "--sigma", FF_OBJECT_SCORER, FF_SCORER_SMOOTH_SIGMA, &a->sigma, &bad))
+            continue;
+        if (cli_opt_param_i64(argc, argv, &i, "--threads", FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, &a->threads,
+                              &bad))
+            continue;
+        if (cli_opt_param_i32(argc, argv, &i, "--batch", FF_OBJECT_SCORER, FF_SCORER_BATCH, &a->batch, &bad))
+            continue;
+        if (cli_opt_param_i32(argc, argv, &i, "--jobs", FF_OBJECT_SCORER, FF_SCORER_DECODE_THREADS, &a->jobs, &bad))
+            continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
             bad = true;
@@ -206,8 +216,8 @@ static int check_stems(const score_args *a) {
 static int configure(ff_scorer *sc, const score_args *a) {
     ff_status st = ff_scorer_set_f32(sc, FF_SCORER_SMOOTH_SIGMA, a->sigma);
     /* unset: the library's defaults */
-    if (st == FF_OK && a->batch > 0) st = ff_scorer_set_i32(sc, FF_SCORER_BATCH, (int32_t)a->batch);
-    if (st == FF_OK && a->jobs >= 0) st = ff_scorer_set_i32(sc, FF_SCORER_DECODE_THREADS, (int32_t)a->jobs);
+    if (st == FF_OK && a->batch > 0) st = ff_scorer_set_i32(sc, FF_SCORER_BATCH, a->batch);
+    if (st == FF_OK && a->jobs >= 0) st = ff_scorer_set_i32(sc, FF_SCORER_DECODE_THREADS, a->jobs);
     if (st == FF_OK && a->map_size && strcmp(a->map_size, "image") == 0)
         st = ff_scorer_set_i32(sc, FF_SCORER_MAP_SIZE, FF_SCORER_MAP_IMAGE_SIZE);
     if (st == FF_OK && a->normalized) st = ff_scorer_set_i32(sc, FF_SCORER_NORMALIZED, 1);
@@ -306,7 +316,7 @@ static int write_map(const score_args *a, const char *img, const float *map, int
 
 /* One image at a time: for heatmaps (the decoded picture is needed) and
  * image-size maps (each map has its image's shape). */
-static int score_one_by_one(ff_scorer *sc, const score_args *a, float lo, float hi) {
+static int score_one_by_one(ff_scorer *sc, const score_args *a, float lo, float hi, cli_progress *progress) {
     buffers b = {0};
     bool want_map = a->maps_dir || a->heat_dir;
     int rc = 1;
@@ -314,7 +324,9 @@ static int score_one_by_one(ff_scorer *sc, const score_args *a, float lo, float 
         const char *img = a->images[i];
         float score = 0.0f;
         int32_t mh = 0, mw = 0, iw = 0, ih = 0, anomalous = 0;
-        if (score_one(sc, a, img, &b, want_map, &score, &mw, &mh, &iw, &ih) != 0) goto done;
+        int failed = score_one(sc, a, img, &b, want_map, &score, &mw, &mh, &iw, &ih);
+        progress_clear(progress); /* the result line (or the error) goes where the bar was */
+        if (failed) goto done;
         ff_status st;
         if (a->normalized && (st = ff_scorer_last_decisions(sc, &anomalous, 1)) != FF_OK) {
             cli_fail(CMD, img, st);
@@ -334,6 +346,7 @@ static int score_one_by_one(ff_scorer *sc, const score_args *a, float lo, float 
             if (cli_write_heatmap(CMD, path, b.map, mw, mh, lo, hi, b.pixels, iw, ih, NULL, b.rgb) != 0) goto done;
         }
         fflush(stdout);
+        progress_update(progress, (uint64_t)i + 1, NULL);
     }
     rc = 0;
 done:
@@ -348,7 +361,7 @@ done:
  * the network). The first file that fails stops the command, as one by one:
  * the results before it are printed, and scoring it alone gives the
  * library's message for it. */
-static int score_pipelined(ff_scorer *sc, const score_args *a) {
+static int score_pipelined(ff_scorer *sc, const score_args *a, cli_progress *progress) {
     int32_t mh = 0, mw = 0;
     ff_status st = ff_scorer_map_shape(sc, &mw, &mh);
     if (st != FF_OK) return cli_fail(CMD, a->model, st);
@@ -375,6 +388,7 @@ static int score_pipelined(ff_scorer *sc, const score_args *a) {
             at += len;
         }
         st = ff_scorer_score_files(sc, joined, bytes, n, maps, maps ? n * map_size : 0, scores, statuses);
+        progress_clear(progress); /* the result lines (or the error) go where the bar was */
         if (st != FF_OK) {
             cli_fail(CMD, "scoring", st);
             goto done;
@@ -395,6 +409,7 @@ static int score_pipelined(ff_scorer *sc, const score_args *a) {
             if (maps && write_map(a, img, maps + i * map_size, mw, mh) != 0) goto done;
         }
         fflush(stdout);
+        progress_update(progress, (uint64_t)(first + n), NULL);
     }
     rc = 0;
 done:
@@ -425,6 +440,7 @@ int ff_cmd_score(int argc, char **argv) {
     ff_scorer *sc = NULL;
     rc = 1;
     bool open_json = false;
+    cli_progress progress = {0};
     float lo = 0, hi = 0;
     ff_status st = ff_flow_load(a.model, NULL, &flow);
     if (st != FF_OK) {
@@ -442,11 +458,13 @@ int ff_cmd_score(int argc, char **argv) {
         open_json = true;
     }
     bool image_size = a.map_size && strcmp(a.map_size, "image") == 0;
+    progress_begin(&progress, "scoring", (uint64_t)a.n_images);
     if (a.heat_dir || (image_size && a.maps_dir))
-        rc = score_one_by_one(sc, &a, lo, hi);
+        rc = score_one_by_one(sc, &a, lo, hi, &progress);
     else
-        rc = score_pipelined(sc, &a);
+        rc = score_pipelined(sc, &a, &progress);
 done:
+    progress_end(&progress);
     if (open_json) printf(rc == 0 ? "\n]\n" : "]\n");
     ff_scorer_destroy(sc);
     ff_flow_destroy(flow);

@@ -7,15 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli_util.h"
+#include "progress.h"
 
 void train_args_defaults(train_args *a) {
     memset(a, 0, sizeof *a);
-    a->batch = 32;
-    a->lr = 1e-3f;
-    a->wd = 1e-5f;
+    /* the trainer's own defaults, from the library's option table */
+    a->batch = (int32_t)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_BATCH_SIZE);
+    a->lr = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_LEARNING_RATE);
+    a->wd = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_WEIGHT_DECAY);
     a->conv3x3_only = -1; /* steps, size, hidden_ratio 0: unset */
 }
 
@@ -23,13 +24,6 @@ double cli_now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void format_duration(double s, char *buf, size_t n) {
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(buf, n, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-    else if (t >= 60) snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
-    else snprintf(buf, n, "%lds", t);
 }
 
 static int build_flow(const char *CMD, const train_args *a, ff_backbone *bb, ff_flow **flow) {
@@ -67,73 +61,69 @@ static int configure(const char *CMD, const train_args *a, ff_trainer *t) {
     return st == FF_OK ? 0 : cli_fail(CMD, "configuring the trainer", st);
 }
 
-static int add_images(const char *CMD, const ff_dataset *ds, ff_trainer *t, bool tty) {
+static int add_images(const char *CMD, const ff_dataset *ds, ff_trainer *t) {
     double t0 = cli_now_seconds();
+    cli_progress p;
+    progress_begin(&p, "caching features", ds->num_train);
     for (size_t i = 0; i < ds->num_train; i++) {
         ff_status st = ff_trainer_add_image_file(t, ds->train_paths[i]);
         if (st != FF_OK) {
-            if (tty) fputc('\n', stderr);
+            progress_end(&p);
             return cli_fail(CMD, ds->train_paths[i], st);
         }
-        if (tty) fprintf(stderr, "\rcaching features %zu/%zu", i + 1, ds->num_train);
+        progress_update(&p, i + 1, NULL);
     }
+    progress_end(&p);
     int64_t bytes = 0;
     ff_trainer_get_i64(t, FF_TRAINER_FEATURE_BYTES, &bytes);
-    if (tty) fputc('\n', stderr);
     printf("cached features of %zu images (%.1f MiB) in %.1f s\n", ds->num_train, (double)bytes / 1048576.0,
            cli_now_seconds() - t0);
     fflush(stdout);
     return 0;
 }
 
-static void draw_bar(int32_t epoch, int32_t epochs, int64_t batch, int64_t batches, float loss, double left) {
-    const int width = 24;
-    int filled = (int)((double)width * (double)batch / (double)batches);
-    char bar[32];
-    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
-    bar[width] = '\0';
-    char eta[32];
-    format_duration(left, eta, sizeof eta);
-    fprintf(stderr, "\repoch %d/%d [%s] batch %lld/%lld loss %.4g left %s   ", (int)epoch, (int)epochs, bar,
-            (long long)batch, (long long)batches, (double)loss, eta);
-    fflush(stderr);
-}
-
-static int train(const char *CMD, const train_args *a, ff_trainer *t, bool tty) {
+/* One progress line over the whole run, counted in images (the ETA is the
+ * training's), relabelled per epoch and erased before each epoch's log line. */
+static int train(const char *CMD, const train_args *a, ff_trainer *t, uint64_t images) {
     int64_t batches = 0;
     ff_trainer_get_i64(t, FF_TRAINER_BATCHES_PER_EPOCH, &batches);
-    double start = cli_now_seconds(), epoch_total = 0.0;
+    uint64_t batch = (uint64_t)a->batch;
+    double epoch_total = 0.0;
+    cli_progress p;
+    progress_begin(&p, "epoch", (uint64_t)a->epochs * images);
     for (int32_t e = 1; e <= a->epochs; e++) {
         double t0 = cli_now_seconds();
         double sum = 0.0;
+        char label[64], extra[64];
+        snprintf(label, sizeof label, "epoch %d/%d", (int)e, (int)a->epochs);
+        progress_label(&p, label);
         for (int64_t b = 1; b <= batches; b++) {
             float loss = 0.0f;
             ff_status st = ff_trainer_run_batch(t, &loss);
             if (st != FF_OK) {
-                if (tty) fputc('\n', stderr);
+                progress_end(&p);
                 return cli_fail(CMD, "training", st);
             }
             sum += loss;
-            if (tty) {
-                double done = (double)(e - 1) * (double)batches + (double)b;
-                double total = (double)a->epochs * (double)batches;
-                double left = (cli_now_seconds() - start) / done * (total - done);
-                draw_bar(e, a->epochs, b, batches, loss, left);
-            }
+            /* the last batch of an epoch may be short: count what was seen */
+            uint64_t seen = (uint64_t)b * batch < images ? (uint64_t)b * batch : images;
+            snprintf(extra, sizeof extra, "batch %lld/%lld  loss %.4g", (long long)b, (long long)batches,
+                     (double)loss);
+            progress_update(&p, (uint64_t)(e - 1) * images + seen, extra);
         }
         double secs = cli_now_seconds() - t0;
         epoch_total += secs;
-        if (tty) fputc('\n', stderr);
+        progress_clear(&p);
         printf("epoch %d/%d loss %.6g time %.2f s\n", (int)e, (int)a->epochs, sum / (double)batches, secs);
         fflush(stdout);
     }
+    progress_end(&p);
     printf("trained %d epochs in %.1f s (%.2f s per epoch)\n", (int)a->epochs, epoch_total,
            epoch_total / (double)a->epochs);
     return 0;
 }
 
 int train_model(const char *CMD, const train_args *a, const ff_dataset *ds, ff_flow **trained) {
-    bool tty = isatty(fileno(stderr)) != 0;
     ff_backbone *bb = NULL;
     ff_flow *flow = NULL;
     ff_trainer *t = NULL;
@@ -148,8 +138,8 @@ int train_model(const char *CMD, const train_args *a, const ff_dataset *ds, ff_f
         rc = cli_fail(CMD, "creating the trainer", st);
         goto done;
     }
-    if ((rc = configure(CMD, a, t)) != 0 || (rc = add_images(CMD, ds, t, tty)) != 0 ||
-        (rc = train(CMD, a, t, tty)) != 0)
+    if ((rc = configure(CMD, a, t)) != 0 || (rc = add_images(CMD, ds, t)) != 0 ||
+        (rc = train(CMD, a, t, ds->num_train)) != 0)
         goto done;
     if ((st = ff_trainer_snapshot(t, trained)) != FF_OK) rc = cli_fail(CMD, "taking the trained flow", st);
 done:
