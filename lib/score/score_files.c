@@ -140,8 +140,10 @@ static void run_batch(job *j, size_t k, float *maps_out, float *scores_out, int3
     }
     int64_t failed = 0;
     for (size_t t = 0; t < n; t++) failed += statuses_out[first + t] != FF_OK;
-    atomic_fetch_add(&p->failed, failed);
+    /* done before failed, and ff_scorer_progress reads them the other way
+     * round, so that a reader never sees more failures than files done */
     atomic_fetch_add(&p->done, (int64_t)n);
+    atomic_fetch_add(&p->failed, failed);
 }
 
 static ff_status grow_state(ff_files_state *f, int32_t batch, size_t per_input, int32_t threads) {
@@ -203,8 +205,8 @@ ff_status ff_scorer_score_files(ff_scorer *s, const char *paths, size_t paths_by
     FF_TRY(grow_state(f, j.batch, j.per_input, threads > 0 ? threads : 1));
     FF_TRY(ff_scorer_begin(s, count));
     ff_files_progress *p = &f->progress;
-    atomic_store(&p->done, 0);
     atomic_store(&p->failed, 0);
+    atomic_store(&p->done, 0);
     atomic_store(&p->end_ns, 0);
     atomic_store(&p->start_ns, now_ns());
     atomic_store(&p->total, (int64_t)count);
@@ -257,9 +259,10 @@ ff_status ff_scorer_progress(const ff_scorer *s, int64_t *done_out, int64_t *tot
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
     ff_files_progress *p = &ff_scorer_files((ff_scorer *)(uintptr_t)s)->progress;
     int64_t start = atomic_load(&p->start_ns), end = atomic_load(&p->end_ns);
-    if (done_out) *done_out = atomic_load(&p->done);
+    int64_t failed = atomic_load(&p->failed), done = atomic_load(&p->done);
+    if (done_out) *done_out = done;
     if (total_out) *total_out = atomic_load(&p->total);
-    if (failed_out) *failed_out = atomic_load(&p->failed);
+    if (failed_out) *failed_out = failed;
     if (elapsed_seconds_out) *elapsed_seconds_out = start == 0 ? 0.0 : (double)((end ? end : now_ns()) - start) * 1e-9;
     return FF_OK;
 }

@@ -245,7 +245,10 @@ class Scorer(Handle):
         encoded = [os.fsencode(p) for p in paths]
         n = len(encoded)
         h, w = self.map_shape
-        if n == 0:
+        if n == 0:  # still a call: progress() then reports it
+            call("ff_scorer_score_files", self._handle(), None, 0, 0, _lib.P(ctypes.c_float)(), 0,
+                 (ctypes.c_float * 1)(), (ctypes.c_int32 * 1)())
+            self._last_count = 0
             return FilesResult(_buffers.Output(ctypes.c_float, (0,)).result(),
                                _buffers.Output(ctypes.c_float, (0, h, w)).result() if map else None, [],
                                [] if self._has_statistics else None)
