@@ -26,7 +26,7 @@
 
 #include "bench_util.h"
 #include "eval/dataset.h"
-#include "score/image_input.h"
+#include "image/image_input.h"
 #include "score/scorer_internal.h"
 
 #define MAX_CONFIGS 16

@@ -12,6 +12,7 @@
 #include "backbone/vit_forward.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/memory.h"
 #include "core/params.h"
 #include "core/settings.h"
@@ -326,15 +327,6 @@ void ff_extractor_destroy(ff_extractor *ex) {
     ff_free(ex);
 }
 
-/* NaN and Inf are the floats with all exponent bits set; this integer
- * test vectorises, so the check costs one quick pass over the input. */
-static int all_finite(const float *x, size_t n) {
-    const uint32_t *u = (const uint32_t *)(const void *)x;
-    uint32_t bad = 0;
-    for (size_t i = 0; i < n; i++) bad |= (uint32_t)((u[i] & 0x7f800000u) == 0x7f800000u);
-    return bad == 0;
-}
-
 /* The plan for (n, w, h): a kept one, else the least recently used slot
  * rebuilt. */
 static ff_status select_plan(ff_extractor *ex, int32_t n, int32_t w, int32_t h, plan **out) {
@@ -391,8 +383,13 @@ ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, 
     FF_TRY(ff_param_check_input_side("in_width", FF_FLOW_INPUT_WIDTH, in_width));
     FF_TRY(ff_param_check_input_side("in_height", FF_FLOW_INPUT_HEIGHT, in_height));
     const size_t count = (size_t)batch * 3u * (size_t)in_height * (size_t)in_width;
-    FF_CHECK_ARG(all_finite(input, count), "input holds NaN or Inf values");
+    FF_CHECK_ARG(ff_all_finite(input, count), "input holds NaN or Inf values");
     if (ex->vit) FF_TRY(ff_vit_check_input(ex->bb->vit, in_width, in_height));
+    return ff_extractor_run_unchecked(ex, input, batch, in_width, in_height);
+}
+
+ff_status ff_extractor_run_unchecked(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
+                                     int32_t in_height) {
     ff_threads_scope ts = ff_threads_enter(ex->threads);
     ff_status st = run(ex, input, batch, in_width, in_height);
     ff_threads_leave(ts);
@@ -422,6 +419,10 @@ ff_status ff_extractor_read(const ff_extractor *ex, int32_t level, float *out, s
     const int32_t levels = ex->vit ? 1 : FF_RESNET_LEVELS;
     FF_CHECK_ARG(level >= 0 && level < levels, "level must be in [0, %d], got %d", (int)levels - 1, (int)level);
     if (!ex->has_run) return ff_fail(FF_E_STATE, "the extractor has not run yet (call ff_extractor_run first)");
+    return ff_extractor_read_unchecked(ex, level, out, capacity);
+}
+
+ff_status ff_extractor_read_unchecked(const ff_extractor *ex, int32_t level, float *out, size_t capacity) {
     if (ex->vit) {
         size_t count = 0;
         const float *f = ff_vit_runner_features(ex->vit, &count);

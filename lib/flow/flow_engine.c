@@ -143,8 +143,8 @@ ff_status ff_flow_engine_create(const ff_flow_layout *layout, int32_t training, 
             st = ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for anomaly map taps");
             break;
         }
-        ff_flow_map_taps(ll->h, layout->in_h, r->ty);
-        ff_flow_map_taps(ll->w, layout->in_w, r->tx);
+        ff_bilinear_taps(ll->h, layout->in_h, r->ty);
+        ff_bilinear_taps(ll->w, layout->in_w, r->tx);
     }
     if (st == FF_OK) {
         e->g = ff_calloc((size_t)e->max_c, sizeof(float));

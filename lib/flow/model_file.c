@@ -22,6 +22,7 @@
 
 #include "backbone/backbone.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/memory.h"
 #include "core/params.h"
 #include "flow/flow_internal.h"
@@ -261,12 +262,6 @@ static ff_status parse_options(const ff_st_file *f, struct ff_flow_options *o, c
     return FF_OK;
 }
 
-static int all_finite(const float *p, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(p[i])) return 0;
-    return 1;
-}
-
 static ff_status read_param(const ff_st_file *f, const ff_flow_layout *L, const ff_flow_tensor_name *t,
                             float *params) {
     const ff_st_tensor *x = ff_st_find(f, t->name);
@@ -283,7 +278,7 @@ static ff_status read_param(const ff_st_file *f, const ff_flow_layout *L, const 
         return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has %lldx%lld kernels but conv3x3_only = false expects 1x1",
                        t->name, (long long)x->shape[2], (long long)x->shape[3]);
     FF_TRY(ff_st_read_f32(f, t->name, t->ndim, t->shape, params + t->offset));
-    if (!all_finite(params + t->offset, t->count))
+    if (!ff_all_finite(params + t->offset, t->count))
         return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' holds NaN or infinite values", t->name);
     return FF_OK;
 }

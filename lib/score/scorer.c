@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backbone/backbone.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/params.h"
@@ -20,8 +21,8 @@
 #include "backbone/backbone.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
+#include "image/image_input.h"
 #include "image/preprocess.h"
-#include "score/image_input.h"
 #include "score/map_post.h"
 #include "score/scorer_internal.h"
 
@@ -214,10 +215,10 @@ ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32
 /* Scores n <= FF_SCORER_CHUNK pre-processed images into maps ([n, H, W]). */
 static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n, float *maps) {
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_extractor_run(s->extractor, input, n, L->in_w, L->in_h));
+    FF_TRY(ff_extractor_run_unchecked(s->extractor, input, n, L->in_w, L->in_h));
     const float *feats[FF_MAX_LEVELS];
     for (int32_t l = 0; l < L->num_levels; l++) {
-        FF_TRY(ff_extractor_read(s->extractor, l, s->feats[l], (size_t)n * s->per_image[l]));
+        FF_TRY(ff_extractor_read_unchecked(s->extractor, l, s->feats[l], (size_t)n * s->per_image[l]));
         feats[l] = s->feats[l];
     }
     FF_TRY(ff_flow_engine_forward(s->engine, s->flow->params, s->flow->perms, feats, n, NULL, NULL, NULL));

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "fastflow.h"
-#include "score/image_input.h"
+#include "image/image_input.h"
 
 /* Images the network runs at once (the scorer's buffers hold this many). */
 #define FF_SCORER_CHUNK 8

@@ -11,14 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backbone/backbone.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/memory.h"
 #include "core/params.h"
 #include "core/rng.h"
 #include "core/settings.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
-#include "score/image_input.h"
+#include "image/image_input.h"
 #include "train/adam.h"
 #include "train/feature_cache.h"
 
@@ -203,7 +205,7 @@ static ff_status check_can_add(const ff_trainer *t) {
 
 /* t->input holds a pre-processed image: run the backbone and cache. */
 static ff_status cache_input(ff_trainer *t) {
-    FF_TRY(ff_extractor_run(t->extractor, t->input, 1, t->layout->in_w, t->layout->in_h));
+    FF_TRY(ff_extractor_run_unchecked(t->extractor, t->input, 1, t->layout->in_w, t->layout->in_h));
     return ff_feature_cache_append(&t->cache, t->extractor);
 }
 
@@ -269,13 +271,6 @@ static ff_status start_epoch(ff_trainer *t) {
     return FF_OK;
 }
 
-static int all_finite(const float *p, size_t n) {
-    int ok = 1;
-#pragma omp parallel for reduction(&& : ok) schedule(static)
-    for (size_t i = 0; i < n; i++) ok = ok && isfinite(p[i]);
-    return ok;
-}
-
 /* One optimiser step on the next batch of the epoch under way. */
 static ff_status run_batch(ff_trainer *t, float *loss_out) {
     int64_t start = t->batch_in_epoch * t->batch_size;
@@ -295,7 +290,7 @@ static ff_status run_batch(ff_trainer *t, float *loss_out) {
         return ff_fail(FF_E_NUMERIC, "the loss is %g at step %lld (epoch %lld, batch %lld); parameters unchanged",
                        (double)loss, (long long)t->steps + 1, (long long)t->epoch, (long long)t->batch_in_epoch);
     FF_TRY(ff_flow_engine_backward(t->engine, t->params, t->flow->perms, t->grads));
-    if (!all_finite(t->grads, t->layout->num_params))
+    if (!ff_all_finite(t->grads, t->layout->num_params))
         return ff_fail(FF_E_NUMERIC, "a gradient is NaN or infinite at step %lld; parameters unchanged",
                        (long long)t->steps + 1);
     ff_adam_config cfg = {ff_adam_float_to_double(t->lr), 0.9, 0.999, 1e-8,

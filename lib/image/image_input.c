@@ -1,10 +1,10 @@
-#include "score/image_input.h"
+#include "image/image_input.h"
 
 #include <stdlib.h>
 
 #include "core/error.h"
 #include "core/memory.h"
-#include "tensor/safetensors.h"
+#include "core/file_io.h"
 
 void ff_image_buffer_free(ff_image_buffer *b) {
     if (!b) return;

@@ -17,7 +17,7 @@
 
 #include "core/error.h"
 #include "core/memory.h"
-#include "tensor/safetensors.h"
+#include "core/file_io.h"
 
 ff_status ff_read_file_into(const char *path, uint8_t **buf, size_t *capacity, size_t *size_out) {
     FF_CHECK_ARG(path && buf && capacity && size_out, "ff_read_file_into: NULL argument");

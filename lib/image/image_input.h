@@ -6,8 +6,8 @@
  * the decoder produced them in (grey, RGB or RGBA), without another copy.
  * After one image of a kind and size, the next such image allocates
  * nothing. */
-#ifndef FF_SCORE_IMAGE_INPUT_H
-#define FF_SCORE_IMAGE_INPUT_H
+#ifndef FF_IMAGE_IMAGE_INPUT_H
+#define FF_IMAGE_IMAGE_INPUT_H
 
 #include <stddef.h>
 #include <stdint.h>
