@@ -10,6 +10,7 @@
 #include "backbone/resnet_plan.h"
 #include "backbone/vit_backbone.h"
 #include "backbone/vit_forward.h"
+#include "core/cpu_features.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
 #include "core/finite.h"
@@ -45,8 +46,9 @@ typedef struct op {
 /* Everything that depends on the input shape (batch, height, width). */
 typedef struct plan {
     const ff_backbone *bb;
-    int32_t n, h, w; /* 0 = empty */
-    uint64_t used;   /* last use, for replacement */
+    int32_t n, h, w;   /* 0 = empty */
+    int32_t precision; /* enum ff_precision the plan was built for */
+    uint64_t used;     /* last use, for replacement */
     ff_resnet_pds pds;
     dnnl_primitive_desc_t reorder_pd[1 + FF_RESNET_LEVELS];
     int nops;
@@ -76,7 +78,8 @@ struct ff_extractor {
     uint64_t clock;
     int64_t builds;  /* plans built so far (ff_extractor_plan_builds) */
     int has_run;
-    int32_t threads; /* FF_EXTRACTOR_NUM_THREADS: 0 = the global count */
+    int32_t threads;   /* FF_EXTRACTOR_NUM_THREADS: 0 = the global count */
+    int32_t precision; /* enum ff_precision of the ResNet convolutions */
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -222,6 +225,24 @@ static ff_status allocate(plan *ex) {
     return FF_OK;
 }
 
+/* Reorders weights from the backbone's layout to `want`; through plain
+ * OIHW when oneDNN cannot go directly (its Winograd formats are reached
+ * from plain layouts only). */
+static ff_status reorder_weights(const dnnl_memory_desc_t *have, const void *src, const dnnl_memory_desc_t *want,
+                                 void *dst) {
+    dnnl_memory_desc_t plain;
+    if (dnnl_memory_desc_init_by_tag(&plain, 4, have->dims, dnnl_f32, dnnl_oihw) != dnnl_success)
+        return ff_fail(FF_E_INTERNAL, "cannot describe plain weights");
+    if (dnnl_memory_desc_equal(have, &plain) || want->format_kind != dnnl_format_kind_wino)
+        return ff_reorder_once(have, src, want, dst);
+    void *tmp = ff_alloc(dnnl_memory_desc_get_size(&plain));
+    if (!tmp) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory laying out weights");
+    ff_status st = ff_reorder_once(have, src, &plain, tmp);
+    if (st == FF_OK) st = ff_reorder_once(&plain, tmp, want, dst);
+    ff_free(tmp);
+    return st;
+}
+
 /* The weights of conv ci in the layout its primitive wants: the backbone's
  * copy when the layouts agree (the default shape), else a private reorder. */
 static ff_status weights_for(plan *ex, int32_t ci, const dnnl_memory_desc_t *want, void **out) {
@@ -233,7 +254,7 @@ static ff_status weights_for(plan *ex, int32_t ci, const dnnl_memory_desc_t *wan
     if (!ex->own_weights[ci]) {
         void *dst = ff_alloc(dnnl_memory_desc_get_size(want));
         if (!dst) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory laying out weights");
-        ff_status st = ff_reorder_once(&cw->md, cw->data, want, dst);
+        ff_status st = reorder_weights(&cw->md, cw->data, want, dst);
         if (st != FF_OK) {
             ff_free(dst);
             return st;
@@ -277,10 +298,11 @@ static ff_status create_memories(plan *ex) {
     return FF_OK;
 }
 
-static ff_status build(plan *ex, const ff_backbone *bb, int32_t n, int32_t w, int32_t h) {
+static ff_status build(plan *ex, const ff_backbone *bb, int32_t precision, int32_t n, int32_t w, int32_t h) {
     release_plan(ex);
     ex->bb = bb;
-    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, w, h, &ex->pds);
+    ex->precision = precision;
+    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, w, h, precision, &ex->pds);
     if (st == FF_OK) {
         ex->n = n;
         ex->h = h;
@@ -294,6 +316,20 @@ static ff_status build(plan *ex, const ff_backbone *bb, int32_t n, int32_t w, in
 }
 
 /* ---- public --------------------------------------------------------------- */
+
+ff_status ff_extractor_set_precision(ff_extractor *ex, int32_t precision) {
+    FF_CHECK_ARG(ex != NULL, "extractor is NULL");
+    FF_TRY(ff_check_precision(precision, "the extractor's precision"));
+    if (precision != ex->precision) {
+        /* the next run rebuilds a plan (and the bf16 weight copies); the
+         * kept ones, for the old precision, go now */
+        for (int i = 0; i < FF_EXTRACTOR_PLANS; i++) release_plan(&ex->plans[i]);
+        ex->cur = NULL;
+        ex->has_run = 0;
+        ex->precision = precision;
+    }
+    return FF_OK;
+}
 
 ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out) {
     ff_clear_error();
@@ -333,12 +369,12 @@ static ff_status select_plan(ff_extractor *ex, int32_t n, int32_t w, int32_t h, 
     plan *pick = NULL, *victim = &ex->plans[0];
     for (int i = 0; i < FF_EXTRACTOR_PLANS; i++) {
         plan *p = &ex->plans[i];
-        if (p->n == n && p->h == h && p->w == w) pick = p;
+        if (p->n == n && p->h == h && p->w == w && p->precision == ex->precision) pick = p;
         if (p->used < victim->used) victim = p;
     }
     if (!pick) {
         if (ex->cur == victim) ex->cur = NULL;
-        FF_TRY(build(victim, ex->bb, n, w, h));
+        FF_TRY(build(victim, ex->bb, ex->precision, n, w, h));
         ex->builds++;
         pick = victim;
     }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "backbone/backbone.h"
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/params.h"
@@ -44,6 +45,7 @@ struct ff_scorer {
     int32_t map_mode;
     float sigma;
     int32_t normalized;
+    int32_t precision;
     int32_t threads; /* FF_SCORER_NUM_THREADS: 0 = the global count */
     float kernel[FF_SMOOTH_MAX_KERNEL];
     int32_t kernel_size;
@@ -110,6 +112,20 @@ void ff_scorer_destroy(ff_scorer *s) {
 /* ----------------------------------------------------------- options -- */
 /* Types, bounds and defaults are the table's (core/params_table.c). */
 
+/* Both networks switch together; on a failure the old precision stays
+ * (the extractor is switched back). */
+static ff_status set_precision(ff_scorer *s, int32_t value) {
+    FF_TRY(ff_check_precision(value, "FF_SCORER_PRECISION"));
+    FF_TRY(ff_extractor_set_precision(s->extractor, value));
+    ff_status st = ff_flow_engine_set_precision(s->engine, value);
+    if (st != FF_OK) {
+        ff_extractor_set_precision(s->extractor, s->precision);
+        return st;
+    }
+    s->precision = value;
+    return FF_OK;
+}
+
 ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
@@ -119,6 +135,7 @@ ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
     case FF_SCORER_NUM_THREADS: s->threads = value; break;
     case FF_SCORER_BATCH: s->files.batch = value; break;
     case FF_SCORER_DECODE_THREADS: s->files.jobs = value; break;
+    case FF_SCORER_PRECISION: return set_precision(s, value);
     default: /* FF_SCORER_NORMALIZED */
         if (value == 1 && !s->flow->has_stats)
             return ff_fail(FF_E_STATE, "FF_SCORER_NORMALIZED needs score statistics, and this model has none: "
@@ -150,6 +167,7 @@ ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out)
     switch (key) {
     case FF_SCORER_MAP_SIZE: *value_out = s->map_mode; break;
     case FF_SCORER_NUM_THREADS: *value_out = s->threads; break;
+    case FF_SCORER_PRECISION: *value_out = s->precision; break;
     case FF_SCORER_BATCH: *value_out = s->files.batch; break;
     case FF_SCORER_DECODE_THREADS: *value_out = s->files.jobs; break;
     default: *value_out = s->normalized; break;

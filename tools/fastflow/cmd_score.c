@@ -50,7 +50,7 @@ static void help(void) {
            "  --batch N        images the network runs at once, %s\n"
            "  --jobs N         threads that read and decode the next images while the network\n"
            "                   runs, %s (0: decode, then run, in turn). Not used\n"
-           "                   with --heatmaps or --map-size image (one image at a time)\n",
+           "                   with --heatmaps or --map-size image (one image at a time)\n" CLI_PRECISION_HELP,
            cli_param_help(FF_OBJECT_SCORER, FF_SCORER_SMOOTH_SIGMA, sigma, sizeof sigma),
            cli_param_help(FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, threads, sizeof threads),
            cli_param_help(FF_OBJECT_SCORER, FF_SCORER_BATCH, batch, sizeof batch),
@@ -105,6 +105,7 @@ typedef struct {
     float sigma;
     int64_t threads;
     int32_t batch, jobs; /* 0 and -1: unset (the library's defaults) */
+    int32_t precision;
     char **images;
     int n_images;
     ff_dataset **folders; /* the folders among the arguments, expanded into images */
@@ -140,6 +141,7 @@ static int parse(int argc, char **argv, score_args *a) {
             continue;
         if (cli_opt_param_i32(argc, argv, &i, "--jobs", FF_OBJECT_SCORER, FF_SCORER_DECODE_THREADS, &a->jobs, &bad))
             continue;
+        if (cli_opt_precision(argc, argv, &i, &a->precision, &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
             bad = true;
@@ -221,6 +223,7 @@ static int configure(ff_scorer *sc, const score_args *a) {
     if (st == FF_OK && a->map_size && strcmp(a->map_size, "image") == 0)
         st = ff_scorer_set_i32(sc, FF_SCORER_MAP_SIZE, FF_SCORER_MAP_IMAGE_SIZE);
     if (st == FF_OK && a->normalized) st = ff_scorer_set_i32(sc, FF_SCORER_NORMALIZED, 1);
+    if (st == FF_OK) st = ff_scorer_set_i32(sc, FF_SCORER_PRECISION, a->precision);
     return st == FF_OK ? 0 : cli_fail(CMD, a->model, st);
 }
 
