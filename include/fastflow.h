@@ -712,18 +712,57 @@ FF_API ff_status ff_scorer_map_shape(const ff_scorer *scorer, int32_t *width_out
 FF_API ff_status ff_scorer_score_image(ff_scorer *scorer, const uint8_t *pixels, int32_t width,
                                        int32_t height, size_t row_stride, int32_t pixel_format,
                                        float *map_out, size_t map_capacity, float *score_out);
+/* Reads the file once (one open, one read) and decodes it from those
+ * bytes. After the first image of a given kind (PNG/JPEG) and size, a
+ * scorer scores the next such image without allocating memory: it owns its
+ * file buffer, decoded image, pre-processing buffers and filters. */
 FF_API ff_status ff_scorer_score_file(ff_scorer *scorer, const char *path, float *map_out,
                                       size_t map_capacity, float *score_out);
+/* ff_scorer_score_file for an encoded PNG or JPEG image already in memory
+ * (size bytes at data, e.g. from a camera or a network request); the same
+ * results for the same bytes. */
+FF_API ff_status ff_scorer_score_memory(ff_scorer *scorer, const void *data, size_t size,
+                                        float *map_out, size_t map_capacity, float *score_out);
 /* Scores a pre-processed batch [batch, 3, H, W] (H, W the model's input
  * size). maps_out receives batch maps back to back (NULL = scores only),
- * scores_out batch scores.
- * Processed in chunks of 8 so memory stays bounded; maps_capacity >= batch*H*W floats,
- * scores_capacity >= batch; results equal one-by-one scoring. Errors: FF_E_INVALID_ARGUMENT
- * (batch < 1, NaN or Inf in the input, size overflow), FF_E_BUFFER_TOO_SMALL,
- * FF_E_OUT_OF_MEMORY, FF_E_INTERNAL. */
+ * scores_out batch scores. Processed in chunks of 8; the outputs are
+ * written only after every chunk succeeded, so the scorer keeps a batch's
+ * raw maps meanwhile (batch x H x W floats, reused by the next call).
+ * maps_capacity >= batch*H*W floats, scores_capacity >= batch; results
+ * equal one-by-one scoring. Errors: FF_E_INVALID_ARGUMENT (batch < 1, NaN or
+ * Inf in the input, size overflow), FF_E_BUFFER_TOO_SMALL, FF_E_NUMERIC (the
+ * flow overflows), FF_E_OUT_OF_MEMORY, FF_E_INTERNAL; every output is
+ * untouched after any of them. */
 FF_API ff_status ff_scorer_score_tensor(ff_scorer *scorer, const float *input, int32_t batch,
                                         float *maps_out, size_t maps_capacity, float *scores_out,
                                         size_t scores_capacity);
+
+/* Scores count PNG/JPEG files, given as count NUL-terminated paths back to
+ * back in paths_bytes bytes ("a.png\0b.jpg\0"; every path ends with its
+ * NUL and nothing follows the last), reading and decoding the next files on
+ * helper threads (FF_SCORER_DECODE_THREADS) while the network runs on the
+ * current batch (FF_SCORER_BATCH); the results equal ff_scorer_score_file's
+ * for each file, bit for bit. Maps are at the model's size
+ * (ff_scorer_map_shape) whatever FF_SCORER_MAP_SIZE: count maps back to
+ * back in maps_out (NULL = scores only); count scores in scores_out; each
+ * file's status in statuses_out (FF_OK, or why that file failed, e.g.
+ * FF_E_IO, FF_E_BAD_FORMAT). A file that fails leaves its score and map
+ * untouched, and the others go on: the call returns FF_OK once it has run,
+ * and fails (writing nothing) only on invalid arguments or when its own
+ * buffers cannot be allocated. ff_scorer_last_decisions then gives count
+ * decisions (0 for failed files). ff_scorer_progress can watch the call
+ * from another thread. */
+FF_API ff_status ff_scorer_score_files(ff_scorer *scorer, const char *paths, size_t paths_bytes,
+                                       size_t count, float *maps_out, size_t maps_capacity,
+                                       float *scores_out, int32_t *statuses_out);
+/* Progress of the running (or last) ff_scorer_score_files call on this
+ * scorer: files done (scored or failed), files in the call, files failed,
+ * seconds since it started (until it ended, once it has). The one scorer
+ * function that any thread may call at any time, also while another
+ * thread runs ff_scorer_score_files; all zero before the first call. Each
+ * output may be NULL. */
+FF_API ff_status ff_scorer_progress(const ff_scorer *scorer, int64_t *done_out, int64_t *total_out,
+                                    int64_t *failed_out, double *elapsed_seconds_out);
 
 /* Scorer options (ff_scorer_set_i32 / _f32). Each takes effect from the
  * next score call; an invalid value is FF_E_INVALID_ARGUMENT and leaves the
@@ -761,7 +800,14 @@ enum ff_scorer_param {
     /* i32, enum ff_precision, default FF_PRECISION_FP32. FF_PRECISION_BF16
      * on a CPU without native bf16 is FF_E_UNSUPPORTED. Changing it
      * rebuilds the scorer's primitives at the next score call. */
-    FF_SCORER_PRECISION = 5
+    FF_SCORER_PRECISION = 5,
+    /* i32 in [1, 8], default 4. Images ff_scorer_score_files runs through
+     * the network at once. */
+    FF_SCORER_BATCH = 6,
+    /* i32 in [0, 16], default 1. Threads ff_scorer_score_files reads,
+     * decodes and pre-processes files on while the calling thread runs the
+     * network; 0: all on the calling thread, one batch after the other. */
+    FF_SCORER_DECODE_THREADS = 7
 };
 /* Values of FF_SCORER_MAP_SIZE. */
 enum ff_scorer_map_size {

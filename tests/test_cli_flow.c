@@ -142,6 +142,21 @@ int main(void) {
         if (n == 10 + hlen + sizeof m3) CHECK(memcmp(d + 10 + hlen, m3, sizeof m3) == 0);
         free(d);
     }
+    /* a folder stands for its images; --batch and --jobs change nothing in
+     * the output */
+    const char *dir_a[] = {"score", "--json", "--model", model, "--batch", "3", "--jobs", "2", good};
+    CHECK(ct_run_to(out, ff_cmd_score, 9, dir_a) == 0);
+    char *ta = ct_slurp(out);
+    const char *dir_b[] = {"score", "--json", "--model", model, "--batch", "1", "--jobs", "0", good};
+    CHECK(ct_run_to(out, ff_cmd_score, 9, dir_b) == 0);
+    char *tb = ct_slurp(out);
+    CHECK(ta && tb && strcmp(ta, tb) == 0 && strstr(ta, "\"score\": "));
+    free(ta);
+    free(tb);
+    const char *bad_batch[] = {"score", "--model", model, "--batch", "9", good};
+    CHECK(ct_run(ff_cmd_score, 6, bad_batch) == 2);
+    const char *bad_jobs[] = {"score", "--model", model, "--jobs", "-1", good};
+    CHECK(ct_run(ff_cmd_score, 6, bad_jobs) == 2);
     /* same stem twice with --maps is refused; a bad model or image fails */
     const char *dup_args[] = {"score", "--maps", maps, "--model", model, img_path[0], img_path[0]};
     CHECK(ct_run(ff_cmd_score, 7, dup_args) == 2);

@@ -56,6 +56,11 @@ ff_status ff_backbone_write_meta(const ff_backbone *bb, ff_st_writer *w);
  * FF_E_BAD_FORMAT naming the key and both values on a mismatch. */
 ff_status ff_backbone_check_meta(const ff_backbone *bb, const ff_st_file *f);
 
+/* How many ResNet plans (oneDNN primitives and buffers for one batch, height
+ * and width) the extractor has built: tests check that alternating batch
+ * sizes reuse kept plans. */
+int64_t ff_extractor_plan_builds(const ff_extractor *ex);
+
 /* Unchecked internal twins of public entry points (docs/api-conventions.md):
  * the same work without argument validation or clearing the error message,
  * for library code that has validated already. ff_extractor_run_unchecked

@@ -1,7 +1,8 @@
 /* ff_extractor: the per-thread object that runs a backbone. For one
- * (batch, height, width) it creates every oneDNN primitive once, keeps the
- * activations in the blocked formats oneDNN chose, and reorders only the
- * input and the three feature maps (to plain NCHW). */
+ * (batch, height, width) it creates every oneDNN primitive once (a plan),
+ * keeps the activations in the blocked formats oneDNN chose, and reorders
+ * only the input and the three feature maps (to plain NCHW). It keeps two
+ * plans, so that alternating batch sizes do not rebuild. */
 #include <stdint.h>
 #include <string.h>
 
@@ -9,8 +10,8 @@
 #include "backbone/resnet_plan.h"
 #include "backbone/vit_backbone.h"
 #include "backbone/vit_forward.h"
-#include "core/cpu_features.h"
 #include "core/busy.h"
+#include "core/cpu_features.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
 #include "core/finite.h"
@@ -43,15 +44,12 @@ typedef struct op {
     dnnl_exec_arg_t args[MAX_ARGS + 1]; /* + scratchpad */
 } op;
 
-struct ff_extractor {
+/* Everything that depends on the input shape (batch, height, width). */
+typedef struct plan {
     const ff_backbone *bb;
-    ff_vit_runner *vit; /* runs transformer backbones (bb->vit); the rest is for ResNets */
-    dnnl_stream_t stream;
-    int32_t precision; /* enum ff_precision of the ResNet convolutions */
-    /* built shape (0 = none) */
-    int32_t n, h, w;
-    int has_run;
-    int32_t threads; /* FF_EXTRACTOR_NUM_THREADS: 0 = the global count */
+    int32_t n, h, w;   /* 0 = empty */
+    int32_t precision; /* enum ff_precision the plan was built for */
+    uint64_t used;     /* last use, for replacement */
     ff_resnet_pds pds;
     dnnl_primitive_desc_t reorder_pd[1 + FF_RESNET_LEVELS];
     int nops;
@@ -65,6 +63,24 @@ struct ff_extractor {
     float *out[FF_RESNET_LEVELS];
     size_t out_count[FF_RESNET_LEVELS];
     dnnl_memory_desc_t plain_in, plain_out[FF_RESNET_LEVELS];
+} plan;
+
+/* Plans kept per extractor, as the flow engine keeps its primitive sets: a
+ * scorer alternates between its chunk size and a batch's smaller last
+ * chunk, a trainer between its batch size and an epoch's last batch. */
+#define FF_EXTRACTOR_PLANS 2
+
+struct ff_extractor {
+    const ff_backbone *bb;
+    ff_vit_runner *vit; /* runs transformer backbones (bb->vit); the rest is for ResNets */
+    dnnl_stream_t stream;
+    plan plans[FF_EXTRACTOR_PLANS];
+    plan *cur;       /* the plan of the last successful run; NULL = none */
+    uint64_t clock;
+    int64_t builds;  /* plans built so far (ff_extractor_plan_builds) */
+    int has_run;
+    int32_t threads;   /* FF_EXTRACTOR_NUM_THREADS: 0 = the global count */
+    int32_t precision; /* enum ff_precision of the ResNet convolutions */
 
     ff_busy busy; /* set while a call runs (core/busy.h) */
 };
@@ -74,7 +90,7 @@ struct ff_extractor {
 
 /* ---- building ------------------------------------------------------------ */
 
-static void release_plan(ff_extractor *ex) {
+static void release_plan(plan *ex) {
     for (int i = 0; i < ex->nops; i++) {
         op *o = &ex->ops[i];
         if (o->prim) dnnl_primitive_destroy(o->prim);
@@ -106,10 +122,10 @@ static void release_plan(ff_extractor *ex) {
         ex->out_count[l] = 0;
     }
     ex->n = ex->h = ex->w = 0;
-    ex->has_run = 0;
+    ex->used = 0;
 }
 
-static op *add_op(ff_extractor *ex, const_dnnl_primitive_desc_t pd) {
+static op *add_op(plan *ex, const_dnnl_primitive_desc_t pd) {
     op *o = &ex->ops[ex->nops++];
     o->pd = pd;
     return o;
@@ -129,7 +145,7 @@ static ff_status reorder_pd(const dnnl_memory_desc_t *src, const dnnl_memory_des
     return ff_dnnl_check(s, "creating a reorder");
 }
 
-static void add_conv_op(ff_extractor *ex, int32_t ci, int src, int dst) {
+static void add_conv_op(plan *ex, int32_t ci, int src, int dst) {
     const_dnnl_primitive_desc_t pd = ex->pds.conv[ci];
     op *o = add_op(ex, pd);
     add_arg(o, DNNL_ARG_SRC, src, ff_pd_src(pd));
@@ -139,7 +155,7 @@ static void add_conv_op(ff_extractor *ex, int32_t ci, int src, int dst) {
 }
 
 /* The op sequence and buffer roles (see the BUF_* comment). */
-static ff_status plan_ops(ff_extractor *ex) {
+static ff_status plan_ops(plan *ex) {
     const ff_resnet_layout *L = &ex->bb->layout;
     const dnnl_dims_t in_dims = {ex->n, 3, ex->h, ex->w};
     if (dnnl_memory_desc_init_by_tag(&ex->plain_in, 4, in_dims, dnnl_f32, dnnl_nchw) != dnnl_success)
@@ -191,7 +207,7 @@ static ff_status plan_ops(ff_extractor *ex) {
 
 /* Sizes and allocates the activation buffers, the outputs and the shared
  * scratchpad. */
-static ff_status allocate(ff_extractor *ex) {
+static ff_status allocate(plan *ex) {
     for (int i = 0; i < ex->nops; i++) {
         const op *o = &ex->ops[i];
         for (int a = 0; a < o->nargs; a++)
@@ -235,7 +251,7 @@ static ff_status reorder_weights(const dnnl_memory_desc_t *have, const void *src
 
 /* The weights of conv ci in the layout its primitive wants: the backbone's
  * copy when the layouts agree (the default shape), else a private reorder. */
-static ff_status weights_for(ff_extractor *ex, int32_t ci, const dnnl_memory_desc_t *want, void **out) {
+static ff_status weights_for(plan *ex, int32_t ci, const dnnl_memory_desc_t *want, void **out) {
     const ff_conv_weights *cw = &ex->bb->w[ci];
     if (dnnl_memory_desc_equal(want, &cw->md)) {
         *out = cw->data;
@@ -255,7 +271,7 @@ static ff_status weights_for(ff_extractor *ex, int32_t ci, const dnnl_memory_des
     return FF_OK;
 }
 
-static ff_status create_memories(ff_extractor *ex) {
+static ff_status create_memories(plan *ex) {
     dnnl_engine_t eng = ff_dnnl_engine();
     for (int i = 0; i < ex->nops; i++) {
         op *o = &ex->ops[i];
@@ -288,9 +304,11 @@ static ff_status create_memories(ff_extractor *ex) {
     return FF_OK;
 }
 
-static ff_status build(ff_extractor *ex, int32_t n, int32_t h, int32_t w) {
+static ff_status build(plan *ex, const ff_backbone *bb, int32_t precision, int32_t n, int32_t w, int32_t h) {
     release_plan(ex);
-    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, w, h, ex->precision, &ex->pds);
+    ex->bb = bb;
+    ex->precision = precision;
+    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, w, h, precision, &ex->pds);
     if (st == FF_OK) {
         ex->n = n;
         ex->h = h;
@@ -309,8 +327,11 @@ ff_status ff_extractor_set_precision(ff_extractor *ex, int32_t precision) {
     FF_CHECK_ARG(ex != NULL, "extractor is NULL");
     FF_TRY(ff_check_precision(precision, "the extractor's precision"));
     if (precision != ex->precision) {
-        /* the next run rebuilds the plan (and the bf16 weight copies) */
-        release_plan(ex);
+        /* the next run rebuilds a plan (and the bf16 weight copies); the
+         * kept ones, for the old precision, go now */
+        for (int i = 0; i < FF_EXTRACTOR_PLANS; i++) release_plan(&ex->plans[i]);
+        ex->cur = NULL;
+        ex->has_run = 0;
         ex->precision = precision;
     }
     return FF_OK;
@@ -341,28 +362,51 @@ ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out) {
 
 void ff_extractor_destroy(ff_extractor *ex) {
     if (!ex) return;
-    release_plan(ex);
+    for (int i = 0; i < FF_EXTRACTOR_PLANS; i++) release_plan(&ex->plans[i]);
     ff_vit_runner_destroy(ex->vit);
     dnnl_stream_destroy(ex->stream);
     ff_backbone_destroy((ff_backbone *)(uintptr_t)ex->bb);
     ff_free(ex);
 }
 
+/* The plan for (n, w, h): a kept one, else the least recently used slot
+ * rebuilt. */
+static ff_status select_plan(ff_extractor *ex, int32_t n, int32_t w, int32_t h, plan **out) {
+    plan *pick = NULL, *victim = &ex->plans[0];
+    for (int i = 0; i < FF_EXTRACTOR_PLANS; i++) {
+        plan *p = &ex->plans[i];
+        if (p->n == n && p->h == h && p->w == w && p->precision == ex->precision) pick = p;
+        if (p->used < victim->used) victim = p;
+    }
+    if (!pick) {
+        if (ex->cur == victim) ex->cur = NULL;
+        FF_TRY(build(victim, ex->bb, ex->precision, n, w, h));
+        ex->builds++;
+        pick = victim;
+    }
+    pick->used = ++ex->clock;
+    *out = pick;
+    return FF_OK;
+}
+
 static ff_status run_resnet(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
                             int32_t in_height) {
-    if (ex->n != batch || ex->h != in_height || ex->w != in_width)
-        FF_TRY(build(ex, batch, in_height, in_width));
     ex->has_run = 0;
+    plan *p;
+    FF_TRY(select_plan(ex, batch, in_width, in_height, &p));
     /* conv1 or the input reorder only reads the caller's tensor. */
-    FF_DNNL_TRY(dnnl_memory_set_data_handle(ex->input_mem, (void *)(uintptr_t)input), "binding the input");
-    for (int i = 0; i < ex->nops; i++) {
-        op *o = &ex->ops[i];
+    FF_DNNL_TRY(dnnl_memory_set_data_handle(p->input_mem, (void *)(uintptr_t)input), "binding the input");
+    for (int i = 0; i < p->nops; i++) {
+        op *o = &p->ops[i];
         FF_DNNL_TRY(dnnl_primitive_execute(o->prim, ex->stream, o->nargs + 1, o->args), "running the backbone");
     }
     FF_DNNL_TRY(dnnl_stream_wait(ex->stream), "running the backbone");
+    ex->cur = p;
     ex->has_run = 1;
     return FF_OK;
 }
+
+int64_t ff_extractor_plan_builds(const ff_extractor *ex) { return ex ? ex->builds : 0; }
 
 static ff_status run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width, int32_t in_height) {
     if (!ex->vit) return run_resnet(ex, input, batch, in_width, in_height);
@@ -446,9 +490,10 @@ ff_status ff_extractor_read_unchecked(const ff_extractor *ex, int32_t level, flo
         memcpy(out, f, count * sizeof(float));
         return FF_OK;
     }
-    if (capacity < ex->out_count[level])
+    const plan *p = ex->cur;
+    if (capacity < p->out_count[level])
         return ff_fail(FF_E_BUFFER_TOO_SMALL, "feature level %d needs %zu floats, the buffer holds %zu", (int)level,
-                       ex->out_count[level], capacity);
-    memcpy(out, ex->out[level], ex->out_count[level] * sizeof(float));
+                       p->out_count[level], capacity);
+    memcpy(out, p->out[level], p->out_count[level] * sizeof(float));
     return FF_OK;
 }

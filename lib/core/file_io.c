@@ -24,9 +24,9 @@
 #include "core/memory.h"
 #include "core/file_io.h"
 
-ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out) {
-    FF_CHECK_ARG(path && data_out && size_out, "ff_read_file: NULL argument");
-    FF_CHECK_ARG(path[0] != '\0', "ff_read_file: empty path");
+ff_status ff_read_file_into(const char *path, uint8_t **buf, size_t *capacity, size_t *size_out) {
+    FF_CHECK_ARG(path && buf && capacity && size_out, "ff_read_file_into: NULL argument");
+    FF_CHECK_ARG(path[0] != '\0', "ff_read_file_into: empty path");
     /* O_NONBLOCK: opening a FIFO (or a tty, a device) would otherwise wait,
      * possibly forever, for a writer before fstat can refuse it. It has no
      * effect on reading regular files. */
@@ -54,18 +54,24 @@ ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out) {
         return ff_fail(FF_E_IO, "'%s' is too large to read into memory", path);
     }
     size_t size = (size_t)st.st_size;
-    uint8_t *buf = malloc(size + 1);
-    if (!buf) {
-        close(fd);
-        return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate %zu bytes to read '%s'", size + 1, path);
+    if (size + 1 > *capacity) {
+        /* free + malloc rather than realloc: the old bytes are not needed */
+        uint8_t *grown = malloc(size + 1);
+        if (!grown) {
+            close(fd);
+            return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate %zu bytes to read '%s'", size + 1, path);
+        }
+        free(*buf);
+        *buf = grown;
+        *capacity = size + 1;
     }
+    uint8_t *data = *buf;
     size_t got = 0;
     while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
+        ssize_t n = read(fd, data + got, size - got);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             int e = errno;
-            free(buf);
             close(fd);
             return ff_fail(FF_E_IO, "cannot read '%s': %s", path, strerror(e));
         }
@@ -73,9 +79,22 @@ ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out) {
         got += (size_t)n;
     }
     close(fd);
-    buf[got] = 0;
-    *data_out = buf;
+    data[got] = 0;
     *size_out = got;
+    return FF_OK;
+}
+
+ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out) {
+    FF_CHECK_ARG(data_out && size_out, "ff_read_file: NULL argument");
+    uint8_t *buf = NULL;
+    size_t cap = 0, size = 0;
+    ff_status st = ff_read_file_into(path, &buf, &cap, &size);
+    if (st != FF_OK) {
+        free(buf);
+        return st;
+    }
+    *data_out = buf;
+    *size_out = size;
     return FF_OK;
 }
 

@@ -35,5 +35,9 @@ ff_status ff_check_can_write(const char *path);
  * only regular files (a FIFO, device or folder is FF_E_IO, without
  * blocking). */
 ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out);
+/* The same into a reusable malloc'd buffer (*buf of *capacity bytes, grown
+ * when the file needs more; free with free()): one open and, for a file
+ * that does not change meanwhile, one read. */
+ff_status ff_read_file_into(const char *path, uint8_t **buf, size_t *capacity, size_t *size_out);
 
 #endif

@@ -30,6 +30,26 @@ char *ff_strdup(const char *s) {
     return d;
 }
 
+static ff_status grow(void **buf, size_t *cap, size_t need, size_t elem, const char *what) {
+    if (need <= *cap) return FF_OK;
+    size_t bytes;
+    if (!ff_mul_size(need, elem, &bytes)) return ff_fail(FF_E_OUT_OF_MEMORY, "%s: size overflow", what);
+    void *p = ff_alloc(bytes);
+    if (!p) return ff_fail(FF_E_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", what, bytes);
+    ff_free(*buf);
+    *buf = p;
+    *cap = need;
+    return FF_OK;
+}
+
+ff_status ff_grow_bytes(uint8_t **buf, size_t *cap, size_t need, const char *what) {
+    return grow((void **)buf, cap, need, 1, what);
+}
+
+ff_status ff_grow_floats(float **buf, size_t *cap, size_t need, const char *what) {
+    return grow((void **)buf, cap, need, sizeof(float), what);
+}
+
 ff_status ff_alloc_floats(size_t count, const char *what, float **out) {
     size_t bytes;
     if (!ff_mul_size(count, sizeof(float), &bytes))

@@ -35,4 +35,11 @@ char *ff_strdup(const char *s);
  * on failure. */
 ff_status ff_alloc_floats(size_t count, const char *what, float **out);
 
+/* Work buffers that only grow: when `need` exceeds *cap, *buf is replaced
+ * by a new ff_alloc'd one of that size (contents not kept) and *cap
+ * updated; FF_E_OUT_OF_MEMORY naming `what` otherwise leaves both as they
+ * were. Counts are in elements. */
+ff_status ff_grow_bytes(uint8_t **buf, size_t *cap, size_t need, const char *what);
+ff_status ff_grow_floats(float **buf, size_t *cap, size_t need, const char *what);
+
 #endif

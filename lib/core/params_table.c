@@ -41,6 +41,9 @@ static const ff_param_desc scorer_rows[] = {
     ROW(FF_SCORER_NORMALIZED, "normalized", I32, 0, 1, 0, 0),
     ROW(FF_SCORER_NUM_THREADS, "num_threads", I32, 0, FF_MAX_THREADS, 0, 0),
     ROW(FF_SCORER_PRECISION, "precision", I32, FF_PRECISION_FP32, FF_PRECISION_FP32_WINOGRAD, FF_PRECISION_FP32, 0),
+    /* defaults measured with bench/bench_pipeline (docs/performance.md) */
+    ROW(FF_SCORER_BATCH, "batch", I32, 1, 8, 4, 0),
+    ROW(FF_SCORER_DECODE_THREADS, "decode_threads", I32, 0, 16, 1, 0),
 };
 
 static const ff_param_desc trainer_rows[] = {

@@ -80,21 +80,22 @@ static void source_of(int32_t o, int32_t w, int32_t h, int32_t x, int32_t y, int
     }
 }
 
-ff_status ff_raw_image_orient(ff_raw_image *img, int32_t orientation) {
+ff_status ff_raw_image_orient(ff_decoder *d, ff_raw_image *img, int32_t orientation) {
     if (orientation < 2 || orientation > 8) return FF_OK;
     const int32_t w = img->width, h = img->height, ch = img->channels;
     const int swap = orientation >= 5;
     const int32_t ow = swap ? h : w, oh = swap ? w : h;
     const size_t bytes = (size_t)w * (size_t)h * (size_t)ch;
-    uint8_t *out = ff_alloc(bytes);
-    if (!out) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate %zu bytes to orient an image", bytes);
+    /* the decoder's own second buffer: the decoded pixels stay the
+     * decoder's, and a scorer orienting images of one size allocates once */
+    FF_TRY(ff_grow_bytes(&d->oriented, &d->oriented_cap, bytes, "an oriented image"));
+    uint8_t *out = d->oriented;
     for (int32_t y = 0; y < oh; y++)
         for (int32_t x = 0; x < ow; x++) {
             int32_t sx, sy;
             source_of(orientation, w, h, x, y, &sx, &sy);
             memcpy(out + ((size_t)y * ow + x) * ch, img->pixels + ((size_t)sy * w + sx) * ch, (size_t)ch);
         }
-    ff_free(img->pixels);
     img->pixels = out;
     img->width = ow;
     img->height = oh;

@@ -18,12 +18,6 @@ FF_API int32_t ff_pixel_format_channels(int32_t pixel_format) {
     }
 }
 
-void ff_raw_image_free(ff_raw_image *img) {
-    if (!img) return;
-    ff_free(img->pixels);
-    img->pixels = NULL;
-}
-
 ff_status ff_image_sniff(const uint8_t *data, size_t size, const char *what, ff_image_kind *kind) {
     static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (size == 0) return ff_fail(FF_E_BAD_FORMAT, "%s: empty (0 bytes), not an image", what);

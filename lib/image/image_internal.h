@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "fastflow.h"
 
 /* Largest width or height accepted from any file header; images this wide
@@ -25,7 +26,8 @@ typedef struct ff_image_info {
 } ff_image_info;
 
 /* Decoded pixels, packed rows of width*channels bytes; channels 1 (grey),
- * 2 (grey+alpha), 3 (RGB) or 4 (RGBA). Owned: free with ff_raw_image_free. */
+ * 2 (grey+alpha), 3 (RGB) or 4 (RGBA). The pixels belong to the decoder
+ * that made them and are valid until its next decode. */
 typedef struct ff_raw_image {
     int32_t width;
     int32_t height;
@@ -33,7 +35,32 @@ typedef struct ff_raw_image {
     uint8_t *pixels;
 } ff_raw_image;
 
-void ff_raw_image_free(ff_raw_image *img);
+typedef struct jpeg_ctx ff_jpeg_reader;
+
+/* A reusable decoding workspace: everything a PNG or JPEG decode needs
+ * besides the encoded bytes. Buffers only grow, and libpng's and libjpeg's
+ * per-image allocations come from the arena, so once a decoder has decoded
+ * an image of a given kind and size, decoding another one allocates
+ * nothing. Zero-initialise; one thread at a time; ff_decoder_free. */
+typedef struct ff_decoder {
+    ff_arena arena;
+    uint8_t *pixels; /* the decoded image */
+    size_t pixels_cap;
+    uint8_t *rows;   /* PNG row pointers */
+    size_t rows_cap;
+    uint8_t *row;    /* JPEG: one CMYK row */
+    size_t row_cap;
+    ff_jpeg_reader *jpeg; /* libjpeg's object, kept from image to image */
+    uint8_t *oriented; /* the picture turned upright (EXIF orientation 2-8) */
+    size_t oriented_cap;
+} ff_decoder;
+
+void ff_decoder_free(ff_decoder *d);
+/* Sniffs and decodes PNG or JPEG bytes into d's pixel buffer, turned
+ * upright for a JPEG's EXIF orientation unless FF_GLOBAL_EXIF_ORIENTATION
+ * is 0; the size is checked against the limits (ff_image_check_size)
+ * before any pixel buffer exists. */
+ff_status ff_decoder_run(ff_decoder *d, const uint8_t *data, size_t size, const char *what, ff_raw_image *out);
 
 /* Detects the format from magic bytes; FF_E_BAD_FORMAT for empty or
  * non-image data, with a message naming `what`. */
@@ -58,7 +85,7 @@ void ff_image_convert(const ff_raw_image *src, int32_t pixel_format, uint8_t *ds
 
 /* PNG (png_codec.c) */
 ff_status ff_png_probe(const uint8_t *data, size_t size, const char *what, ff_image_info *info);
-ff_status ff_png_decode(const uint8_t *data, size_t size, const char *what, ff_raw_image *out);
+ff_status ff_png_decode(ff_decoder *dec, const uint8_t *data, size_t size, const char *what, ff_raw_image *out);
 /* Encodes 8-bit grey (channels 1) or RGB (channels 3) rows into a PNG in
  * memory (malloc'd, free with free()). */
 ff_status ff_png_encode(const uint8_t *pixels, int32_t width, int32_t height, size_t row_stride,
@@ -68,15 +95,17 @@ ff_status ff_png_encode(const uint8_t *pixels, int32_t width, int32_t height, si
 /* JPEG (jpeg_codec.c). CMYK/YCCK images are converted to RGB (Adobe's
  * inverted CMYK handled as PIL does). */
 ff_status ff_jpeg_probe(const uint8_t *data, size_t size, const char *what, ff_image_info *info);
-ff_status ff_jpeg_decode(const uint8_t *data, size_t size, const char *what, ff_raw_image *out);
+ff_status ff_jpeg_decode(ff_decoder *dec, const uint8_t *data, size_t size, const char *what, ff_raw_image *out);
+void ff_jpeg_reader_free(ff_jpeg_reader *r);
 
 /* EXIF orientation (exif.c). The Orientation tag (1..8) of a JPEG's
  * first EXIF block (APP1 "Exif", IFD0), or 1 when there is none or the
  * block is malformed (never an error). */
 int32_t ff_exif_orientation(const uint8_t *data, size_t size);
-/* Turns `img` upright for EXIF orientation 2..8 as PIL's
- * ImageOps.exif_transpose does (5..8 swap width and height); 1 or an
- * out-of-range value leaves it as is. */
-ff_status ff_raw_image_orient(ff_raw_image *img, int32_t orientation);
+/* Turns `img` (decoded by `d`) upright for EXIF orientation 2..8 as PIL's
+ * ImageOps.exif_transpose does (5..8 swap width and height) into d's
+ * `oriented` buffer, which img then points to; 1 or an out-of-range value
+ * leaves it as is. */
+ff_status ff_raw_image_orient(ff_decoder *d, ff_raw_image *img, int32_t orientation);
 
 #endif

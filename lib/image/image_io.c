@@ -53,6 +53,24 @@ static ff_status probe_outputs(const uint8_t *data, size_t size, const char *wha
     return FF_OK;
 }
 
+void ff_decoder_free(ff_decoder *d) {
+    if (!d) return;
+    ff_jpeg_reader_free(d->jpeg);
+    ff_arena_release(&d->arena);
+    ff_free(d->pixels);
+    ff_free(d->rows);
+    ff_free(d->row);
+    ff_free(d->oriented);
+    *d = (ff_decoder){0};
+}
+
+ff_status ff_decoder_run(ff_decoder *d, const uint8_t *data, size_t size, const char *what, ff_raw_image *out) {
+    ff_image_kind kind;
+    FF_TRY(ff_image_sniff(data, size, what, &kind));
+    FF_TRY(kind == FF_IMAGE_PNG ? ff_png_decode(d, data, size, what, out) : ff_jpeg_decode(d, data, size, what, out));
+    return ff_raw_image_orient(d, out, orientation_of(kind, data, size));
+}
+
 FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *channels_out,
                                        int32_t *width_out, int32_t *height_out) {
     ff_clear_error();
@@ -73,36 +91,27 @@ FF_API ff_status ff_image_probe_file(const char *path, int32_t *channels_out, in
 }
 
 /* Header first, so that a wrong buffer is reported before any decoding;
- * then a full decode into an internal image, copied out only on success so
- * that the caller's buffer is untouched by any failure. */
+ * then a full decode into a decoder of its own, copied out only on success
+ * so that the caller's buffer is untouched by any failure. */
 static ff_status decode(const uint8_t *data, size_t size, const char *what, int32_t pixel_format,
                         uint8_t *pixels, size_t capacity, size_t row_stride) {
     FF_CHECK_ARG(ff_pixel_format_channels(pixel_format) > 0,
                  "unknown pixel format %d (expected FF_PIXEL_GRAY8, RGB8, RGBA8 or BGR8)",
                  (int)pixel_format);
-    ff_image_kind kind;
-    FF_TRY(ff_image_sniff(data, size, what, &kind));
     ff_image_info info;
-    FF_TRY(probe_kind(data, size, what, kind, &info));
+    FF_TRY(probe(data, size, what, &info));
     FF_TRY(ff_image_check_size(info.width, info.height, what));
     size_t stride;
     FF_TRY(ff_image_check_buffer(pixel_format, info.width, info.height, row_stride, capacity,
                                  &stride));
-    ff_raw_image img = {0};
-    FF_TRY(kind == FF_IMAGE_PNG ? ff_png_decode(data, size, what, &img)
-                                : ff_jpeg_decode(data, size, what, &img));
-    ff_status st = ff_raw_image_orient(&img, orientation_of(kind, data, size));
-    if (st != FF_OK) {
-        ff_raw_image_free(&img);
-        return st;
-    }
-    if (img.width != info.width || img.height != info.height) {
-        ff_raw_image_free(&img);
-        return ff_fail(FF_E_INTERNAL, "%s: decoded size differs from the header's", what);
-    }
-    ff_image_convert(&img, pixel_format, pixels, stride);
-    ff_raw_image_free(&img);
-    return FF_OK;
+    ff_decoder dec = {0};
+    ff_raw_image img;
+    ff_status st = ff_decoder_run(&dec, data, size, what, &img);
+    if (st == FF_OK && (img.width != info.width || img.height != info.height))
+        st = ff_fail(FF_E_INTERNAL, "%s: decoded size differs from the header's", what);
+    if (st == FF_OK) ff_image_convert(&img, pixel_format, pixels, stride);
+    ff_decoder_free(&dec);
+    return st;
 }
 
 FF_API ff_status ff_image_decode_memory(const void *data, size_t size, int32_t pixel_format,

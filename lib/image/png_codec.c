@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "image/image_internal.h"
@@ -20,13 +21,24 @@ typedef struct png_ctx {
     size_t size;
     size_t pos;
     const char *what;
+    ff_decoder *dec; /* decoding: its arena serves libpng, its buffers the pixels */
     png_structp png;
     png_infop info;
     ff_raw_image img;
-    png_bytep *rows;
     bool truncated;
     char msg[200];
 } png_ctx;
+
+/* libpng's (and through it zlib's) allocations while decoding come from the
+ * decoder's arena, so that a decoder that has seen an image of this kind
+ * and size decodes the next one without calling malloc. */
+static png_voidp arena_malloc(png_structp png, png_alloc_size_t n) {
+    return ff_arena_alloc((ff_arena *)png_get_mem_ptr(png), n);
+}
+static void arena_free(png_structp png, png_voidp p) {
+    (void)png;
+    (void)p; /* released with the arena */
+}
 
 static void on_error(png_structp png, png_const_charp msg) {
     png_ctx *c = (png_ctx *)png_get_error_ptr(png);
@@ -58,7 +70,13 @@ static ff_status libpng_failure(const png_ctx *c) {
 }
 
 static ff_status create_reader(png_ctx *c) {
-    c->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, on_error, on_warning);
+    if (c->dec) {
+        ff_arena_reset(&c->dec->arena);
+        c->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, c, on_error, on_warning, &c->dec->arena,
+                                          arena_malloc, arena_free);
+    } else {
+        c->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, on_error, on_warning);
+    }
     if (!c->png) return ff_fail(FF_E_OUT_OF_MEMORY, "%s: cannot create a PNG reader", c->what);
     c->info = png_create_info_struct(c->png);
     if (!c->info) return ff_fail(FF_E_OUT_OF_MEMORY, "%s: cannot create a PNG reader", c->what);
@@ -80,8 +98,6 @@ static void destroy_reader(png_ctx *c) {
     if (c->png) png_destroy_read_struct(&c->png, c->info ? &c->info : NULL, NULL);
     c->png = NULL;
     c->info = NULL;
-    ff_free(c->rows);
-    c->rows = NULL;
 }
 
 static int32_t header_channels(png_structp png, png_infop info) {
@@ -139,31 +155,28 @@ static ff_status decode_run(png_ctx *c) {
     size_t bytes;
     if (!ff_mul_size(row_bytes, h, &bytes))
         return ff_fail(FF_E_LIMIT_EXCEEDED, "%s: image too large", c->what);
-    c->img.pixels = ff_alloc(bytes);
-    c->rows = ff_calloc(h, sizeof *c->rows);
-    if (!c->img.pixels || !c->rows)
-        return ff_fail(FF_E_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes for %ux%u pixels", c->what,
-                       bytes, (unsigned)w, (unsigned)h);
-    for (png_uint_32 y = 0; y < h; y++) c->rows[y] = c->img.pixels + (size_t)y * row_bytes;
+    ff_decoder *d = c->dec;
+    FF_TRY(ff_grow_bytes(&d->pixels, &d->pixels_cap, bytes, c->what));
+    FF_TRY(ff_grow_bytes(&d->rows, &d->rows_cap, (size_t)h * sizeof(png_bytep), c->what));
+    png_bytep *rows = (png_bytep *)(void *)d->rows;
+    for (png_uint_32 y = 0; y < h; y++) rows[y] = d->pixels + (size_t)y * row_bytes;
+    c->img.pixels = d->pixels;
     c->img.width = (int32_t)w;
     c->img.height = (int32_t)h;
     c->img.channels = ch;
-    png_read_image(c->png, c->rows);
+    png_read_image(c->png, rows);
     /* Checks the trailing chunks' CRCs and that IEND is there: a file cut
      * after its image data is still a truncated file. */
     png_read_end(c->png, NULL);
     return FF_OK;
 }
 
-ff_status ff_png_decode(const uint8_t *data, size_t size, const char *what, ff_raw_image *out) {
-    png_ctx c = {.data = data, .size = size, .what = what};
+ff_status ff_png_decode(ff_decoder *dec, const uint8_t *data, size_t size, const char *what, ff_raw_image *out) {
+    png_ctx c = {.data = data, .size = size, .what = what, .dec = dec};
     ff_status st = create_reader(&c);
     if (st == FF_OK) st = decode_run(&c);
     destroy_reader(&c);
-    if (st != FF_OK) {
-        ff_raw_image_free(&c.img);
-        return st;
-    }
+    if (st != FF_OK) return st;
     *out = c.img;
     return FF_OK;
 }

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/memory.h"
 #include "image/image_internal.h"
+#include "image/preprocess.h"
 #include "image/resize_aa.h"
 
 /* Model input sides above this are certainly a mistake. */
@@ -44,26 +45,29 @@ static void row_to_float(const uint8_t *s, int32_t fmt, int32_t width, const flo
     }
 }
 
-typedef struct prep_work {
-    ff_aa_filter fx, fy;
-    float *rows; /* planes x width: one source row in float */
-    float *mid;  /* planes x height x out_width: after the horizontal pass */
-} prep_work;
-
-static void work_free(prep_work *w) {
+void ff_prep_work_free(ff_prep_work *w) {
+    if (!w) return;
     ff_aa_filter_free(&w->fx);
     ff_aa_filter_free(&w->fy);
     ff_free(w->rows);
     ff_free(w->mid);
+    *w = (ff_prep_work){0};
 }
 
-static ff_status run(prep_work *wk, const uint8_t *pixels, int32_t width, int32_t height,
-                     size_t stride, int32_t fmt, int32_t ow, int32_t oh, float *out) {
+/* The filter for in -> out, kept when the last call's sizes were these. */
+static ff_status filter_for(ff_aa_filter *f, int32_t in, int32_t out) {
+    if (f->weights && f->in_size == in && f->out_size == out) return FF_OK;
+    ff_aa_filter_free(f);
+    return ff_aa_filter_init(f, in, out);
+}
+
+ff_status ff_preprocess_into(ff_prep_work *wk, const uint8_t *pixels, int32_t width, int32_t height,
+                             size_t stride, int32_t fmt, int32_t ow, int32_t oh, float *out) {
     const int32_t planes = fmt == FF_PIXEL_GRAY8 ? 1 : 3;
     const int resize_x = width != ow, resize_y = height != oh;
     const size_t out_plane = (size_t)ow * (size_t)oh;
-    if (resize_x) FF_TRY(ff_aa_filter_init(&wk->fx, width, ow));
-    if (resize_y) FF_TRY(ff_aa_filter_init(&wk->fy, height, oh));
+    if (resize_x) FF_TRY(filter_for(&wk->fx, width, ow));
+    if (resize_y) FF_TRY(filter_for(&wk->fy, height, oh));
 
     /* The horizontal pass writes straight into `out` when no vertical pass
      * follows (then height == oh and the layouts agree). */
@@ -73,10 +77,11 @@ static ff_status run(prep_work *wk, const uint8_t *pixels, int32_t width, int32_
         size_t n;
         if (!ff_mul_size(mid_plane, (size_t)planes, &n))
             return ff_fail(FF_E_OUT_OF_MEMORY, "pre-processing buffer size overflows");
-        FF_TRY(ff_alloc_floats(n, "pre-processing buffer", &wk->mid));
+        FF_TRY(ff_grow_floats(&wk->mid, &wk->mid_cap, n, "pre-processing buffer"));
         mid = wk->mid;
     }
-    if (resize_x) FF_TRY(ff_alloc_floats((size_t)planes * (size_t)width, "pre-processing row", &wk->rows));
+    if (resize_x)
+        FF_TRY(ff_grow_floats(&wk->rows, &wk->rows_cap, (size_t)planes * (size_t)width, "pre-processing row"));
 
     float lut[256];
     for (int v = 0; v < 256; v++) lut[v] = (float)v / 255.0f;
@@ -110,10 +115,9 @@ static ff_status run(prep_work *wk, const uint8_t *pixels, int32_t width, int32_
     return FF_OK;
 }
 
-FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32_t height,
-                                     size_t row_stride, int32_t pixel_format, int32_t out_width,
-                                     int32_t out_height, float *out, size_t capacity) {
-    ff_clear_error();
+ff_status ff_preprocess_check(const uint8_t *pixels, int32_t width, int32_t height, size_t row_stride,
+                              int32_t pixel_format, int32_t out_width, int32_t out_height, const float *out,
+                              size_t capacity, size_t *stride_out) {
     FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
     FF_CHECK_ARG(out != NULL, "out is NULL");
     FF_CHECK_ARG(width > 0 && height > 0, "image size %dx%d must be positive", (int)width,
@@ -123,18 +127,26 @@ FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32
                  "output size %dx%d must be within [1, %d]", (int)out_width, (int)out_height,
                  FF_PREPROCESS_MAX_SIDE);
     FF_TRY(ff_image_check_size(width, height, "input image"));
-    size_t stride;
-    FF_TRY(ff_image_check_buffer(pixel_format, width, height, row_stride, SIZE_MAX, &stride));
+    FF_TRY(ff_image_check_buffer(pixel_format, width, height, row_stride, SIZE_MAX, stride_out));
     size_t need = 3 * (size_t)out_width * (size_t)out_height;
     if (capacity < need)
         return ff_fail(FF_E_BUFFER_TOO_SMALL,
                        "output holds %zu floats, [3, %d, %d] needs %zu", capacity, (int)out_height,
                        (int)out_width, need);
+    return FF_OK;
+}
+
+FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32_t height,
+                                     size_t row_stride, int32_t pixel_format, int32_t out_width,
+                                     int32_t out_height, float *out, size_t capacity) {
+    ff_clear_error();
+    size_t stride;
+    FF_TRY(ff_preprocess_check(pixels, width, height, row_stride, pixel_format, out_width, out_height, out,
+                               capacity, &stride));
     /* All intermediate results go to internal buffers or to `out`, which is
      * only written once every allocation has succeeded. */
-    prep_work wk;
-    memset(&wk, 0, sizeof wk);
-    ff_status st = run(&wk, pixels, width, height, stride, pixel_format, out_width, out_height, out);
-    work_free(&wk);
+    ff_prep_work wk = {0};
+    ff_status st = ff_preprocess_into(&wk, pixels, width, height, stride, pixel_format, out_width, out_height, out);
+    ff_prep_work_free(&wk);
     return st;
 }

@@ -14,18 +14,19 @@
 #include <string.h>
 
 #include "backbone/backbone.h"
-#include "core/cpu_features.h"
 #include "core/busy.h"
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/params.h"
 #include "core/settings.h"
+#include "backbone/backbone.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
 #include "image/image_input.h"
+#include "image/preprocess.h"
 #include "score/map_post.h"
-
-#define FF_SCORER_CHUNK 8
+#include "score/scorer_internal.h"
 
 struct ff_scorer {
     const ff_flow *flow; /* retained */
@@ -35,7 +36,10 @@ struct ff_scorer {
     float *input;                     /* [3, H, W] for one decoded image */
     float *feats[FF_MAX_LEVELS];      /* [chunk, C, H, W] */
     size_t per_image[FF_MAX_LEVELS];  /* floats per image and level */
-    float *maps;                      /* [chunk, H, W] */
+    float *maps;                      /* raw maps [n, H, W]: a chunk's, or a whole batch's */
+    size_t maps_cap;                  /* floats it holds, >= FF_SCORER_CHUNK maps */
+    float *scores;                    /* a batch's scores until it has succeeded */
+    size_t scores_cap;
     float *blur_tmp;                  /* [H, W] */
     size_t map_size;                  /* H * W */
     /* options (enum ff_scorer_param) */
@@ -49,6 +53,7 @@ struct ff_scorer {
     /* decisions of the last call: last_count entries of decisions, 0 after a failure */
     uint8_t *decisions;
     size_t decisions_cap, last_count;
+    ff_files_state files; /* ff_scorer_score_files (score_files.c) */
 
     ff_busy busy; /* set while a call runs (core/busy.h) */
 };
@@ -56,14 +61,20 @@ struct ff_scorer {
 #define SCORER_ADVICE \
     "create one scorer per thread over the same flow (ff_scorer_create); the flow is shared"
 
+ff_status ff_scorer_busy_enter(const ff_scorer *s) { return ff_busy_enter(&s->busy, "scorer", SCORER_ADVICE); }
+void ff_scorer_busy_leave(const ff_scorer *s) { ff_busy_leave(&s->busy); }
+
 static ff_status create(const ff_flow *flow, ff_scorer **out) {
     ff_scorer *s = calloc(1, sizeof *s);
     if (s == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate a scorer");
     s->flow = ff_flow_retain(flow);
     const ff_flow_layout *L = &flow->layout;
     s->map_size = (size_t)L->in_h * (size_t)L->in_w;
+    s->files.batch = (int32_t)ff_param_default_int(FF_OBJECT_SCORER, FF_SCORER_BATCH);
+    s->files.jobs = (int32_t)ff_param_default_int(FF_OBJECT_SCORER, FF_SCORER_DECODE_THREADS);
     ff_status st = ff_alloc_floats(3 * s->map_size, "scorer input", &s->input);
     if (st == FF_OK) st = ff_alloc_floats(FF_SCORER_CHUNK * s->map_size, "scorer maps", &s->maps);
+    s->maps_cap = FF_SCORER_CHUNK * s->map_size;
     if (st == FF_OK) st = ff_alloc_floats(s->map_size, "scorer smoothing buffer", &s->blur_tmp);
     for (int32_t l = 0; l < L->num_levels && st == FF_OK; l++) {
         s->per_image[l] = (size_t)L->level[l].c * (size_t)L->level[l].h * (size_t)L->level[l].w;
@@ -99,8 +110,10 @@ void ff_scorer_destroy(ff_scorer *s) {
     for (int32_t l = 0; l < FF_MAX_LEVELS; l++) ff_free(s->feats[l]);
     ff_free(s->input);
     ff_free(s->maps);
+    ff_free(s->scores);
     ff_free(s->blur_tmp);
     free(s->decisions);
+    ff_files_state_free(&s->files);
     ff_flow_destroy((ff_flow *)(uintptr_t)s->flow);
     free(s);
 }
@@ -122,11 +135,15 @@ static ff_status set_precision(ff_scorer *s, int32_t value) {
     return FF_OK;
 }
 
-static ff_status locked_set_i32(ff_scorer *s, int32_t key, int32_t value) {
+static ff_status locked_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_TRY(ff_param_set_check_int(FF_OBJECT_SCORER, key, FF_PARAM_I32, value));
     switch (key) {
     case FF_SCORER_MAP_SIZE: s->map_mode = value; break;
     case FF_SCORER_NUM_THREADS: s->threads = value; break;
+    case FF_SCORER_BATCH: s->files.batch = value; break;
+    case FF_SCORER_DECODE_THREADS: s->files.jobs = value; break;
     case FF_SCORER_PRECISION: return set_precision(s, value);
     default: /* FF_SCORER_NORMALIZED */
         if (value == 1 && !s->flow->has_stats)
@@ -142,10 +159,12 @@ static ff_status locked_set_i32(ff_scorer *s, int32_t key, int32_t value) {
 ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_set_i32(s, key, value));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_set_i32(s, key, value));
 }
 
-static ff_status locked_set_f32(ff_scorer *s, int32_t key, float value) {
+static ff_status locked_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_TRY(ff_param_set_check_f32(FF_OBJECT_SCORER, key, value));
     s->sigma = value; /* FF_SCORER_SMOOTH_SIGMA, the only f32 key */
     s->kernel_size = 0;
@@ -159,24 +178,33 @@ static ff_status locked_set_f32(ff_scorer *s, int32_t key, float value) {
 ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_set_f32(s, key, value));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_set_f32(s, key, value));
 }
 
-static ff_status locked_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
+static ff_status locked_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
     FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_I32, 0, NULL));
-    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : key == FF_SCORER_NUM_THREADS ? s->threads
-                 : key == FF_SCORER_PRECISION   ? s->precision
-                                                : s->normalized;
+    switch (key) {
+    case FF_SCORER_MAP_SIZE: *value_out = s->map_mode; break;
+    case FF_SCORER_NUM_THREADS: *value_out = s->threads; break;
+    case FF_SCORER_PRECISION: *value_out = s->precision; break;
+    case FF_SCORER_BATCH: *value_out = s->files.batch; break;
+    case FF_SCORER_DECODE_THREADS: *value_out = s->files.jobs; break;
+    default: *value_out = s->normalized; break;
+    }
     return FF_OK;
 }
 
 ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
     ff_clear_error();
-    FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_get_i32(s, key, value_out));
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_get_i32(s, key, value_out));
 }
 
-static ff_status locked_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
+static ff_status locked_scorer_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
     FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_F32, 0, NULL));
     *value_out = s->sigma;
     return FF_OK;
@@ -184,8 +212,8 @@ static ff_status locked_get_f32(const ff_scorer *s, int32_t key, float *value_ou
 
 ff_status ff_scorer_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
     ff_clear_error();
-    FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_get_f32(s, key, value_out));
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_get_f32(s, key, value_out));
 }
 
 /* ------------------------------------------------------------ shapes -- */
@@ -218,7 +246,13 @@ static ff_status out_shape(const ff_scorer *s, int32_t w, int32_t h, int32_t *oh
     return FF_OK;
 }
 
-static ff_status locked_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height, int32_t *width_out, int32_t *height_out) {
+static ff_status locked_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height, int32_t *width_out,
+                                  int32_t *height_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_CHECK_ARG(height_out != NULL && width_out != NULL, "height_out or width_out is NULL");
+    FF_CHECK_ARG(image_width >= 1 && image_height >= 1, "image size %dx%d must be positive", (int)image_width,
+                 (int)image_height);
     int32_t h = 0, w = 0;
     size_t n = 0;
     FF_TRY(out_shape(s, image_width, image_height, &h, &w, &n));
@@ -231,16 +265,13 @@ ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32
                                   int32_t *height_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_CHECK_ARG(height_out != NULL && width_out != NULL, "height_out or width_out is NULL");
-    FF_CHECK_ARG(image_width >= 1 && image_height >= 1, "image size %dx%d must be positive", (int)image_width,
-                 (int)image_height);
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_map_shape_for(s, image_width, image_height, width_out, height_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_map_shape_for(s, image_width, image_height, width_out, height_out));
 }
 
 /* ----------------------------------------------------------- scoring -- */
 
-/* Scores n <= FF_SCORER_CHUNK pre-processed images into s->maps. */
-static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n) {
+/* Scores n <= FF_SCORER_CHUNK pre-processed images into maps ([n, H, W]). */
+static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n, float *maps) {
     const ff_flow_layout *L = &s->flow->layout;
     FF_TRY(ff_extractor_run_unchecked(s->extractor, input, n, L->in_w, L->in_h));
     const float *feats[FF_MAX_LEVELS];
@@ -249,7 +280,7 @@ static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n) {
         feats[l] = s->feats[l];
     }
     FF_TRY(ff_flow_engine_forward(s->engine, s->flow->params, s->flow->perms, feats, n, NULL, NULL, NULL));
-    return ff_flow_engine_anomaly_maps(s->engine, s->maps, (size_t)n * s->map_size);
+    return ff_flow_engine_anomaly_maps(s->engine, maps, (size_t)n * s->map_size);
 }
 
 static float map_max(const float *m, size_t n) {
@@ -293,10 +324,21 @@ static void finish_map(ff_scorer *s, float *m, size_t i, int32_t oh, int32_t ow,
 /* The pre-processed image in s->input: map and score out. */
 static ff_status score_input(ff_scorer *s, int32_t oh, int32_t ow, float *map_out, float *score_out) {
     FF_TRY(reserve_decisions(s, 1));
-    FF_TRY(score_chunk(s, s->input, 1));
+    FF_TRY(score_chunk(s, s->input, 1, s->maps));
     finish_map(s, s->maps, 0, oh, ow, map_out, score_out);
     s->last_count = 1;
     return FF_OK;
+}
+
+/* Room for a batch of n: its scores, and its raw maps when they are kept
+ * to the end (grown, never shrunk; made before any work). */
+static ff_status reserve_batch(ff_scorer *s, size_t n, int keep_maps) {
+    FF_TRY(ff_grow_floats(&s->scores, &s->scores_cap, n, "scorer scores"));
+    if (!keep_maps) return FF_OK;
+    size_t count;
+    if (!ff_mul_size(n, s->map_size, &count))
+        return ff_fail(FF_E_INVALID_ARGUMENT, "batch of %zu maps overflows", n);
+    return ff_grow_floats(&s->maps, &s->maps_cap, count, "scorer maps");
 }
 
 static ff_status check_map_out(int32_t oh, int32_t ow, size_t need, const float *map_out, size_t map_capacity) {
@@ -306,7 +348,13 @@ static ff_status check_map_out(int32_t oh, int32_t ow, size_t need, const float 
     return FF_OK;
 }
 
-static ff_status locked_score_image(ff_scorer *s, const uint8_t *pixels, int32_t width, int32_t height, size_t row_stride, int32_t pixel_format, float *map_out, size_t map_capacity, float *score_out) {
+static ff_status locked_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t width, int32_t height,
+                                size_t row_stride, int32_t pixel_format, float *map_out, size_t map_capacity,
+                                float *score_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
+    FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
     s->last_count = 0;
     int32_t oh = 0, ow = 0;
     size_t need = 0;
@@ -316,8 +364,12 @@ static ff_status locked_score_image(ff_scorer *s, const uint8_t *pixels, int32_t
     }
     ff_threads_scope ts = ff_threads_enter(s->threads);
     const ff_flow_layout *L = &s->flow->layout;
-    ff_status st = ff_image_preprocess(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
-                                       3 * s->map_size);
+    size_t stride;
+    ff_status st = ff_preprocess_check(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
+                                       3 * s->map_size, &stride);
+    if (st == FF_OK)
+        st = ff_preprocess_into(&s->image.prep, pixels, width, height, stride, pixel_format, L->in_w, L->in_h,
+                                s->input);
     if (st == FF_OK) st = score_input(s, oh, ow, map_out, score_out);
     ff_threads_leave(ts);
     return st;
@@ -328,57 +380,99 @@ ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t wid
                                 float *score_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
-    FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_score_image(s, pixels, width, height, row_stride, pixel_format, map_out, map_capacity, score_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_score_image(s, pixels, width, height, row_stride, pixel_format, map_out, map_capacity, score_out));
 }
 
-static ff_status locked_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity, float *score_out) {
-    s->last_count = 0;
+/* Encoded bytes (`what` names them in errors): decoded and pre-processed
+ * into s->input, then scored. The map's shape needs the image's size, so it
+ * is checked after decoding, before any output is written. */
+static ff_status score_bytes_in(ff_scorer *s, const uint8_t *data, size_t size, const char *what, float *map_out,
+                                size_t map_capacity, float *score_out) {
+    const ff_flow_layout *L = &s->flow->layout;
+    int32_t w = 0, h = 0;
+    FF_TRY(ff_image_bytes_to_input(&s->image, data, size, what, L->in_w, L->in_h, s->input, &w, &h));
     int32_t oh = 0, ow = 0;
     size_t need = 0;
     if (map_out != NULL) {
-        int32_t w = 0, h = 0;
-        if (s->map_mode == FF_SCORER_MAP_IMAGE_SIZE) FF_TRY(ff_image_probe_file(path, NULL, &w, &h));
         ff_status st = out_shape(s, w, h, &oh, &ow, &need);
-        if (st != FF_OK) return ff_fail_context(st, "image '%s'", path);
+        if (st != FF_OK) return ff_fail_context(st, "image '%s'", what);
         FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     }
+    ff_status st = score_input(s, oh, ow, map_out, score_out);
+    if (st != FF_OK) return ff_fail_context(st, "scoring '%s'", what);
+    return FF_OK;
+}
+
+static ff_status score_bytes(ff_scorer *s, const uint8_t *data, size_t size, const char *what, float *map_out,
+                             size_t map_capacity, float *score_out) {
     ff_threads_scope ts = ff_threads_enter(s->threads);
-    const ff_flow_layout *L = &s->flow->layout;
-    ff_status st = ff_image_file_to_input(&s->image, path, L->in_w, L->in_h, s->input);
-    if (st == FF_OK && (st = score_input(s, oh, ow, map_out, score_out)) != FF_OK)
-        ff_fail_context(st, "scoring '%s'", path);
+    ff_status st = score_bytes_in(s, data, size, what, map_out, map_capacity, score_out);
     ff_threads_leave(ts);
     return st;
+}
+
+static ff_status locked_scorer_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
+                               float *score_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_CHECK_ARG(path != NULL, "path is NULL");
+    FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
+    s->last_count = 0;
+    size_t size = 0;
+    FF_TRY(ff_image_read(&s->image, path, &size));
+    return score_bytes(s, s->image.file, size, path, map_out, map_capacity, score_out);
 }
 
 ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
                                float *score_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_CHECK_ARG(path != NULL, "path is NULL");
-    FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_score_file(s, path, map_out, map_capacity, score_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_score_file(s, path, map_out, map_capacity, score_out));
 }
 
-/* The batch, FF_SCORER_CHUNK images at a time. */
-static ff_status score_chunks(ff_scorer *s, const float *input, int32_t batch, float *maps_out, float *scores_out) {
+static ff_status locked_scorer_score_memory(ff_scorer *s, const void *data, size_t size, float *map_out, size_t map_capacity,
+                                 float *score_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_CHECK_ARG(data != NULL || size == 0, "data is NULL");
+    FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
+    s->last_count = 0;
+    return score_bytes(s, data, size, "memory buffer", map_out, map_capacity, score_out);
+}
+
+ff_status ff_scorer_score_memory(ff_scorer *s, const void *data, size_t size, float *map_out, size_t map_capacity,
+                                 float *score_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_score_memory(s, data, size, map_out, map_capacity, score_out));
+}
+
+/* The batch, FF_SCORER_CHUNK images at a time. Outputs are written only
+ * once every chunk has succeeded (a later chunk can still fail, e.g.
+ * FF_E_NUMERIC): scores wait in s->scores, and, when maps are asked for
+ * (keep), the raw maps of the whole batch in s->maps; without maps each
+ * chunk is post-processed at once. */
+static ff_status score_chunks(ff_scorer *s, const float *input, int32_t batch, int keep) {
     const int32_t H = s->flow->layout.in_h, W = s->flow->layout.in_w;
     const size_t per_input = 3 * s->map_size;
     for (int32_t b = 0; b < batch; b += FF_SCORER_CHUNK) {
         int32_t n = batch - b < FF_SCORER_CHUNK ? batch - b : FF_SCORER_CHUNK;
-        FF_TRY(score_chunk(s, input + (size_t)b * per_input, n));
-        for (int32_t i = 0; i < n; i++) {
-            size_t k = (size_t)(b + i);
-            float *out = maps_out ? maps_out + k * s->map_size : NULL;
-            finish_map(s, s->maps + (size_t)i * s->map_size, k, H, W, out, &scores_out[k]);
-        }
+        float *maps = s->maps + (keep ? (size_t)b * s->map_size : 0);
+        FF_TRY(score_chunk(s, input + (size_t)b * per_input, n, maps));
+        if (!keep)
+            for (int32_t i = 0; i < n; i++)
+                finish_map(s, maps + (size_t)i * s->map_size, (size_t)(b + i), H, W, NULL, &s->scores[b + i]);
     }
     return FF_OK;
 }
 
-static ff_status locked_score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out, size_t maps_capacity, float *scores_out, size_t scores_capacity) {
+static ff_status locked_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out,
+                                 size_t maps_capacity, float *scores_out, size_t scores_capacity) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_CHECK_ARG(input != NULL, "input is NULL");
+    FF_CHECK_ARG(batch >= 1, "batch must be at least 1, got %d", (int)batch);
+    FF_CHECK_ARG(scores_out != NULL, "scores_out is NULL");
     s->last_count = 0;
     if (scores_capacity < (size_t)batch)
         return ff_fail(FF_E_BUFFER_TOO_SMALL, "scores buffer holds %zu floats; a batch of %d needs %d",
@@ -399,24 +493,57 @@ static ff_status locked_score_tensor(ff_scorer *s, const float *input, int32_t b
             return ff_fail(FF_E_INVALID_ARGUMENT, "input holds a NaN or infinite value at image %zu, offset %zu",
                            i / per_input, i % per_input);
     FF_TRY(reserve_decisions(s, (size_t)batch));
+    FF_TRY(reserve_batch(s, (size_t)batch, maps_out != NULL));
     ff_threads_scope ts = ff_threads_enter(s->threads);
-    ff_status st = score_chunks(s, input, batch, maps_out, scores_out);
+    ff_status st = score_chunks(s, input, batch, maps_out != NULL);
     ff_threads_leave(ts);
-    if (st == FF_OK) s->last_count = (size_t)batch;
-    return st;
+    if (st != FF_OK) return st;
+    const int32_t H = s->flow->layout.in_h, W = s->flow->layout.in_w;
+    for (int32_t k = 0; k < batch; k++) {
+        if (maps_out != NULL)
+            finish_map(s, s->maps + (size_t)k * s->map_size, (size_t)k, H, W, maps_out + (size_t)k * s->map_size,
+                       &scores_out[k]);
+        else
+            scores_out[k] = s->scores[k];
+    }
+    s->last_count = (size_t)batch;
+    return FF_OK;
 }
 
 ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out,
                                  size_t maps_capacity, float *scores_out, size_t scores_capacity) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_CHECK_ARG(input != NULL, "input is NULL");
-    FF_CHECK_ARG(batch >= 1, "batch must be at least 1, got %d", (int)batch);
-    FF_CHECK_ARG(scores_out != NULL, "scores_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_score_tensor(s, input, batch, maps_out, maps_capacity, scores_out, scores_capacity));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_score_tensor(s, input, batch, maps_out, maps_capacity, scores_out, scores_capacity));
 }
 
-static ff_status locked_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
+int64_t ff_scorer_plan_builds(const ff_scorer *s) { return ff_extractor_plan_builds(s->extractor); }
+
+/* ---- for the many-file pipeline (scorer_internal.h) ---- */
+
+int32_t ff_scorer_num_threads(const ff_scorer *s) { return s->threads; }
+void ff_scorer_model_size(const ff_scorer *s, int32_t *w, int32_t *h) {
+    *w = s->flow->layout.in_w;
+    *h = s->flow->layout.in_h;
+}
+ff_files_state *ff_scorer_files(ff_scorer *s) { return &s->files; }
+ff_image_buffer *ff_scorer_image_buffer(ff_scorer *s) { return &s->image; }
+ff_status ff_scorer_begin(ff_scorer *s, size_t n) {
+    FF_TRY(reserve_decisions(s, n));
+    if (n) memset(s->decisions, 0, n); /* images that fail stay 0 */
+    return FF_OK;
+}
+void ff_scorer_end(ff_scorer *s, size_t n) { s->last_count = n; }
+ff_status ff_scorer_run(ff_scorer *s, const float *input, int32_t n) { return score_chunk(s, input, n, s->maps); }
+void ff_scorer_finish_one(ff_scorer *s, int32_t j, size_t index, float *map_out, float *score_out) {
+    finish_map(s, s->maps + (size_t)j * s->map_size, index, s->flow->layout.in_h, s->flow->layout.in_w, map_out,
+               score_out);
+}
+
+static ff_status locked_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
+    ff_clear_error();
+    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+    FF_CHECK_ARG(decisions_out != NULL, "decisions_out is NULL");
     if (!s->flow->has_stats)
         return ff_fail(FF_E_STATE, "no decisions: the model has no score statistics (no image threshold)");
     if (s->last_count == 0)
@@ -431,6 +558,5 @@ static ff_status locked_last_decisions(const ff_scorer *s, int32_t *decisions_ou
 ff_status ff_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_CHECK_ARG(decisions_out != NULL, "decisions_out is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_last_decisions(s, decisions_out, capacity));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_last_decisions(s, decisions_out, capacity));
 }

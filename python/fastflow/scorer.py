@@ -7,11 +7,11 @@ import os
 from . import _buffers, _lib
 from ._handle import WorkingHandle, call, exclusive
 from .errors import StateError
-from .image import decode, pixel_args, probe, RGB8
+from .image import pixel_args, probe
 
 #: Scorer option keys and values, statistic keys (include/fastflow.h:
 #: enum ff_scorer_param, ff_scorer_map_size, ff_stat).
-MAP_SIZE, SMOOTH_SIGMA, NORMALIZED, NUM_THREADS, PRECISION = 1, 2, 3, 4, 5
+MAP_SIZE, SMOOTH_SIGMA, NORMALIZED, NUM_THREADS, PRECISION, BATCH, DECODE_THREADS = 1, 2, 3, 4, 5, 6, 7
 MAP_MODEL_SIZE, MAP_IMAGE_SIZE = 0, 1
 PRECISION_FP32, PRECISION_BF16, PRECISION_FP32_WINOGRAD = 0, 1, 2
 _PRECISIONS = {"fp32": PRECISION_FP32, "bf16": PRECISION_BF16, "winograd": PRECISION_FP32_WINOGRAD}
@@ -27,6 +27,17 @@ _MAP_SIZES = {"model": MAP_MODEL_SIZE, "image": MAP_IMAGE_SIZE}
 #:  - ``anomalous``: the yes/no decision (score >= the flow's image
 #:    threshold), or None when the flow carries no score statistics.
 Score = collections.namedtuple("Score", ["score", "map", "anomalous"])
+
+#: The results of score_files: ``scores`` (float32 array of one score per
+#: path, NaN where that file failed), ``maps`` (float32 [n, H, W] at the
+#: model's size, None with map=False), ``statuses`` (a list of int status
+#: codes, 0 = scored; see fastflow.errors), ``anomalous`` (a list of bool
+#: decisions, or None without score statistics).
+FilesResult = collections.namedtuple("FilesResult", ["scores", "maps", "statuses", "anomalous"])
+
+#: Counters of a running (or the last) score_files call: files ``done``
+#: (scored or failed) of ``total``, ``failed``, ``elapsed`` seconds.
+FilesProgress = collections.namedtuple("FilesProgress", ["done", "total", "failed", "elapsed"])
 
 
 class Scorer(WorkingHandle):
@@ -45,13 +56,15 @@ class Scorer(WorkingHandle):
     ``num_threads`` (threads of this scorer's calls; 0, the default, = the
     global fastflow.set_num_threads count); ``precision`` "fp32" (default),
     "bf16" (bf16 convolutions; needs fastflow.cpu_supports_bf16(), else
-    Unsupported) or "winograd" (fp32 with Winograd 3x3 convolutions)."""
+    Unsupported) or "winograd" (fp32 with Winograd 3x3 convolutions);
+    ``batch`` and ``decode_threads`` (how score_files batches the network
+    and how many threads decode the next files meanwhile)."""
 
     _destroy_name = "ff_scorer_destroy"
     _advice = "create one Scorer per thread over the same Flow (flow.scorer())"
 
     def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None, num_threads=None,
-                 precision=None):
+                 precision=None, batch=None, decode_threads=None):
         out = _lib.scorer_p()
         call("ff_scorer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -71,6 +84,10 @@ class Scorer(WorkingHandle):
             self.num_threads = num_threads
         if precision is not None:
             self.precision = precision
+        if batch is not None:
+            self.batch = batch
+        if decode_threads is not None:
+            self.decode_threads = decode_threads
 
     # -- options -----------------------------------------------------------
     @exclusive
@@ -138,6 +155,26 @@ class Scorer(WorkingHandle):
             raise ValueError("precision must be 'fp32', 'bf16' or 'winograd', not %r" % (value,))
         call("ff_scorer_set_i32", self._handle(), PRECISION, _PRECISIONS[value])
 
+    @property
+    def batch(self):
+        """Images score_files runs through the network at once (1-8)."""
+        return self._get_i32(BATCH)
+
+    @batch.setter
+    @exclusive
+    def batch(self, value):
+        call("ff_scorer_set_i32", self._handle(), BATCH, int(value))
+
+    @property
+    def decode_threads(self):
+        """Threads score_files decodes the next files on (0-16; 0 = none)."""
+        return self._get_i32(DECODE_THREADS)
+
+    @decode_threads.setter
+    @exclusive
+    def decode_threads(self, value):
+        call("ff_scorer_set_i32", self._handle(), DECODE_THREADS, int(value))
+
     @exclusive
     def map_shape_for(self, width, height):
         """(height, width) of the map score() returns for an image of that size."""
@@ -194,28 +231,85 @@ class Scorer(WorkingHandle):
     def score(self, image, map=True, out=None, pixel_format=None):
         """Scores one image; returns Score(score, map, anomalous). map=False
         skips the map; out= a writable float32 buffer receives it instead."""
-        sc = self._handle()
-        score = ctypes.c_float()
         image_size = self.map_size == "image" and (map or out is not None)
         if isinstance(image, (str, os.PathLike)):
-            path = os.fsencode(image)
-            shape = self.map_shape
             if image_size:
-                w, h, _ = probe(image)
-                shape = self.map_shape_for(w, h)
-            mptr, mcap, keep, user_out = self._map_out(map, out, shape)
-            call("ff_scorer_score_file", sc, path, mptr, mcap, ctypes.byref(score))
-        else:
-            if _is_encoded(image):
-                if pixel_format is not None:
-                    raise ValueError("pixel_format applies to pixel arrays, not to encoded files")
-                image = decode(image, RGB8)  # as ff_scorer_score_file decodes files
-            ptr, w, h, stride, fmt, ikeep = pixel_args(image, pixel_format)
-            shape = self.map_shape_for(w, h) if image_size else self.map_shape
-            mptr, mcap, keep, user_out = self._map_out(map, out, shape)
-            call("ff_scorer_score_image", sc, ptr, w, h, stride, fmt, mptr, mcap, ctypes.byref(score))
-            del ikeep
+                # the map's shape needs the image's size: read the file once
+                # and score its bytes (the same results as from the file)
+                with open(image, "rb") as f:
+                    return self.score_memory(f.read(), map=map, out=out)
+            return self._score_call("ff_scorer_score_file", (os.fsencode(image),), self.map_shape, map, out)
+        if _is_encoded(image):
+            if pixel_format is not None:
+                raise ValueError("pixel_format applies to pixel arrays, not to encoded files")
+            return self.score_memory(image, map=map, out=out)
+        ptr, w, h, stride, fmt, ikeep = pixel_args(image, pixel_format)
+        shape = self.map_shape_for(w, h) if image_size else self.map_shape
+        result = self._score_call("ff_scorer_score_image", (ptr, w, h, stride, fmt), shape, map, out)
+        del ikeep
+        return result
+
+    @exclusive
+    def score_memory(self, data, map=True, out=None):
+        """Scores the encoded content of a PNG/JPEG file (bytes-like), as
+        score(path) scores the file: the same results, bit for bit."""
+        ptr, size, keep = _buffers.raw_bytes(data, "encoded image")
+        shape = self.map_shape
+        if self.map_size == "image" and (map or out is not None):
+            w, h, _ = probe(data)
+            shape = self.map_shape_for(w, h)
+        result = self._score_call("ff_scorer_score_memory", (ptr, size), shape, map, out)
+        del keep
+        return result
+
+    #: score_bytes is score_memory
+    score_bytes = score_memory
+
+    def _score_call(self, name, args, shape, map, out):
+        score = ctypes.c_float()
+        mptr, mcap, keep, user_out = self._map_out(map, out, shape)
+        call(name, self._handle(), *args, mptr, mcap, ctypes.byref(score))
         return self._result(score.value, keep, user_out)
+
+    @exclusive
+    def score_files(self, paths, map=True):
+        """Scores many PNG/JPEG files, decoding the next ones on helper
+        threads while the network runs (see batch, decode_threads); the
+        results equal score(path)'s for each file, with maps at the model's
+        size. A file that fails gets its status (and a NaN score), the
+        others go on. Returns a FilesResult. progress() can be polled from
+        another thread meanwhile."""
+        encoded = [os.fsencode(p) for p in paths]
+        n = len(encoded)
+        h, w = self.map_shape
+        if n == 0:  # still a call: progress() then reports it
+            call("ff_scorer_score_files", self._handle(), None, 0, 0, _lib.P(ctypes.c_float)(), 0,
+                 (ctypes.c_float * 1)(), (ctypes.c_int32 * 1)())
+            self._last_count = 0
+            return FilesResult(_buffers.Output(ctypes.c_float, (0,)).result(),
+                               _buffers.Output(ctypes.c_float, (0, h, w)).result() if map else None, [],
+                               [] if self._has_statistics else None)
+        joined = b"".join(p + b"\0" for p in encoded)
+        scores = _buffers.Output(ctypes.c_float, (n,))
+        for i in range(n):
+            scores.pointer[i] = float("nan")
+        statuses = (ctypes.c_int32 * max(n, 1))()
+        maps = _buffers.Output(ctypes.c_float, (n, h, w)) if map and n else None
+        call("ff_scorer_score_files", self._handle(), joined, len(joined), n,
+             maps.pointer if maps else _lib.P(ctypes.c_float)(), maps.count if maps else 0,
+             scores.pointer, statuses)
+        self._last_count = n
+        decisions = self.last_decisions() if self._has_statistics and n else None
+        return FilesResult(scores.result(), maps.result() if maps else None, list(statuses[:n]), decisions)
+
+    def progress(self):
+        """FilesProgress of the running (or last) score_files call; safe to
+        call from any thread while another one runs score_files."""
+        done, total, failed = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
+        elapsed = ctypes.c_double()
+        call("ff_scorer_progress", self._handle(), ctypes.byref(done), ctypes.byref(total), ctypes.byref(failed),
+             ctypes.byref(elapsed))
+        return FilesProgress(done.value, total.value, failed.value, elapsed.value)
 
     @exclusive
     def score_many(self, images, map=True):

@@ -610,6 +610,77 @@ class TestScoring(unittest.TestCase):
             with self.assertRaises(ValueError):
                 sc.score(path, out=array.array("f", [0.0]) * 10)
 
+    def test_score_memory_equals_score_file(self):
+        m = tinymodel.get()
+        with m.flow.scorer() as sc:
+            for mode in ("model", "image"):
+                sc.map_size = mode
+                for path in m.test_paths:
+                    with open(path, "rb") as f:
+                        encoded = f.read()
+                    ref = sc.score(path)
+                    for r in (sc.score_memory(encoded), sc.score_bytes(bytearray(encoded))):
+                        self.assertEqual(r.score, ref.score)
+                        self.assertEqual(support.flat(r.map), support.flat(ref.map))
+                        self.assertEqual(tuple(r.map.shape), tuple(ref.map.shape))
+            with self.assertRaises(fastflow.errors.BadFormat):
+                sc.score_memory(b"not an image at all")
+
+    def test_score_files(self):
+        m = tinymodel.get()
+        bad = os.path.join(m.dir, "corrupt.png")
+        with open(bad, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\nbroken")
+        paths = list(m.test_paths) + [bad, os.path.join(m.dir, "missing.png")] + list(m.test_paths)
+        with m.flow.scorer() as sc:
+            refs = [sc.score(p) for p in m.test_paths] * 2
+            self.assertEqual(sc.progress(), fastflow.scorer.FilesProgress(0, 0, 0, 0.0))
+            for batch, threads in ((1, 0), (3, 1), (8, 2)):
+                sc.batch, sc.decode_threads = batch, threads
+                self.assertEqual((sc.batch, sc.decode_threads), (batch, threads))
+                seen = []
+                stop = threading.Event()
+
+                def poll():
+                    while not stop.wait(0.002):
+                        seen.append(sc.progress())
+
+                sc.score_files([])  # the poller then sees only the call below
+                th = threading.Thread(target=poll)
+                th.start()
+                try:
+                    res = sc.score_files(paths)
+                finally:
+                    stop.set()
+                    th.join()
+                ok = [i for i in range(len(paths)) if i not in (4, 5)]
+                self.assertEqual(res.statuses[4], fastflow.errors.BAD_FORMAT)
+                self.assertEqual(res.statuses[5], fastflow.errors.IO)
+                self.assertTrue(math.isnan(res.scores[4]) and math.isnan(res.scores[5]))
+                all_maps = support.flat(res.maps)
+                hw = 64 * 64
+                for i, ref in zip(ok, refs):
+                    self.assertEqual(res.statuses[i], 0)
+                    self.assertEqual(res.scores[i], ref.score)
+                    self.assertEqual(all_maps[i * hw:(i + 1) * hw], support.flat(ref.map))
+                # within one running call (elapsed growing) done only grows;
+                # a poll straddling two calls may mix their counters
+                prev = None
+                for p in seen:
+                    if prev is not None and p.elapsed > prev.elapsed:
+                        self.assertGreaterEqual(p.done, prev.done)
+                        self.assertLessEqual(p.failed, p.done)
+                    prev = p
+                last = sc.progress()
+                self.assertEqual((last.done, last.total, last.failed), (len(paths), len(paths), 2))
+                self.assertGreater(last.elapsed, 0.0)
+            scores_only = sc.score_files(m.test_paths, map=False)
+            self.assertIsNone(scores_only.maps)
+            self.assertEqual(list(scores_only.scores), [r.score for r in refs[:len(m.test_paths)]])
+            self.assertEqual(len(sc.score_files([]).statuses), 0)
+            with self.assertRaises(fastflow.errors.InvalidArgument):
+                sc.batch = 9
+
     def test_threads_share_a_flow(self):
         m = tinymodel.get()
         want = [support.flat(m.flow.score(p).map) for p in m.test_paths]
