@@ -30,7 +30,7 @@ static int report(const char *what, ff_status st) {
 /* Decodes the image as RGB8, renders the map over it and writes a PNG. */
 static int write_heatmap(const char *image_path, const float *map, int32_t mh, int32_t mw, const char *out_path) {
     int32_t w = 0, h = 0;
-    ff_status st = ff_image_probe_file(image_path, &w, &h, NULL);
+    ff_status st = ff_image_probe_file(image_path, NULL, &w, &h);
     if (st != FF_OK) return report(image_path, st);
     size_t image_bytes = (size_t)w * (size_t)h * 3;
     size_t out_bytes = (size_t)mw * (size_t)mh * 3;
@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
         goto done;
     }
     int32_t mh = 0, mw = 0;
-    if ((st = ff_scorer_map_shape(scorer, &mh, &mw)) != FF_OK) {
+    if ((st = ff_scorer_map_shape(scorer, &mw, &mh)) != FF_OK) {
         rc = report("map shape", st);
         goto done;
     }

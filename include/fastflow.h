@@ -132,10 +132,10 @@ FF_API int32_t ff_pixel_format_channels(int32_t pixel_format);
  * CMYK; a PNG with a tRNS colour counts its alpha). Any output pointer may
  * be NULL. Decodes no pixels, so the pixel limit is not applied here: the
  * size is reported as the header declares it. Any thread. */
-FF_API ff_status ff_image_probe_file(const char *path, int32_t *width_out, int32_t *height_out,
-                                     int32_t *channels_out);
-FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *width_out,
-                                       int32_t *height_out, int32_t *channels_out);
+FF_API ff_status ff_image_probe_file(const char *path, int32_t *channels_out, int32_t *width_out,
+                                     int32_t *height_out);
+FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *channels_out,
+                                       int32_t *width_out, int32_t *height_out);
 
 /* Decodes a PNG (8/16 bit, grey, grey+alpha, RGB, RGBA, palette) or JPEG
  * (grey, RGB/YCbCr, CMYK) into a caller buffer in `pixel_format`, with rows
@@ -220,15 +220,15 @@ FF_API const char *ff_backbone_arch(const ff_backbone *backbone);
 /* Number of feature maps (3 for ResNets, 1 for transformers). */
 FF_API ff_status ff_backbone_num_levels(const ff_backbone *backbone, int32_t *levels_out);
 /* Shape [channels, height, width] of feature level `level` for an input of
- * in_height x in_width (both divisible by 16, between 32 and 4096;
+ * in_width x in_height (both divisible by 16, between 32 and 4096;
  * transformers: exactly their input side, else FF_E_INVALID_ARGUMENT). */
 FF_API ff_status ff_backbone_level_shape(const ff_backbone *backbone, int32_t level,
-                                         int32_t in_height, int32_t in_width,
-                                         int32_t *channels_out, int32_t *height_out,
-                                         int32_t *width_out);
+                                         int32_t in_width, int32_t in_height,
+                                         int32_t *channels_out, int32_t *width_out,
+                                         int32_t *height_out);
 
 /* The extractor keeps a reference to the backbone. Its oneDNN primitives
- * and buffers are created at the first run for a (batch, height, width)
+ * and buffers are created at the first run for a (batch, width, height)
  * and reused while that shape stays the same; a run with another shape
  * replaces them (that run is slower). */
 FF_API ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out);
@@ -241,7 +241,7 @@ FF_API void ff_extractor_destroy(ff_extractor *extractor);
  * in the input is FF_E_INVALID_ARGUMENT (the previous run's results stay
  * readable). Object-exclusive. */
 FF_API ff_status ff_extractor_run(ff_extractor *extractor, const float *input, int32_t batch,
-                                  int32_t in_height, int32_t in_width);
+                                  int32_t in_width, int32_t in_height);
 /* Copies feature level `level` of the last run, NCHW float32
  * [batch, C, H, W] (ff_backbone_level_shape), into `out` (capacity in
  * floats). FF_E_STATE before a successful run, FF_E_BUFFER_TOO_SMALL when
@@ -400,8 +400,8 @@ FF_API ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out);
 FF_API void ff_scorer_destroy(ff_scorer *scorer);
 
 /* Shape of the anomaly map: the model's input size. */
-FF_API ff_status ff_scorer_map_shape(const ff_scorer *scorer, int32_t *height_out,
-                                     int32_t *width_out);
+FF_API ff_status ff_scorer_map_shape(const ff_scorer *scorer, int32_t *width_out,
+                                     int32_t *height_out);
 
 /* Scores one image: pre-processing, backbone, flows. The anomaly map
  * (values in [-1, 0], higher = more anomalous) goes to map_out
@@ -464,8 +464,8 @@ FF_API ff_status ff_scorer_get_f32(const ff_scorer *scorer, int32_t key, float *
  * model's input size, or the image's size. Sides >= 1, width * height
  * within FF_GLOBAL_MAX_IMAGE_PIXELS. */
 FF_API ff_status ff_scorer_map_shape_for(const ff_scorer *scorer, int32_t image_width,
-                                         int32_t image_height, int32_t *height_out,
-                                         int32_t *width_out);
+                                         int32_t image_height, int32_t *width_out,
+                                         int32_t *height_out);
 
 /* The yes/no decisions of the last score call (1 for
  * ff_scorer_score_image/_file, batch for ff_scorer_score_tensor): 1 when
@@ -488,7 +488,7 @@ enum ff_stat {
 };
 
 /* Computes score statistics from a scored validation set: num_images maps
- * of height x width (back to back, model size, as ff_scorer_score_* wrote
+ * of width x height (back to back, model size, as ff_scorer_score_* wrote
  * them un-normalised) and their scores. Any thread; no shared state.
  *  - labels NULL (or no 1 among them): normal images only. Both thresholds
  *    are the largest score (what anomalib's F1AdaptiveThreshold falls back
@@ -505,8 +505,8 @@ enum ff_stat {
  * NaN or infinite values, labels or masks other than 0/1, or max == min
  * are FF_E_INVALID_ARGUMENT. Outputs may not be NULL. */
 FF_API ff_status ff_score_statistics(const float *maps, const float *scores, const uint8_t *labels,
-                                     const uint8_t *masks, int32_t num_images, int32_t height,
-                                     int32_t width, float *image_threshold_out,
+                                     const uint8_t *masks, int32_t num_images, int32_t width,
+                                     int32_t height, float *image_threshold_out,
                                      float *pixel_threshold_out, float *min_out, float *max_out);
 
 /* A new flow equal to `flow` (same backbone, options and parameters) that
@@ -563,11 +563,11 @@ FF_API ff_status ff_metric_auroc(const float *scores, const uint8_t *labels, uin
  * of all normal pixels that are positive. The curve (0,0), points, (1,1) is
  * integrated with the trapezoid rule up to FPR max_fpr (linearly
  * interpolated at the cut-off) and divided by max_fpr. maps and masks hold
- * num_images images of height x width, back to back. max_fpr in (0, 1];
+ * num_images images of width x height, back to back. max_fpr in (0, 1];
  * the protocol uses 0.3. Needs at least one anomalous region and one normal
  * pixel. */
 FF_API ff_status ff_metric_pro(const float *maps, const uint8_t *masks, int32_t num_images,
-                               int32_t height, int32_t width, double max_fpr, double *aupro_out);
+                               int32_t width, int32_t height, double max_fpr, double *aupro_out);
 
 /* The best F1 score over all thresholds and the threshold reaching it, as
  * anomalib's F1AdaptiveThreshold: the precision-recall curve of

@@ -61,7 +61,7 @@ void at_check_maps(const ff_flow *flow, const char *what) {
     ff_scorer *sc = NULL;
     CHECK_OK(ff_scorer_create(flow, &sc));
     int32_t mh = 0, mw = 0;
-    if (sc) CHECK_OK(ff_scorer_map_shape(sc, &mh, &mw));
+    if (sc) CHECK_OK(ff_scorer_map_shape(sc, &mw, &mh));
     CHECK(images != NULL && images->dtype == FF_DT_U8 && images->ndim == 4 && images->shape[3] == 3);
     if (sc && images && maps && scores && images->ndim == 4 && (size_t)images->shape[0] == nscores &&
         nmaps == nscores * (size_t)mh * (size_t)mw) {

@@ -90,13 +90,13 @@ uint8_t *bt_random_weights(const char *arch, uint64_t seed, const char *prefix, 
     return data;
 }
 
-ff_status bt_extract(const ff_backbone *bb, ff_extractor *ex, const float *input, int32_t batch, int32_t h,
-                     int32_t w, float *levels[3], size_t counts[3]) {
+ff_status bt_extract(const ff_backbone *bb, ff_extractor *ex, const float *input, int32_t batch, int32_t w,
+                     int32_t h, float *levels[3], size_t counts[3]) {
     for (int l = 0; l < 3; l++) levels[l] = NULL;
-    ff_status st = ff_extractor_run(ex, input, batch, h, w);
+    ff_status st = ff_extractor_run(ex, input, batch, w, h);
     for (int l = 0; l < 3 && st == FF_OK; l++) {
         int32_t c, lh, lw;
-        st = ff_backbone_level_shape(bb, l, h, w, &c, &lh, &lw);
+        st = ff_backbone_level_shape(bb, l, w, h, &c, &lw, &lh);
         if (st != FF_OK) break;
         counts[l] = (size_t)batch * (size_t)c * (size_t)lh * (size_t)lw;
         levels[l] = malloc(counts[l] * sizeof(float));

@@ -25,8 +25,8 @@ uint8_t *bt_random_weights(const char *arch, uint64_t seed, const char *prefix, 
 
 /* Runs `ex` (over `bb`) on input and returns the three levels, NCHW
  * (malloc'd, free each) and their sizes. */
-ff_status bt_extract(const ff_backbone *bb, ff_extractor *ex, const float *input, int32_t batch, int32_t h,
-                     int32_t w, float *levels[3], size_t counts[3]);
+ff_status bt_extract(const ff_backbone *bb, ff_extractor *ex, const float *input, int32_t batch, int32_t w,
+                     int32_t h, float *levels[3], size_t counts[3]);
 
 /* Reads F32 tensor `name` of a golden file into a malloc'd array. */
 float *bt_golden(const ff_st_file *f, const char *name, size_t *count);

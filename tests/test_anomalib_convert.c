@@ -200,7 +200,7 @@ static float *maps_of(const ff_flow *flow, size_t *n) {
     }
     const ff_st_tensor *im = ff_st_find(ref, "images");
     int32_t h = 0, w = 0;
-    if (im && ff_scorer_map_shape(sc, &h, &w) == FF_OK) {
+    if (im && ff_scorer_map_shape(sc, &w, &h) == FF_OK) {
         const size_t hw = (size_t)h * (size_t)w, per = (size_t)(im->shape[1] * im->shape[2] * 3);
         *n = (size_t)im->shape[0] * hw;
         maps = malloc(*n * sizeof *maps);

@@ -103,22 +103,22 @@ static void test_api(void) {
     int32_t levels = 0, c = 0, h = 0, w = 0;
     CHECK_OK(ff_backbone_num_levels(bb, &levels));
     CHECK(levels == 3);
-    CHECK_OK(ff_backbone_level_shape(bb, 0, 256, 256, &c, &h, &w));
+    CHECK_OK(ff_backbone_level_shape(bb, 0, 256, 256, &c, &w, &h));
     CHECK(c == 64 && h == 64 && w == 64);
-    CHECK_OK(ff_backbone_level_shape(bb, 2, 256, 320, &c, &h, &w));
+    CHECK_OK(ff_backbone_level_shape(bb, 2, 320, 256, &c, &w, &h));
     CHECK(c == 256 && h == 16 && w == 20);
-    CHECK_STATUS(ff_backbone_level_shape(bb, 3, 256, 256, &c, &h, &w), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_backbone_level_shape(bb, 3, 256, 256, &c, &w, &h), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("level");
-    CHECK_STATUS(ff_backbone_level_shape(bb, 0, 250, 256, &c, &h, &w), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_backbone_level_shape(bb, 0, 256, 250, &c, &w, &h), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("divisible by 16");
-    CHECK_STATUS(ff_backbone_level_shape(bb, 0, 256, 256, NULL, &h, &w), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_backbone_level_shape(bb, 0, 256, 256, NULL, &w, &h), FF_E_INVALID_ARGUMENT);
     CHECK_STATUS(ff_backbone_num_levels(NULL, &levels), FF_E_INVALID_ARGUMENT);
     CHECK_STATUS(ff_backbone_num_levels(bb, NULL), FF_E_INVALID_ARGUMENT);
     CHECK(ff_backbone_arch(NULL) == NULL);
 
     ff_backbone *wide = load_random("wide_resnet50_2", 1, "");
     if (wide) {
-        CHECK_OK(ff_backbone_level_shape(wide, 1, 64, 32, &c, &h, &w));
+        CHECK_OK(ff_backbone_level_shape(wide, 1, 32, 64, &c, &w, &h));
         CHECK(c == 512 && h == 8 && w == 4);
     }
     ff_backbone_destroy(wide);
@@ -147,7 +147,7 @@ static void run_small(const ff_backbone *bb, const float *in, float *out[3], siz
     ff_extractor *ex = NULL;
     out[0] = out[1] = out[2] = NULL;
     CHECK_OK(ff_extractor_create(bb, &ex));
-    if (ex) CHECK_OK(bt_extract(bb, ex, in, 2, 64, 96, out, n));
+    if (ex) CHECK_OK(bt_extract(bb, ex, in, 2, 96, 64, out, n));
     ff_extractor_destroy(ex);
 }
 
@@ -441,11 +441,11 @@ static void test_extractor_args(void) {
     CHECK_MSG("batch");
     CHECK_STATUS(ff_extractor_run(ex, in, 4097, 64, 64), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("batch");
-    CHECK_STATUS(ff_extractor_run(ex, in, 1, 72, 64), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_extractor_run(ex, in, 1, 64, 72), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("height");
-    CHECK_STATUS(ff_extractor_run(ex, in, 1, 64, 16), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_extractor_run(ex, in, 1, 16, 64), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("width");
-    CHECK_STATUS(ff_extractor_run(ex, in, 1, 4112, 64), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_extractor_run(ex, in, 1, 64, 4112), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("height");
 
     CHECK_OK(ff_extractor_run(ex, in, 2, 64, 64));

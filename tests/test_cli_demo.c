@@ -62,7 +62,7 @@ static double json_number(const char *json, const char *key) {
 
 static void check_heatmap(const char *path, int32_t size) {
     int32_t w = 0, h = 0, ch = 0;
-    CHECK_OK(ff_image_probe_file(path, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_file(path, &ch, &w, &h));
     CHECK(w == size && h == size && ch == 3);
     uint8_t *px = malloc((size_t)size * (size_t)size * 3);
     if (!px) return;
@@ -96,7 +96,7 @@ static void fast_checks(void) {
     for (int i = 0; i < 6; i++) {
         snprintf(path, sizeof path, "%s/data/%s", out, files[i]);
         int32_t w = 0, h = 0;
-        CHECK_OK(ff_image_probe_file(path, &w, &h, NULL));
+        CHECK_OK(ff_image_probe_file(path, NULL, &w, &h));
         CHECK(w == 48 && h == 48);
     }
     snprintf(path, sizeof path, "%s/data/train/good/003.png", out);

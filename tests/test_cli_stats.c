@@ -163,7 +163,7 @@ int main(void) {
     free(log);
     snprintf(p, sizeof p, "%s/probe.png", heat);
     int32_t hw = 0, hh = 0, hc = 0;
-    CHECK_OK(ff_image_probe_file(p, &hw, &hh, &hc));
+    CHECK_OK(ff_image_probe_file(p, &hc, &hw, &hh));
     CHECK(hw == 80 && hh == 72 && hc == 3);
     uint8_t *rgb = malloc(80 * 72 * 3);
     CHECK_OK(ff_image_decode_file(p, FF_PIXEL_RGB8, rgb, 80 * 72 * 3, 0));
@@ -171,7 +171,7 @@ int main(void) {
     /* model-size heatmaps without statistics (raw scale) */
     const char *raw[] = {"score", "--model", plain, "--heatmaps", heat, test_img};
     CHECK(ct_run_to(out, ff_cmd_score, 6, raw) == 0);
-    CHECK_OK(ff_image_probe_file(p, &hw, &hh, &hc));
+    CHECK_OK(ff_image_probe_file(p, &hc, &hw, &hh));
     CHECK(hw == SIZE && hh == SIZE);
     /* errors */
     const char *nostats[] = {"score", "--model", plain, "--normalized", test_img};

@@ -260,15 +260,15 @@ static void test_mask_files(const char *root) {
                 ok_values &= want[y * ow + x] == (src != 0);
             }
         CHECK(ok_values);
-        CHECK_OK(ff_mask_load(gpath, oh, ow, got));
+        CHECK_OK(ff_mask_load(gpath, ow, oh, got));
         CHECK(memcmp(got, want, (size_t)(oh * ow)) == 0);
         memset(got, 7, sizeof got);
-        CHECK_OK(ff_mask_load(cpath, oh, ow, got));
+        CHECK_OK(ff_mask_load(cpath, ow, oh, got));
         CHECK(memcmp(got, want, (size_t)(oh * ow)) == 0);
     }
     /* at its own size the mask is the file, binarised (the faint 1 too) */
     uint8_t same[H * W];
-    CHECK_OK(ff_mask_load(gpath, H, W, same));
+    CHECK_OK(ff_mask_load(gpath, W, H, same));
     int equal = 1, faint = 0;
     for (int i = 0; i < H * W; i++) {
         equal &= same[i] == (grey[i] != 0);
@@ -286,7 +286,7 @@ static void test_mask_files(const char *root) {
     snprintf(bad, sizeof bad, "%s/no_such_mask.png", root);
     CHECK_STATUS(ff_mask_load(bad, 2, 2, out), FF_E_IO);
     CHECK_MSG("no_such_mask.png");
-    CHECK_STATUS(ff_mask_load(gpath, 0, 2, out), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_mask_load(gpath, 2, 0, out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("must be positive");
     CHECK_STATUS(ff_mask_load(NULL, 2, 2, out), FF_E_INVALID_ARGUMENT);
 }

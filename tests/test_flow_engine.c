@@ -63,7 +63,7 @@ static int load_golden(const char *file, golden *g) {
     g->n = atoi(ff_st_meta(g->f, "batch"));
     const char *un = ff_st_meta(g->f, "use_norm");
     int32_t use_norm = un ? atoi(un) : 1;
-    if (ff_flow_layout_init(&g->L, levels, (const int32_t(*)[3])chw, in_h, in_w, steps, c3, hr, clamp, use_norm) !=
+    if (ff_flow_layout_init(&g->L, levels, (const int32_t(*)[3])chw, in_w, in_h, steps, c3, hr, clamp, use_norm) !=
         FF_OK)
         return -1;
     g->params = calloc(g->L.num_params, sizeof(float));

@@ -14,7 +14,11 @@ function and type can be represented by a plain FFI:
     char *, void *, a pointer to one of those, a pointer to an opaque
     struct, or a pointer to such a pointer (constructor outputs);
   - no plain int/long/unsigned, and no enum-typed parameters (enums are
-    passed as int32_t).
+    passed as int32_t);
+  - sizes in one order (docs/api-conventions.md): a parameter named
+    *height* comes after its *width* (in_width before in_height, width_out
+    before height_out), and batch / channels / num_images come before the
+    widths and heights of the same direction (inputs, or *_out outputs).
 
 Then it checks the Python binding's hand-written ctypes table
 (python/fastflow/_lib.py PROTOTYPES) against the parsed header: the same
@@ -216,8 +220,40 @@ def check_header(h):
                 continue  # already reported
             params.append(check_type(h, fname, "parameter %d (%s)" % (i + 1, getattr(p, "name", "?")),
                                      p.type, False))
+        check_size_order(fname, [getattr(p, "name", None) or "" for p in plist])
         signatures[fname] = (ret, params)
     return signatures
+
+
+def size_kind(name):
+    n = name.lower()
+    if "width" in n:
+        return "width"
+    if "height" in n:
+        return "height"
+    if "batch" in n or "channels" in n or n == "num_images":
+        return "outer"
+    return None
+
+
+def check_size_order(fname, names):
+    """Width before height, batch and channels before both (per direction)."""
+    for i, name in enumerate(names):
+        kind = size_kind(name)
+        if kind == "height":
+            partner = name.lower().replace("height", "width")
+            j = next((k for k, other in enumerate(names) if other.lower() == partner), None)
+            if j is None:
+                j = next((k for k, other in enumerate(names) if size_kind(other) == "width"), None)
+            if j is not None and j > i:
+                fail("%s: parameter %s puts a height before its width %s" % (fname, name, names[j]))
+        elif kind == "outer":
+            out = name.endswith("_out")
+            for k in range(i):
+                if size_kind(names[k]) in ("width", "height") and names[k].endswith("_out") == out:
+                    fail("%s: %s comes after %s (batch and channels come before width and height)"
+                         % (fname, name, names[k]))
+                    break
 
 
 def expected_ctype(spelled, _lib):
@@ -338,10 +374,17 @@ FF_API int32_t ff_enum(enum ff_kind k);
 FF_API int32_t ff_array(float v[4]);
 FF_API int32_t ff_no_proto();
 FF_API int32_t bad_prefix(void);
+FF_API int32_t ff_hw(const float *map, int32_t map_height, int32_t map_width);
+FF_API int32_t ff_hw_out(int32_t image_width, int32_t image_height, int32_t *height_out, int32_t *width_out);
+FF_API int32_t ff_wh_c(const char *path, int32_t *width_out, int32_t *height_out, int32_t *channels_out);
+FF_API int32_t ff_wh_batch(const float *x, int32_t in_width, int32_t in_height, int32_t batch);
 """
 BAD_EXPECT = ["union ff_u", "bit-field flag", "varargs", "function pointer", "passes struct ff_open by value",
               "plain C integer type int", "enum type", "array type", "without a prototype",
-              "bad_prefix does not start with ff_", "struct ff_open is defined"]
+              "bad_prefix does not start with ff_", "struct ff_open is defined",
+              "ff_hw: parameter map_height puts a height before its width map_width",
+              "ff_hw_out: parameter height_out puts a height before its width width_out",
+              "ff_wh_c: channels_out comes after width_out", "ff_wh_batch: batch comes after in_width"]
 
 
 def self_test(cc):

@@ -236,7 +236,7 @@ static void test_png_round_trip(void) {
     snprintf(path, sizeof path, "%s/heatmap.png", ff_test_tmpdir());
     CHECK_OK(ff_image_write_png(path, out, W, H, 0, FF_PIXEL_RGB8));
     int32_t w = 0, h = 0, ch = 0;
-    CHECK_OK(ff_image_probe_file(path, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_file(path, &ch, &w, &h));
     CHECK(w == W && h == H && ch == 3);
     memset(back, 0, sizeof back);
     CHECK_OK(ff_image_decode_file(path, FF_PIXEL_RGB8, back, sizeof back, 0));

@@ -25,7 +25,7 @@ static const char *tmp_path(const char *name) {
 /* Decodes `b` as `fmt` into a fresh packed buffer (NULL on failure). */
 static uint8_t *decode_mem(const test_buf *b, int32_t fmt, int32_t *w, int32_t *h) {
     int32_t ch;
-    if (ff_image_probe_memory(b->data, b->size, w, h, &ch) != FF_OK) return NULL;
+    if (ff_image_probe_memory(b->data, b->size, &ch, w, h) != FF_OK) return NULL;
     size_t n = (size_t)*w * *h * ff_pixel_format_channels(fmt);
     uint8_t *px = malloc(n);
     if (ff_image_decode_memory(b->data, b->size, fmt, px, n, 0) != FF_OK) {
@@ -79,7 +79,7 @@ static void test_png_rgb8_and_formats(void) {
     test_buf b;
     CHECK(test_make_png(&s, &b) == 0);
     int32_t w = 0, h = 0, ch = 0;
-    CHECK_OK(ff_image_probe_memory(b.data, b.size, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_memory(b.data, b.size, &ch, &w, &h));
     CHECK(w == TW && h == TH && ch == 3);
     CHECK_OK(ff_image_probe_memory(b.data, b.size, NULL, NULL, NULL)); /* outputs optional */
 
@@ -156,7 +156,7 @@ static void test_png_16bit(void) {
     s = spec_base(PNG_COLOR_TYPE_RGB_ALPHA, 16, rows4);
     CHECK(test_make_png(&s, &b) == 0);
     int32_t ch;
-    CHECK_OK(ff_image_probe_memory(b.data, b.size, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_memory(b.data, b.size, &ch, &w, &h));
     CHECK(ch == 4);
     px = decode_mem(&b, FF_PIXEL_RGBA8, &w, &h);
     ok = px != NULL;
@@ -173,7 +173,7 @@ static void test_png_grey_alpha(void) {
     test_buf b;
     CHECK(test_make_png(&s, &b) == 0);
     int32_t w, h, ch;
-    CHECK_OK(ff_image_probe_memory(b.data, b.size, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_memory(b.data, b.size, &ch, &w, &h));
     CHECK(ch == 2);
     uint8_t *px = decode_mem(&b, FF_PIXEL_RGBA8, &w, &h);
     int ok = px != NULL;
@@ -195,7 +195,7 @@ static void test_png_grey_alpha(void) {
     s = spec_base(PNG_COLOR_TYPE_GRAY, 8, g);
     s.trns_grey = 6;
     CHECK(test_make_png(&s, &b) == 0);
-    CHECK_OK(ff_image_probe_memory(b.data, b.size, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_memory(b.data, b.size, &ch, &w, &h));
     CHECK(ch == 2);
     px = decode_mem(&b, FF_PIXEL_RGBA8, &w, &h);
     CHECK(px && px[4 * 2 + 3] == 0 && px[4 * 3 + 3] == 255 && px[4 * 2] == 6);
@@ -226,7 +226,7 @@ static void test_png_palette(void) {
     test_buf b;
     CHECK(test_make_png(&s, &b) == 0);
     int32_t w, h, ch;
-    CHECK_OK(ff_image_probe_memory(b.data, b.size, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_memory(b.data, b.size, &ch, &w, &h));
     CHECK(ch == 3);
     uint8_t *px = decode_mem(&b, FF_PIXEL_RGB8, &w, &h);
     int ok = px != NULL;
@@ -242,7 +242,7 @@ static void test_png_palette(void) {
     s = spec_base(PNG_COLOR_TYPE_PALETTE, 4, rows4);
     s.palette = pal, s.n_palette = 4, s.trns = trns, s.n_trns = 2;
     CHECK(test_make_png(&s, &b) == 0);
-    CHECK_OK(ff_image_probe_memory(b.data, b.size, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_memory(b.data, b.size, &ch, &w, &h));
     CHECK(ch == 4);
     px = decode_mem(&b, FF_PIXEL_RGBA8, &w, &h);
     ok = px != NULL;
@@ -287,7 +287,7 @@ static void test_jpeg_variants(void) {
     test_buf b;
     int32_t w, h, ch;
     CHECK(test_make_jpeg(grey, JW, JH, 1, &b) == 0);
-    CHECK_OK(ff_image_probe_memory(b.data, b.size, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_memory(b.data, b.size, &ch, &w, &h));
     CHECK(w == JW && h == JH && ch == 1);
     uint8_t *px = decode_mem(&b, FF_PIXEL_GRAY8, &w, &h);
     CHECK(px && max_diff(px, grey, sizeof grey) <= 2);
@@ -300,7 +300,7 @@ static void test_jpeg_variants(void) {
     test_buf_free(&b);
 
     CHECK(test_make_jpeg(rgb, JW, JH, 3, &b) == 0);
-    CHECK_OK(ff_image_probe_memory(b.data, b.size, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_memory(b.data, b.size, &ch, &w, &h));
     CHECK(ch == 3);
     px = decode_mem(&b, FF_PIXEL_RGB8, &w, &h);
     int d = px ? max_diff(px, rgb, sizeof rgb) : 999;
@@ -326,7 +326,7 @@ static void test_jpeg_variants(void) {
             p[0] = 255, p[1] = 255, p[2] = 255, p[3] = 128;
     }
     CHECK(test_make_jpeg(cmyk, JW, JH, 4, &b) == 0);
-    CHECK_OK(ff_image_probe_memory(b.data, b.size, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_memory(b.data, b.size, &ch, &w, &h));
     CHECK(ch == 4);
     px = decode_mem(&b, FF_PIXEL_RGB8, &w, &h);
     CHECK(px != NULL);
@@ -368,7 +368,7 @@ static void test_write_png(void) {
     for (int y = 0; y < TH; y++) memcpy(padded + y * stride, rgb + y * TW * 3, TW * 3);
     CHECK_OK(ff_image_write_png(path, padded, TW, TH, stride, FF_PIXEL_RGB8));
     int32_t w = 0, h = 0, ch = 0;
-    CHECK_OK(ff_image_probe_file(path, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_file(path, &ch, &w, &h));
     CHECK(w == TW && h == TH && ch == 3);
     uint8_t back[TW * TH * 4];
     CHECK_OK(ff_image_decode_file(path, FF_PIXEL_RGB8, back, sizeof back, 0));
@@ -386,7 +386,7 @@ static void test_write_png(void) {
     CHECK_OK(ff_image_decode_file(path, FF_PIXEL_RGB8, back, sizeof back, 0));
     CHECK(memcmp(back, rgb, sizeof rgb) == 0);
     CHECK_OK(ff_image_write_png(path, rgba, TW, TH, 0, FF_PIXEL_RGBA8));
-    CHECK_OK(ff_image_probe_file(path, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_file(path, &ch, &w, &h));
     CHECK(ch == 3);
     CHECK_OK(ff_image_decode_file(path, FF_PIXEL_RGB8, back, sizeof back, 0));
     CHECK(memcmp(back, rgb, sizeof rgb) == 0);
@@ -395,7 +395,7 @@ static void test_write_png(void) {
     uint8_t grey[TW * TH];
     for (int i = 0; i < TW * TH; i++) grey[i] = (uint8_t)(i * 2);
     CHECK_OK(ff_image_write_png(path, grey, TW, TH, 0, FF_PIXEL_GRAY8));
-    CHECK_OK(ff_image_probe_file(path, &w, &h, &ch));
+    CHECK_OK(ff_image_probe_file(path, &ch, &w, &h));
     CHECK(ch == 1);
     CHECK_OK(ff_image_decode_file(path, FF_PIXEL_GRAY8, back, sizeof back, 0));
     CHECK(memcmp(back, grey, sizeof grey) == 0);
@@ -489,7 +489,7 @@ static void test_bad_png(void) {
     put_be32(d + 16, 100000), put_be32(d + 20, 100000);
     test_png_fix_crc(d, 8);
     int32_t w = 0, h = 0, ch = 0;
-    CHECK_OK(ff_image_probe_memory(d, b.size, &w, &h, &ch)); /* the header itself is valid */
+    CHECK_OK(ff_image_probe_memory(d, b.size, &ch, &w, &h)); /* the header itself is valid */
     CHECK(w == 100000 && h == 100000);
     expect_decode_fail("png 100000^2", d, b.size, FF_E_LIMIT_EXCEEDED,
                        "100000x100000 = 10000000000 pixels is above the limit");
@@ -551,7 +551,7 @@ static void test_bad_jpeg(void) {
     memcpy(d, b.data, b.size);
     d[sof + 5] = 0xFD, d[sof + 6] = 0xE8, d[sof + 7] = 0xFD, d[sof + 8] = 0xE8; /* 65000 x 65000 */
     int32_t w = 0, h = 0;
-    CHECK_OK(ff_image_probe_memory(d, b.size, &w, &h, NULL));
+    CHECK_OK(ff_image_probe_memory(d, b.size, NULL, &w, &h));
     CHECK(w == 65000 && h == 65000);
     expect_decode_fail("jpeg 65000^2", d, b.size, FF_E_LIMIT_EXCEEDED, "65000x65000 = 4225000000 pixels");
     memcpy(d, b.data, b.size);
@@ -575,7 +575,7 @@ static void test_bad_jpeg(void) {
     test_buf b2;
     CHECK(test_make_jpeg(two, JW, JH, 2, &b2) == 0);
     int32_t c2 = 0;
-    CHECK_OK(ff_image_probe_memory(b2.data, b2.size, NULL, NULL, &c2));
+    CHECK_OK(ff_image_probe_memory(b2.data, b2.size, &c2, NULL, NULL));
     CHECK(c2 == 2);
     expect_decode_fail("jpeg 2 comps", b2.data, b2.size, FF_E_UNSUPPORTED, "2 components in an unknown colour space");
     test_buf_free(&b2);
@@ -583,7 +583,7 @@ static void test_bad_jpeg(void) {
     /* a progressive JPEG with 704 scans: refused past 500 (decode-time bomb) */
     test_buf many;
     CHECK(test_make_jpeg_many_scans(grey, JW, JH, &many) == 0);
-    CHECK_OK(ff_image_probe_memory(many.data, many.size, &w, &h, NULL));
+    CHECK_OK(ff_image_probe_memory(many.data, many.size, NULL, &w, &h));
     expect_decode_fail("jpeg scans", many.data, many.size, FF_E_BAD_FORMAT, "more than 500 progressive scans");
     test_buf_free(&many);
 

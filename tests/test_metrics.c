@@ -146,7 +146,7 @@ static void test_pro_golden(void) {
         uint32_t *labels = malloc((size_t)h * (size_t)w * 2 * sizeof *labels);
         uint64_t regions = 0;
         for (int32_t i = 0; labels && i < n; i++)
-            regions += ff_label_components8(masks + (size_t)i * h * w, h, w, labels,
+            regions += ff_label_components8(masks + (size_t)i * h * w, w, h, labels,
                                             labels + (size_t)h * w);
         free(labels);
         CHECK(ref_regions && regions == (uint64_t)ref_regions[0]);
@@ -162,7 +162,7 @@ static void test_pro_golden(void) {
             snprintf(ref_name, sizeof ref_name, "%s.aupro64", cases[c]);
             double ref64 = golden_f64(f, ref_name, k);
             double got = -1;
-            CHECK_OK(ff_metric_pro(maps, masks, n, h, w, lim, &got));
+            CHECK_OK(ff_metric_pro(maps, masks, n, w, h, lim, &got));
             double d = fabs(got - ref), d64 = fabs(got - ref64);
             if (d > worst) worst = d;
             if (d64 > worst64) worst64 = d64;
@@ -359,31 +359,31 @@ static void test_bad_input(void) {
     for (int i = 0; i < 24; i++) maps[i] = (float)i / 24;
     masks[5] = masks[6] = masks[20] = 1;
     out = 42;
-    CHECK_STATUS(ff_metric_pro(NULL, masks, 2, 3, 4, 0.3, &out), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_metric_pro(NULL, masks, 2, 4, 3, 0.3, &out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("maps is NULL");
-    CHECK_STATUS(ff_metric_pro(maps, NULL, 2, 3, 4, 0.3, &out), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_metric_pro(maps, NULL, 2, 4, 3, 0.3, &out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("masks is NULL");
-    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 3, 4, 0.3, NULL), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 4, 3, 0.3, NULL), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("aupro_out is NULL");
-    CHECK_STATUS(ff_metric_pro(maps, masks, 0, 3, 4, 0.3, &out), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_metric_pro(maps, masks, 0, 4, 3, 0.3, &out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("must be positive");
-    CHECK_STATUS(ff_metric_pro(maps, masks, 2, -3, 4, 0.3, &out), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 4, -3, 0.3, &out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("must be positive");
-    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 3, 4, NAN, &out), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 4, 3, NAN, &out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("max_fpr");
-    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 3, 4, 0.0, &out), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 4, 3, 0.0, &out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("must be in (0, 1]");
-    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 3, 4, 1.5, &out), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 4, 3, 1.5, &out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("must be in (0, 1]");
     CHECK_STATUS(ff_metric_pro(maps, masks, 65536, 65536, 65536, 0.3, &out),
                  FF_E_INVALID_ARGUMENT);
     CHECK_MSG("exceed 2^32-1 pixels");
     masks[7] = 255;
-    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 3, 4, 0.3, &out), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 4, 3, 0.3, &out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("masks[7] = 255");
     masks[7] = 0;
     maps[13] = NAN;
-    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 3, 4, 0.3, &out), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_metric_pro(maps, masks, 2, 4, 3, 0.3, &out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("maps[13]");
     CHECK_MSG("(image 1)");
     maps[13] = 0.5f;
@@ -392,7 +392,7 @@ static void test_bad_input(void) {
     CHECK_STATUS(ff_metric_pro(maps, ones, 1, 2, 2, 0.3, &out), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("no normal pixel");
     CHECK(out == 42);
-    CHECK_OK(ff_metric_pro(maps, masks, 2, 3, 4, 0.3, &out));
+    CHECK_OK(ff_metric_pro(maps, masks, 2, 4, 3, 0.3, &out));
     CHECK(out >= 0 && out <= 1);
 }
 

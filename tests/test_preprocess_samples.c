@@ -37,7 +37,7 @@ static void check_case(const char *golden) {
     if (!path) ff_test_skip("shared samples folder not found");
 
     int32_t pw = 0, ph = 0, pc = 0;
-    CHECK_OK(ff_image_probe_file(path, &pw, &ph, &pc));
+    CHECK_OK(ff_image_probe_file(path, &pc, &pw, &ph));
     CHECK(pw == w && ph == h && pc >= 1);
 
     /* decode equality with PIL's convert("RGB") */

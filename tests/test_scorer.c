@@ -25,9 +25,9 @@ static void test_args(ff_scorer *s, const ff_flow *flow) {
     CHECK_STATUS(ff_scorer_create(NULL, &x), FF_E_INVALID_ARGUMENT);
     CHECK_STATUS(ff_scorer_create(flow, NULL), FF_E_INVALID_ARGUMENT);
     int32_t h = 0, w = 0;
-    CHECK_OK(ff_scorer_map_shape(s, &h, &w));
+    CHECK_OK(ff_scorer_map_shape(s, &w, &h));
     CHECK(h == SIZE && w == SIZE);
-    CHECK_STATUS(ff_scorer_map_shape(s, NULL, &w), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_scorer_map_shape(s, &w, NULL), FF_E_INVALID_ARGUMENT);
     uint8_t *img = ft_image(1, 50, 40, 0);
     float map[HW], score = 7.0f;
     CHECK_STATUS(ff_scorer_score_image(s, img, 50, 40, 0, FF_PIXEL_RGB8, map, HW - 1, &score), FF_E_BUFFER_TOO_SMALL);

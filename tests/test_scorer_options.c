@@ -70,17 +70,17 @@ static void test_setters(ff_scorer *s) {
     CHECK_MSG("statistics");
     /* shapes */
     int32_t h = 0, w = 0;
-    CHECK_OK(ff_scorer_map_shape_for(s, IW, IH, &h, &w));
+    CHECK_OK(ff_scorer_map_shape_for(s, IW, IH, &w, &h));
     CHECK(h == SIZE && w == SIZE);
     CHECK_OK(ff_scorer_set_i32(s, FF_SCORER_MAP_SIZE, FF_SCORER_MAP_IMAGE_SIZE));
-    CHECK_OK(ff_scorer_map_shape_for(s, IW, IH, &h, &w));
+    CHECK_OK(ff_scorer_map_shape_for(s, IW, IH, &w, &h));
     CHECK(h == IH && w == IW);
-    CHECK_OK(ff_scorer_map_shape(s, &h, &w)); /* still the model's size */
+    CHECK_OK(ff_scorer_map_shape(s, &w, &h)); /* still the model's size */
     CHECK(h == SIZE && w == SIZE);
-    CHECK_STATUS(ff_scorer_map_shape_for(s, 0, IH, &h, &w), FF_E_INVALID_ARGUMENT);
-    CHECK_STATUS(ff_scorer_map_shape_for(s, IW, IH, NULL, &w), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_scorer_map_shape_for(s, 0, IH, &w, &h), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_scorer_map_shape_for(s, IW, IH, &w, NULL), FF_E_INVALID_ARGUMENT);
     CHECK_OK(ff_global_set_i64(FF_GLOBAL_MAX_IMAGE_PIXELS, 1000));
-    CHECK_STATUS(ff_scorer_map_shape_for(s, 100, 11, &h, &w), FF_E_LIMIT_EXCEEDED);
+    CHECK_STATUS(ff_scorer_map_shape_for(s, 100, 11, &w, &h), FF_E_LIMIT_EXCEEDED);
     CHECK_OK(ff_global_set_i64(FF_GLOBAL_MAX_IMAGE_PIXELS, 100000000));
     CHECK_OK(ff_scorer_set_i32(s, FF_SCORER_MAP_SIZE, FF_SCORER_MAP_MODEL_SIZE));
 }

@@ -150,7 +150,7 @@ static void test_write_layout(void) {
     CHECK(ds->num_types == 4);
     static uint8_t want[48 * 48 * 3], got[48 * 48 * 3], wmask[48 * 48], gmask[48 * 48];
     int32_t w = 0, h = 0, ch = 0;
-    CHECK_OK(ff_image_probe_file(ds->train_paths[2], &w, &h, &ch));
+    CHECK_OK(ff_image_probe_file(ds->train_paths[2], &ch, &w, &h));
     CHECK(w == 48 && h == 48 && ch == 3);
     CHECK(synth_render(&c.params, SYNTH_TRAIN, SYNTH_GOOD, 2, work, want, NULL) == 0);
     CHECK_OK(ff_image_decode_file(ds->train_paths[2], FF_PIXEL_RGB8, got, sizeof got, 0));
@@ -169,7 +169,7 @@ static void test_write_layout(void) {
         CHECK(memcmp(want, got, sizeof got) == 0);
         CHECK((kind == SYNTH_GOOD) == (ds->test_mask_paths[i] == NULL));
         if (ds->test_mask_paths[i]) {
-            CHECK_OK(ff_image_probe_file(ds->test_mask_paths[i], &w, &h, &ch));
+            CHECK_OK(ff_image_probe_file(ds->test_mask_paths[i], &ch, &w, &h));
             CHECK(ch == 1);
             CHECK_OK(ff_image_decode_file(ds->test_mask_paths[i], FF_PIXEL_GRAY8, gmask, sizeof gmask, 0));
             CHECK(memcmp(wmask, gmask, sizeof gmask) == 0);

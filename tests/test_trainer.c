@@ -72,8 +72,8 @@ static void test_step_golden(const char *file) {
     CHECK(shapes && sscanf(shapes, "%d,%d,%d;%d,%d,%d;%d,%d,%d", &chw[0][0], &chw[0][1], &chw[0][2], &chw[1][0],
                            &chw[1][1], &chw[1][2], &chw[2][0], &chw[2][1], &chw[2][2]) == 9);
     ff_flow_layout L;
-    CHECK_OK(ff_flow_layout_init(&L, 3, (const int32_t(*)[3])chw, atoi(ff_st_meta(f, "in_h")),
-                                 atoi(ff_st_meta(f, "in_w")), atoi(ff_st_meta(f, "steps")),
+    CHECK_OK(ff_flow_layout_init(&L, 3, (const int32_t(*)[3])chw, atoi(ff_st_meta(f, "in_w")),
+                                 atoi(ff_st_meta(f, "in_h")), atoi(ff_st_meta(f, "steps")),
                                  atoi(ff_st_meta(f, "conv3x3_only")), strtof(ff_st_meta(f, "hidden_ratio"), NULL),
                                  strtof(ff_st_meta(f, "clamp"), NULL), 1));
     int32_t n = atoi(ff_st_meta(f, "batch"));

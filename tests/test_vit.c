@@ -93,7 +93,7 @@ static float *extract(const ff_backbone *bb, const float *input, int32_t n, int3
         CHECK_MSG("level must be in [0, 0]");
         CHECK_STATUS(ff_extractor_read(ex, 0, out, count - 1), FF_E_BUFFER_TOO_SMALL);
         /* the fixed input side */
-        CHECK_STATUS(ff_extractor_run(ex, input, 1, side + 16, side), FF_E_INVALID_ARGUMENT);
+        CHECK_STATUS(ff_extractor_run(ex, input, 1, side, side + 16), FF_E_INVALID_ARGUMENT);
         CHECK_MSG("inputs only");
     }
     ff_extractor_destroy(ex);
@@ -121,11 +121,11 @@ static void public_case(const char *family) {
     int32_t levels = 0, c = 0, h = 0, w = 0;
     CHECK_OK(ff_backbone_num_levels(bb, &levels));
     CHECK(levels == 1);
-    CHECK_OK(ff_backbone_level_shape(bb, 0, 64, 64, &c, &h, &w));
+    CHECK_OK(ff_backbone_level_shape(bb, 0, 64, 64, &c, &w, &h));
     CHECK(c == 64 && h == 4 && w == 4);
-    CHECK_STATUS(ff_backbone_level_shape(bb, 0, 128, 128, &c, &h, &w), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_backbone_level_shape(bb, 0, 128, 128, &c, &w, &h), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("takes 64x64 inputs only");
-    CHECK_STATUS(ff_backbone_level_shape(bb, 1, 64, 64, &c, &h, &w), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_backbone_level_shape(bb, 1, 64, 64, &c, &w, &h), FF_E_INVALID_ARGUMENT);
     CHECK_MSG("one feature map");
 
     size_t nin = 0, nref = 0;

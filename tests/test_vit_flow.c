@@ -70,7 +70,7 @@ static float *score(const ff_flow *flow, float *score_out) {
     CHECK_OK(ff_scorer_create(flow, &s));
     if (!s) return NULL;
     int32_t h = 0, w = 0;
-    CHECK_OK(ff_scorer_map_shape(s, &h, &w));
+    CHECK_OK(ff_scorer_map_shape(s, &w, &h));
     CHECK(h == SIDE && w == SIDE);
     float *map = calloc(SIDE * SIDE, sizeof *map);
     uint8_t *rgb = malloc(SIDE * SIDE * 3);

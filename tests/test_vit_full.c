@@ -40,7 +40,7 @@ static void full_case(const char *arch_name, int32_t want_grid, int check_batch)
     const double t_load = now() - t0;
 
     int32_t c = 0, h = 0, w = 0;
-    CHECK_OK(ff_backbone_level_shape(bb, 0, a->img, a->img, &c, &h, &w));
+    CHECK_OK(ff_backbone_level_shape(bb, 0, a->img, a->img, &c, &w, &h));
     CHECK(c == 768 && h == want_grid && w == want_grid);
     const size_t per_image = (size_t)c * (size_t)h * (size_t)w, in_image = (size_t)3 * a->img * a->img;
     const int32_t n = check_batch ? 2 : 1;
@@ -130,8 +130,8 @@ static void reference_case(const char *dir, const char *arch) {
     if (bb) CHECK_OK(ff_extractor_create(bb, &ex));
     if (ex && in && ref) {
         float *out = malloc((size_t)ref->numel * sizeof *out);
-        CHECK_OK(ff_extractor_run(ex, (const float *)(const void *)in->data, 1, (int32_t)in->shape[2],
-                                  (int32_t)in->shape[3]));
+        CHECK_OK(ff_extractor_run(ex, (const float *)(const void *)in->data, 1, (int32_t)in->shape[3],
+                                  (int32_t)in->shape[2]));
         CHECK_OK(ff_extractor_read(ex, 0, out, (size_t)ref->numel));
         char what[128];
         snprintf(what, sizeof what, "%s vs PyTorch (full size)", arch);

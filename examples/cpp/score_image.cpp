@@ -70,7 +70,7 @@ public:
         ff_scorer *raw = nullptr;
         check(ff_scorer_create(flow.get(), &raw), "creating a scorer");
         scorer_.reset(raw);
-        check(ff_scorer_map_shape(raw, &height_, &width_), "map shape");
+        check(ff_scorer_map_shape(raw, &width_, &height_), "map shape");
     }
     Result score_file(const std::string &path) {
         Result r;

@@ -312,12 +312,12 @@ ff_status ff_backbone_num_levels(const ff_backbone *bb, int32_t *levels_out) {
     return FF_OK;
 }
 
-ff_status ff_backbone_level_shape(const ff_backbone *bb, int32_t level, int32_t in_height, int32_t in_width,
-                                  int32_t *channels_out, int32_t *height_out, int32_t *width_out) {
+ff_status ff_backbone_level_shape(const ff_backbone *bb, int32_t level, int32_t in_width, int32_t in_height,
+                                  int32_t *channels_out, int32_t *width_out, int32_t *height_out) {
     ff_clear_error();
     FF_CHECK_ARG(bb != NULL, "backbone is NULL");
     FF_CHECK_ARG(channels_out && height_out && width_out, "an output pointer is NULL");
-    if (bb->vit) return ff_vit_level_shape(bb->vit, level, in_height, in_width, channels_out, height_out, width_out);
+    if (bb->vit) return ff_vit_level_shape(bb->vit, level, in_width, in_height, channels_out, width_out, height_out);
     FF_CHECK_ARG(level >= 0 && level < FF_RESNET_LEVELS, "level must be in [0, %d], got %d", FF_RESNET_LEVELS - 1,
                  (int)level);
     FF_CHECK_ARG(in_height >= 32 && in_height <= 4096 && in_height % 16 == 0,

@@ -261,7 +261,7 @@ static ff_status create_memories(ff_extractor *ex) {
 
 static ff_status build(ff_extractor *ex, int32_t n, int32_t h, int32_t w) {
     release_plan(ex);
-    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, h, w, &ex->pds);
+    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, w, h, &ex->pds);
     if (st == FF_OK) {
         ex->n = n;
         ex->h = h;
@@ -317,8 +317,8 @@ static int all_finite(const float *x, size_t n) {
     return bad == 0;
 }
 
-ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_height,
-                           int32_t in_width) {
+ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
+                           int32_t in_height) {
     ff_clear_error();
     FF_CHECK_ARG(ex != NULL, "extractor is NULL");
     FF_CHECK_ARG(input != NULL, "input is NULL");
@@ -330,7 +330,7 @@ ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, 
     const size_t count = (size_t)batch * 3u * (size_t)in_height * (size_t)in_width;
     FF_CHECK_ARG(all_finite(input, count), "input holds NaN or Inf values");
     if (ex->vit) {
-        FF_TRY(ff_vit_check_input(ex->bb->vit, in_height, in_width));
+        FF_TRY(ff_vit_check_input(ex->bb->vit, in_width, in_height));
         ex->has_run = 0;
         FF_TRY(ff_vit_runner_run(ex->vit, input, batch));
         ex->has_run = 1;

@@ -129,7 +129,7 @@ static ff_status create_all(const ff_resnet_layout *L, ff_resnet_pds *P) {
     return FF_OK;
 }
 
-ff_status ff_resnet_pds_create(const ff_resnet_layout *L, int32_t n, int32_t h, int32_t w,
+ff_status ff_resnet_pds_create(const ff_resnet_layout *L, int32_t n, int32_t w, int32_t h,
                                ff_resnet_pds *out) {
     memset(out, 0, sizeof *out);
     out->n = n;

@@ -20,7 +20,7 @@ typedef struct ff_resnet_pds {
 
 /* Creates every descriptor (user scratchpad mode, bias + ReLU / sum + ReLU
  * post-ops). On failure nothing is left allocated. */
-ff_status ff_resnet_pds_create(const ff_resnet_layout *layout, int32_t n, int32_t h, int32_t w,
+ff_status ff_resnet_pds_create(const ff_resnet_layout *layout, int32_t n, int32_t w, int32_t h,
                                ff_resnet_pds *out);
 void ff_resnet_pds_destroy(ff_resnet_pds *pds);
 

@@ -37,7 +37,7 @@ ff_status ff_vit_backbone_load(const ff_vit_arch *arch, const ff_st_file *f, con
     return FF_OK;
 }
 
-ff_status ff_vit_check_input(const ff_vit_model *m, int32_t in_height, int32_t in_width) {
+ff_status ff_vit_check_input(const ff_vit_model *m, int32_t in_width, int32_t in_height) {
     const int32_t side = m->arch->img;
     if (in_height != side || in_width != side)
         return ff_fail(FF_E_INVALID_ARGUMENT, "%s takes %dx%d inputs only (its position embedding is fixed), got %dx%d",
@@ -45,10 +45,10 @@ ff_status ff_vit_check_input(const ff_vit_model *m, int32_t in_height, int32_t i
     return FF_OK;
 }
 
-ff_status ff_vit_level_shape(const ff_vit_model *m, int32_t level, int32_t in_height, int32_t in_width,
-                             int32_t *channels_out, int32_t *height_out, int32_t *width_out) {
+ff_status ff_vit_level_shape(const ff_vit_model *m, int32_t level, int32_t in_width, int32_t in_height,
+                             int32_t *channels_out, int32_t *width_out, int32_t *height_out) {
     FF_CHECK_ARG(level == 0, "level must be 0 (%s has one feature map), got %d", m->arch->name, (int)level);
-    FF_TRY(ff_vit_check_input(m, in_height, in_width));
+    FF_TRY(ff_vit_check_input(m, in_width, in_height));
     *channels_out = m->arch->embed;
     *height_out = ff_vit_grid(m->arch);
     *width_out = ff_vit_grid(m->arch);

@@ -18,10 +18,10 @@ ff_status ff_vit_backbone_load(const ff_vit_arch *arch, const ff_st_file *f, con
 
 /* Checks an input size against the transformer's fixed input side (its
  * pos_embed is not interpolated). */
-ff_status ff_vit_check_input(const ff_vit_model *m, int32_t in_height, int32_t in_width);
+ff_status ff_vit_check_input(const ff_vit_model *m, int32_t in_width, int32_t in_height);
 
 /* ff_backbone_level_shape for a transformer: one level [D, grid, grid]. */
-ff_status ff_vit_level_shape(const ff_vit_model *m, int32_t level, int32_t in_height, int32_t in_width,
-                             int32_t *channels_out, int32_t *height_out, int32_t *width_out);
+ff_status ff_vit_level_shape(const ff_vit_model *m, int32_t level, int32_t in_width, int32_t in_height,
+                             int32_t *channels_out, int32_t *width_out, int32_t *height_out);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
-uint32_t ff_label_components8(const uint8_t *mask, int32_t height, int32_t width,
+uint32_t ff_label_components8(const uint8_t *mask, int32_t width, int32_t height,
                               uint32_t *labels, uint32_t *stack) {
     size_t w = (size_t)width, h = (size_t)height;
     memset(labels, 0, w * h * sizeof *labels);

@@ -14,7 +14,7 @@
  * (height x width, packed) into `labels`: 0 for zero pixels, 1..count for
  * the components in raster order of their first pixel (scipy's numbering).
  * `stack` is scratch of height*width uint32. Returns the component count. */
-uint32_t ff_label_components8(const uint8_t *mask, int32_t height, int32_t width,
+uint32_t ff_label_components8(const uint8_t *mask, int32_t width, int32_t height,
                               uint32_t *labels, uint32_t *stack);
 
 #endif

@@ -25,6 +25,6 @@ void ff_mask_resize_nearest(const uint8_t *src, int32_t in_height, int32_t in_wi
  * takes) and resizes it as above into `out` (out_height * out_width bytes of
  * 0/1). Errors are the decoder's (FF_E_IO, FF_E_BAD_FORMAT, ...), with the
  * path in the message. */
-ff_status ff_mask_load(const char *path, int32_t out_height, int32_t out_width, uint8_t *out);
+ff_status ff_mask_load(const char *path, int32_t out_width, int32_t out_height, uint8_t *out);
 
 #endif

@@ -4,14 +4,14 @@
 #include "core/error.h"
 #include "core/memory.h"
 
-ff_status ff_mask_load(const char *path, int32_t out_height, int32_t out_width, uint8_t *out) {
+ff_status ff_mask_load(const char *path, int32_t out_width, int32_t out_height, uint8_t *out) {
     FF_CHECK_ARG(path != NULL, "ff_mask_load: path is NULL");
     FF_CHECK_ARG(out != NULL, "ff_mask_load: out is NULL");
     FF_CHECK_ARG(out_height > 0 && out_width > 0,
                  "ff_mask_load: output size %dx%d must be positive", (int)out_width,
                  (int)out_height);
     int32_t w = 0, h = 0;
-    ff_status st = ff_image_probe_file(path, &w, &h, NULL);
+    ff_status st = ff_image_probe_file(path, NULL, &w, &h);
     if (st != FF_OK) return ff_fail_context(st, "mask '%s'", path);
     size_t bytes;
     if (!ff_mul_size((size_t)w, (size_t)h, &bytes))

@@ -40,7 +40,7 @@ static ff_status regions_reserve(region_table *t, size_t needed) {
 }
 
 static ff_status check_pro_args(const float *maps, const uint8_t *masks, int32_t num_images,
-                                int32_t height, int32_t width, double max_fpr,
+                                int32_t width, int32_t height, double max_fpr,
                                 const double *aupro_out, size_t *total_out) {
     static const char fn[] = "ff_metric_pro";
     FF_CHECK_ARG(maps != NULL, "%s: maps is NULL", fn);
@@ -74,7 +74,7 @@ static ff_status check_pro_args(const float *maps, const uint8_t *masks, int32_t
  * pixels. */
 static ff_status build_items(const float *maps, const uint8_t *masks, int32_t num_images,
                              size_t plane, uint64_t *items, uint32_t *labels, uint32_t *stack,
-                             int32_t height, int32_t width, region_table *regions,
+                             int32_t width, int32_t height, region_table *regions,
                              uint64_t *normal_out) {
     uint64_t normal = 0;
     regions->count = 1;
@@ -84,7 +84,7 @@ static ff_status build_items(const float *maps, const uint8_t *masks, int32_t nu
         const uint8_t *mask = masks + (size_t)img * plane;
         const float *map = maps + (size_t)img * plane;
         uint64_t *out = items + (size_t)img * plane;
-        uint32_t found = ff_label_components8(mask, height, width, labels, stack);
+        uint32_t found = ff_label_components8(mask, width, height, labels, stack);
         size_t base = regions->count - 1;
         if ((uint64_t)base + found >= UINT32_MAX)
             return ff_fail(FF_E_INVALID_ARGUMENT, "ff_metric_pro: too many regions");
@@ -141,10 +141,10 @@ static double integrate_pro(const uint64_t *sorted, size_t n, const double *weig
 }
 
 FF_API ff_status ff_metric_pro(const float *maps, const uint8_t *masks, int32_t num_images,
-                               int32_t height, int32_t width, double max_fpr, double *aupro_out) {
+                               int32_t width, int32_t height, double max_fpr, double *aupro_out) {
     ff_clear_error();
     size_t total = 0;
-    FF_TRY(check_pro_args(maps, masks, num_images, height, width, max_fpr, aupro_out, &total));
+    FF_TRY(check_pro_args(maps, masks, num_images, width, height, max_fpr, aupro_out, &total));
     size_t plane = (size_t)height * (size_t)width;
 
     uint64_t *items = ff_alloc(total * 2 * sizeof(uint64_t));
@@ -157,7 +157,7 @@ FF_API ff_status ff_metric_pro(const float *maps, const uint8_t *masks, int32_t 
         goto done;
     }
     uint64_t normal = 0;
-    st = build_items(maps, masks, num_images, plane, items, labels, labels + plane, height, width,
+    st = build_items(maps, masks, num_images, plane, items, labels, labels + plane, width, height,
                      &regions, &normal);
     if (st != FF_OK) goto done;
     size_t num_regions = regions.count - 1;

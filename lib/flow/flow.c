@@ -179,8 +179,8 @@ ff_status ff_flow_layout_for_backbone(const ff_backbone *bb, const struct ff_flo
                        FF_MAX_LEVELS);
     int32_t chw[FF_MAX_LEVELS][3];
     for (int32_t l = 0; l < levels; l++)
-        FF_TRY(ff_backbone_level_shape(bb, l, o->in_h, o->in_w, &chw[l][0], &chw[l][1], &chw[l][2]));
-    return ff_flow_layout_init(out, levels, (const int32_t(*)[3])chw, o->in_h, o->in_w, o->steps,
+        FF_TRY(ff_backbone_level_shape(bb, l, o->in_w, o->in_h, &chw[l][0], &chw[l][2], &chw[l][1]));
+    return ff_flow_layout_init(out, levels, (const int32_t(*)[3])chw, o->in_w, o->in_h, o->steps,
                                o->conv3x3_only, o->hidden_ratio, o->clamp, ff_backbone_uses_layernorm(bb));
 }
 

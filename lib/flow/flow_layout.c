@@ -5,8 +5,8 @@
 
 #include "core/error.h"
 
-ff_status ff_flow_layout_init(ff_flow_layout *L, int32_t num_levels, const int32_t chw[][3], int32_t in_h,
-                              int32_t in_w, int32_t num_steps, int32_t conv3x3_only, float hidden_ratio,
+ff_status ff_flow_layout_init(ff_flow_layout *L, int32_t num_levels, const int32_t chw[][3], int32_t in_w,
+                              int32_t in_h, int32_t num_steps, int32_t conv3x3_only, float hidden_ratio,
                               float clamp, int32_t has_norm) {
     FF_CHECK_ARG(L != NULL && chw != NULL, "layout or shapes is NULL");
     FF_CHECK_ARG(num_levels >= 1 && num_levels <= FF_MAX_LEVELS, "number of levels %d not in [1, %d]",

@@ -51,7 +51,7 @@ typedef struct ff_flow_layout {
 /* Fills the table for `num_levels` feature maps of shapes chw[l] =
  * {C, H, W}. Validates every argument (bounds as in enum ff_flow_param). */
 ff_status ff_flow_layout_init(ff_flow_layout *layout, int32_t num_levels, const int32_t chw[][3],
-                              int32_t in_h, int32_t in_w, int32_t num_steps, int32_t conv3x3_only,
+                              int32_t in_w, int32_t in_h, int32_t num_steps, int32_t conv3x3_only,
                               float hidden_ratio, float clamp, int32_t has_norm);
 
 /* Kernel of step i: 3, except odd i use 1 unless conv3x3_only. */

@@ -33,15 +33,15 @@ static ff_status probe_outputs(const uint8_t *data, size_t size, const char *wha
     return FF_OK;
 }
 
-FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *width_out,
-                                       int32_t *height_out, int32_t *channels_out) {
+FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *channels_out,
+                                       int32_t *width_out, int32_t *height_out) {
     ff_clear_error();
     FF_CHECK_ARG(data != NULL || size == 0, "data is NULL");
     return probe_outputs(data, size, MEMORY_WHAT, width_out, height_out, channels_out);
 }
 
-FF_API ff_status ff_image_probe_file(const char *path, int32_t *width_out, int32_t *height_out,
-                                     int32_t *channels_out) {
+FF_API ff_status ff_image_probe_file(const char *path, int32_t *channels_out, int32_t *width_out,
+                                     int32_t *height_out) {
     ff_clear_error();
     FF_CHECK_ARG(path != NULL, "path is NULL");
     uint8_t *data;

@@ -11,9 +11,9 @@ void ff_image_buffer_free(ff_image_buffer *b) {
     b->capacity = 0;
 }
 
-ff_status ff_image_file_to_input(ff_image_buffer *b, const char *path, int32_t out_h, int32_t out_w, float *out) {
+ff_status ff_image_file_to_input(ff_image_buffer *b, const char *path, int32_t out_w, int32_t out_h, float *out) {
     int32_t w = 0, h = 0;
-    FF_TRY(ff_image_probe_file(path, &w, &h, NULL));
+    FF_TRY(ff_image_probe_file(path, NULL, &w, &h));
     size_t bytes;
     if (!ff_mul_size((size_t)w * 3u, (size_t)h, &bytes))
         return ff_fail(FF_E_LIMIT_EXCEEDED, "image '%s' is too large (%dx%d)", path, (int)w, (int)h);

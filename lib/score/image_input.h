@@ -18,6 +18,6 @@ void ff_image_buffer_free(ff_image_buffer *b);
 
 /* Decodes `path` as RGB8 into b (grown as needed) and pre-processes it into
  * out ([3, out_h, out_w] floats). Errors name the file. */
-ff_status ff_image_file_to_input(ff_image_buffer *b, const char *path, int32_t out_h, int32_t out_w, float *out);
+ff_status ff_image_file_to_input(ff_image_buffer *b, const char *path, int32_t out_w, int32_t out_h, float *out);
 
 #endif

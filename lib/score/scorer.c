@@ -158,7 +158,7 @@ ff_status ff_scorer_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
 
 /* ------------------------------------------------------------ shapes -- */
 
-ff_status ff_scorer_map_shape(const ff_scorer *s, int32_t *height_out, int32_t *width_out) {
+ff_status ff_scorer_map_shape(const ff_scorer *s, int32_t *width_out, int32_t *height_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_CHECK_ARG(height_out != NULL && width_out != NULL, "height_out or width_out is NULL");
@@ -186,8 +186,8 @@ static ff_status out_shape(const ff_scorer *s, int32_t w, int32_t h, int32_t *oh
     return FF_OK;
 }
 
-ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height, int32_t *height_out,
-                                  int32_t *width_out) {
+ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height, int32_t *width_out,
+                                  int32_t *height_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_CHECK_ARG(height_out != NULL && width_out != NULL, "height_out or width_out is NULL");
@@ -206,7 +206,7 @@ ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32
 /* Scores n <= FF_SCORER_CHUNK pre-processed images into s->maps. */
 static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n) {
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_extractor_run(s->extractor, input, n, L->in_h, L->in_w));
+    FF_TRY(ff_extractor_run(s->extractor, input, n, L->in_w, L->in_h));
     const float *feats[FF_MAX_LEVELS];
     for (int32_t l = 0; l < L->num_levels; l++) {
         FF_TRY(ff_extractor_read(s->extractor, l, s->feats[l], (size_t)n * s->per_image[l]));
@@ -302,14 +302,14 @@ ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, s
     size_t need = 0;
     if (map_out != NULL) {
         int32_t w = 0, h = 0;
-        if (s->map_mode == FF_SCORER_MAP_IMAGE_SIZE) FF_TRY(ff_image_probe_file(path, &w, &h, NULL));
+        if (s->map_mode == FF_SCORER_MAP_IMAGE_SIZE) FF_TRY(ff_image_probe_file(path, NULL, &w, &h));
         ff_status st = out_shape(s, w, h, &oh, &ow, &need);
         if (st != FF_OK) return ff_fail_context(st, "image '%s'", path);
         FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     }
     ff_threads_apply();
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_image_file_to_input(&s->image, path, L->in_h, L->in_w, s->input));
+    FF_TRY(ff_image_file_to_input(&s->image, path, L->in_w, L->in_h, s->input));
     ff_status st = score_input(s, oh, ow, map_out, score_out);
     if (st != FF_OK) return ff_fail_context(st, "scoring '%s'", path);
     return FF_OK;

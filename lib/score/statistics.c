@@ -33,7 +33,7 @@ static ff_status range_of(const float *v, size_t n, const char *what, float *lo,
 }
 
 ff_status ff_score_statistics(const float *maps, const float *scores, const uint8_t *labels, const uint8_t *masks,
-                              int32_t num_images, int32_t height, int32_t width, float *image_threshold_out,
+                              int32_t num_images, int32_t width, int32_t height, float *image_threshold_out,
                               float *pixel_threshold_out, float *min_out, float *max_out) {
     ff_clear_error();
     FF_CHECK_ARG(maps != NULL && scores != NULL, "maps or scores is NULL");

@@ -208,9 +208,9 @@ static ff_status check_can_add(const ff_trainer *t) {
 
 /* t->input holds a pre-processed image: run the backbone and cache. */
 static ff_status cache_input(ff_trainer *t) {
-    FF_TRY(ff_extractor_run(t->extractor, t->input, 1, t->layout->in_h, t->layout->in_w));
+    FF_TRY(ff_extractor_run(t->extractor, t->input, 1, t->layout->in_w, t->layout->in_h));
     FF_TRY(ff_feature_cache_append(&t->cache, t->extractor));
-    t->data_hash = ff_fnv1a64(t->data_hash, t->input, 3 * sizeof(float) * (size_t)t->layout->in_h * t->layout->in_w);
+    t->data_hash = ff_fnv1a64(t->data_hash, t->input, 3 * sizeof(float) * (size_t)t->layout->in_w * t->layout->in_h);
     return FF_OK;
 }
 
@@ -233,7 +233,7 @@ ff_status ff_trainer_add_image_file(ff_trainer *t, const char *path) {
     FF_CHECK_ARG(path != NULL, "path is NULL");
     FF_TRY(check_can_add(t));
     ff_threads_apply();
-    FF_TRY(ff_image_file_to_input(&t->image, path, t->layout->in_h, t->layout->in_w, t->input));
+    FF_TRY(ff_image_file_to_input(&t->image, path, t->layout->in_w, t->layout->in_h, t->input));
     ff_status st = cache_input(t);
     if (st != FF_OK) return ff_fail_context(st, "'%s'", path);
     return FF_OK;

@@ -44,11 +44,12 @@ class Backbone(Handle):
         call("ff_backbone_num_levels", self._handle(), ctypes.byref(n))
         return n.value
 
-    def level_shape(self, level, height=256, width=256):
-        """(channels, height, width) of feature level `level` for that input size."""
+    def level_shape(self, level, width=256, height=256):
+        """Shape (channels, height, width) of feature level `level` for an
+        input of width x height (the array's shape, in numpy order)."""
         c, h, w = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32()
-        call("ff_backbone_level_shape", self._handle(), int(level), int(height), int(width), ctypes.byref(c),
-             ctypes.byref(h), ctypes.byref(w))
+        call("ff_backbone_level_shape", self._handle(), int(level), int(width), int(height), ctypes.byref(c),
+             ctypes.byref(w), ctypes.byref(h))
         return c.value, h.value, w.value
 
     def extractor(self):
@@ -83,22 +84,22 @@ class Extractor(Handle):
         self._backbone = backbone
         self._last = None  # (batch, height, width) of the last run
 
-    def run(self, tensor, batch=None, height=None, width=None):
+    def run(self, tensor, batch=None, width=None, height=None):
         """Runs on a pre-processed float32 batch [batch, 3, H, W] (numpy
-        array, or any float buffer with batch/height/width given)."""
+        array, or any float buffer with batch/width/height given)."""
         if batch is None or height is None or width is None:
             shape = _buffers.shape_of(tensor)
             if len(shape) == 3:
                 shape = (1,) + tuple(shape)
             if len(shape) != 4 or shape[1] != 3:
-                raise ValueError("input must have shape [batch, 3, H, W], got %s (or pass batch, height, "
-                                 "width)" % (tuple(shape),))
+                raise ValueError("input must have shape [batch, 3, H, W], got %s (or pass batch, width, "
+                                 "height)" % (tuple(shape),))
             batch, _, height, width = shape
         ptr, count, keep = _buffers.pointer(tensor, ctypes.c_float, "input")
         if count != batch * 3 * height * width:
             raise ValueError("input has %d floats; [%d, 3, %d, %d] needs %d"
                              % (count, batch, height, width, batch * 3 * height * width))
-        call("ff_extractor_run", self._handle(), ptr, int(batch), int(height), int(width))
+        call("ff_extractor_run", self._handle(), ptr, int(batch), int(width), int(height))
         del keep
         self._last = (int(batch), int(height), int(width))
 
@@ -109,12 +110,12 @@ class Extractor(Handle):
             out = _buffers.Output(ctypes.c_float, (1,))
             call("ff_extractor_read", self._handle(), int(level), out.pointer, out.count)
         batch, h, w = self._last
-        c, lh, lw = self._backbone.level_shape(level, h, w)
+        c, lh, lw = self._backbone.level_shape(level, w, h)
         out = _buffers.Output(ctypes.c_float, (batch, c, lh, lw))
         call("ff_extractor_read", self._handle(), int(level), out.pointer, out.count)
         return out.result()
 
-    def features(self, tensor, batch=None, height=None, width=None):
+    def features(self, tensor, batch=None, width=None, height=None):
         """Runs and returns every level, as a list."""
-        self.run(tensor, batch, height, width)
+        self.run(tensor, batch, width, height)
         return [self.read(level) for level in range(self._backbone.num_levels)]

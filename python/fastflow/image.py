@@ -163,9 +163,9 @@ def probe(source):
     w, h, c = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32()
     is_path, arg, keep = _encoded(source)
     if is_path:
-        call("ff_image_probe_file", arg, ctypes.byref(w), ctypes.byref(h), ctypes.byref(c))
+        call("ff_image_probe_file", arg, ctypes.byref(c), ctypes.byref(w), ctypes.byref(h))
     else:
-        call("ff_image_probe_memory", arg[0], arg[1], ctypes.byref(w), ctypes.byref(h), ctypes.byref(c))
+        call("ff_image_probe_memory", arg[0], arg[1], ctypes.byref(c), ctypes.byref(w), ctypes.byref(h))
     del keep
     return w.value, h.value, c.value
 
@@ -175,9 +175,9 @@ def decode(source, pixel_format=RGB8):
     is_path, arg, keep = _encoded(source)
     w, h, c = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32()
     if is_path:
-        call("ff_image_probe_file", arg, ctypes.byref(w), ctypes.byref(h), ctypes.byref(c))
+        call("ff_image_probe_file", arg, ctypes.byref(c), ctypes.byref(w), ctypes.byref(h))
     else:
-        call("ff_image_probe_memory", arg[0], arg[1], ctypes.byref(w), ctypes.byref(h), ctypes.byref(c))
+        call("ff_image_probe_memory", arg[0], arg[1], ctypes.byref(c), ctypes.byref(w), ctypes.byref(h))
     ch = channels(pixel_format)
     shape = (h.value, w.value) if ch == 1 else (h.value, w.value, ch)
     out = _buffers.Output(ctypes.c_uint8, shape)

@@ -98,7 +98,7 @@ def pro(maps, masks, max_fpr=0.3, shape=None):
     if n != num * h * w or m != n:
         raise ValueError("maps (%d values) and masks (%d values) must both hold %d x %d x %d" % (n, m, num, h, w))
     out = ctypes.c_double()
-    call("ff_metric_pro", mp, kp, num, h, w, float(max_fpr), ctypes.byref(out))
+    call("ff_metric_pro", mp, kp, num, w, h, float(max_fpr), ctypes.byref(out))
     del km, kk
     return out.value
 
@@ -152,6 +152,6 @@ def score_statistics(maps, scores, labels=None, masks=None, shape=None):
         if nk != n:
             raise ValueError("masks hold %d values; the maps %d" % (nk, n))
     out = [ctypes.c_float() for _ in range(4)]
-    call("ff_score_statistics", mp, sp, lp, kp, num, h, w, *[ctypes.byref(v) for v in out])
+    call("ff_score_statistics", mp, sp, lp, kp, num, w, h, *[ctypes.byref(v) for v in out])
     del km, ks, kl, kk
     return dict(zip(("image_threshold", "pixel_threshold", "min", "max"), (v.value for v in out)))

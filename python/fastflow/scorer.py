@@ -48,7 +48,7 @@ class Scorer(Handle):
         call("ff_scorer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
         h, w = ctypes.c_int32(), ctypes.c_int32()
-        call("ff_scorer_map_shape", out, ctypes.byref(h), ctypes.byref(w))
+        call("ff_scorer_map_shape", out, ctypes.byref(w), ctypes.byref(h))
         #: the model's input size (height, width): the map's shape by default
         self.map_shape = (h.value, w.value)
         self._has_statistics = flow.statistics is not None
@@ -99,7 +99,7 @@ class Scorer(Handle):
     def map_shape_for(self, width, height):
         """(height, width) of the map score() returns for an image of that size."""
         h, w = ctypes.c_int32(), ctypes.c_int32()
-        call("ff_scorer_map_shape_for", self._handle(), int(width), int(height), ctypes.byref(h), ctypes.byref(w))
+        call("ff_scorer_map_shape_for", self._handle(), int(width), int(height), ctypes.byref(w), ctypes.byref(h))
         return h.value, w.value
 
     def last_decisions(self):

@@ -48,7 +48,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int32_t w = 0, h = 0, ch = 0;
-    ff_status st = ff_image_probe_memory(data, size, &w, &h, &ch);
+    ff_status st = ff_image_probe_memory(data, size, &ch, &w, &h);
     if (st != FF_OK) {
         check(hostile_failure(st) && ff_last_error_message()[0] != '\0');
         return 0;

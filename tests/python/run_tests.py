@@ -43,7 +43,8 @@ def main(argv):
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     if not result.wasSuccessful():
         return 1
-    if result.testsRun and len(result.skipped) == result.testsRun:
+    # every test skipped; a class skipped in setUpClass counts one skip and no run
+    if result.skipped and len(result.skipped) >= result.testsRun:
         return 1 if os.environ.get("CI") == "true" else 77
     return 0
 

@@ -353,7 +353,7 @@ class TestBackbone(unittest.TestCase):
         bb = m.backbone
         self.assertEqual(bb.arch, "resnet18")
         self.assertEqual(bb.num_levels, 3)
-        self.assertEqual([bb.level_shape(i, 64, 96) for i in range(3)], [(64, 16, 24), (128, 8, 12), (256, 4, 6)])
+        self.assertEqual([bb.level_shape(i, 96, 64) for i in range(3)], [(64, 16, 24), (128, 8, 12), (256, 4, 6)])
         t = ffimage.preprocess(m.train_images[0], 64, 64)
         with bb.extractor() as ex:
             feats = ex.features(t, 1, 64, 64) if np is None else ex.features(t)

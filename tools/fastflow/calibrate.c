@@ -50,7 +50,7 @@ static int score_set(const char *cmd, ff_scorer *sc, const calib_set *set, size_
             return cli_fail(cmd, set->paths[i], st);
         }
         if (masks && set->mask_paths && set->mask_paths[i] &&
-            (st = ff_mask_load(set->mask_paths[i], mh, mw, masks + i * hw)) != FF_OK) {
+            (st = ff_mask_load(set->mask_paths[i], mw, mh, masks + i * hw)) != FF_OK) {
             if (tty) fputc('\n', stderr);
             return cli_fail(cmd, set->mask_paths[i], st);
         }
@@ -64,7 +64,7 @@ int calib_run(const char *cmd, const ff_flow *flow, const calib_set *set, ff_flo
     ff_scorer *sc = NULL;
     int32_t mh = 0, mw = 0;
     ff_status st = ff_scorer_create(flow, &sc);
-    if (st == FF_OK) st = ff_scorer_map_shape(sc, &mh, &mw);
+    if (st == FF_OK) st = ff_scorer_map_shape(sc, &mw, &mh);
     if (st != FF_OK) {
         ff_scorer_destroy(sc);
         return cli_fail(cmd, "creating the scorer", st);
@@ -80,7 +80,7 @@ int calib_run(const char *cmd, const ff_flow *flow, const calib_set *set, ff_flo
     }
     if (score_set(cmd, sc, set, hw, mh, mw, maps, scores, masks) != 0) goto done;
     float it = 0, pt = 0, lo = 0, hi = 0;
-    st = ff_score_statistics(maps, scores, set->labels, masks, (int32_t)set->n, mh, mw, &it, &pt, &lo, &hi);
+    st = ff_score_statistics(maps, scores, set->labels, masks, (int32_t)set->n, mw, mh, &it, &pt, &lo, &hi);
     if (st == FF_OK) st = ff_flow_with_statistics(flow, it, pt, lo, hi, set->source, out);
     if (st != FF_OK) {
         rc = cli_fail(cmd, "computing score statistics", st);

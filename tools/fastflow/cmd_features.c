@@ -39,9 +39,9 @@ static ff_status default_side(const ff_backbone *bb, int32_t *side) {
 }
 
 /* Decodes and pre-processes `path` into a fresh [3, h, w] tensor. */
-static int load_input(const char *path, int32_t h, int32_t w, float **out) {
+static int load_input(const char *path, int32_t w, int32_t h, float **out) {
     int32_t iw = 0, ih = 0;
-    ff_status st = ff_image_probe_file(path, &iw, &ih, NULL);
+    ff_status st = ff_image_probe_file(path, NULL, &iw, &ih);
     if (st != FF_OK) return cli_fail(CMD, path, st);
     size_t bytes = (size_t)iw * (size_t)ih * 3;
     uint8_t *pixels = malloc(bytes);
@@ -108,9 +108,9 @@ int ff_cmd_features(int argc, char **argv) {
         if (!height) height = side;
         if (!width) width = side;
     }
-    if ((rc = load_input(image, height, width, &input)) != 0) goto done;
+    if ((rc = load_input(image, width, height, &input)) != 0) goto done;
     rc = 1;
-    if ((st = ff_extractor_create(bb, &ex)) != FF_OK || (st = ff_extractor_run(ex, input, 1, height, width)) != FF_OK ||
+    if ((st = ff_extractor_create(bb, &ex)) != FF_OK || (st = ff_extractor_run(ex, input, 1, width, height)) != FF_OK ||
         (st = ff_st_writer_create(&wr)) != FF_OK) {
         rc = cli_fail(CMD, "extracting features", st);
         goto done;
@@ -119,7 +119,7 @@ int ff_cmd_features(int argc, char **argv) {
     ff_backbone_num_levels(bb, &levels);
     for (int32_t l = 0; l < levels; l++) {
         int32_t c, h, w;
-        if ((st = ff_backbone_level_shape(bb, l, height, width, &c, &h, &w)) != FF_OK) {
+        if ((st = ff_backbone_level_shape(bb, l, width, height, &c, &w, &h)) != FF_OK) {
             rc = cli_fail(CMD, "feature shape", st);
             goto done;
         }

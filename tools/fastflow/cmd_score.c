@@ -46,7 +46,7 @@ static void stem_of(const char *path, char *out, size_t n) { cli_stem(path, out,
 /* NPY format version 1.0: magic, version, little-endian u16 header length,
  * a Python dict literal padded with spaces to a 64-byte boundary and ended
  * by a newline, then the raw little-endian float32 data. */
-static int write_npy(const char *path, const float *map, int32_t h, int32_t w) {
+static int write_npy(const char *path, const float *map, int32_t w, int32_t h) {
     char dict[128];
     int dn = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", (int)h,
                       (int)w);
@@ -183,20 +183,20 @@ typedef struct {
 
 /* Scores one image; the map (when wanted) lands in b->map at *mh x *mw. */
 static int score_one(ff_scorer *sc, const score_args *a, const char *path, buffers *b, bool want_map, float *score,
-                     int32_t *mh, int32_t *mw, int32_t *iw, int32_t *ih) {
+                     int32_t *mw, int32_t *mh, int32_t *iw, int32_t *ih) {
     ff_status st = FF_OK;
     if (a->heat_dir) { /* decode once: the picture is needed for the overlay */
-        if ((st = ff_image_probe_file(path, iw, ih, NULL)) != FF_OK) return cli_fail(CMD, path, st);
+        if ((st = ff_image_probe_file(path, NULL, iw, ih)) != FF_OK) return cli_fail(CMD, path, st);
         size_t bytes = (size_t)*iw * (size_t)*ih * 3;
         if (!grow((void **)&b->pixels, &b->pix_cap, bytes, 1)) return cli_fail(CMD, path, FF_E_OUT_OF_MEMORY);
         if ((st = ff_image_decode_file(path, FF_PIXEL_RGB8, b->pixels, b->pix_cap, 0)) != FF_OK)
             return cli_fail(CMD, path, st);
-    } else if (want_map && (st = ff_image_probe_file(path, iw, ih, NULL)) != FF_OK) {
+    } else if (want_map && (st = ff_image_probe_file(path, NULL, iw, ih)) != FF_OK) {
         return cli_fail(CMD, path, st);
     }
     size_t n = 0;
     if (want_map) {
-        if ((st = ff_scorer_map_shape_for(sc, *iw, *ih, mh, mw)) != FF_OK) return cli_fail(CMD, path, st);
+        if ((st = ff_scorer_map_shape_for(sc, *iw, *ih, mw, mh)) != FF_OK) return cli_fail(CMD, path, st);
         n = (size_t)*mh * (size_t)*mw;
         if (!grow((void **)&b->map, &b->map_cap, n, sizeof(float))) return cli_fail(CMD, path, FF_E_OUT_OF_MEMORY);
     }
@@ -255,7 +255,7 @@ int ff_cmd_score(int argc, char **argv) {
         const char *img = a.images[i];
         float score = 0.0f;
         int32_t mh = 0, mw = 0, iw = 0, ih = 0, anomalous = 0;
-        if (score_one(sc, &a, img, &b, want_map, &score, &mh, &mw, &iw, &ih) != 0) goto done;
+        if (score_one(sc, &a, img, &b, want_map, &score, &mw, &mh, &iw, &ih) != 0) goto done;
         if (a.normalized && (st = ff_scorer_last_decisions(sc, &anomalous, 1)) != FF_OK) {
             rc = cli_fail(CMD, img, st);
             goto done;
@@ -275,7 +275,7 @@ int ff_cmd_score(int argc, char **argv) {
         stem_of(img, stem, sizeof stem);
         if (a.maps_dir) {
             snprintf(path, sizeof path, "%s/%s.npy", a.maps_dir, stem);
-            if (write_npy(path, b.map, mh, mw) != 0) goto done;
+            if (write_npy(path, b.map, mw, mh) != 0) goto done;
         }
         if (a.heat_dir) {
             size_t need = (size_t)mh * (size_t)mw * 3;
@@ -284,7 +284,7 @@ int ff_cmd_score(int argc, char **argv) {
                 goto done;
             }
             snprintf(path, sizeof path, "%s/%s.png", a.heat_dir, stem);
-            if (cli_write_heatmap(CMD, path, b.map, mh, mw, lo, hi, b.pixels, iw, ih, NULL, b.rgb) != 0) goto done;
+            if (cli_write_heatmap(CMD, path, b.map, mw, mh, lo, hi, b.pixels, iw, ih, NULL, b.rgb) != 0) goto done;
         }
         fflush(stdout);
     }

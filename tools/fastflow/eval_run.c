@@ -16,7 +16,7 @@
 
 /* Decodes `path` as RGB8 into *pixels (grown as needed). */
 static ff_status decode_rgb(const char *path, uint8_t **pixels, size_t *cap, int32_t *w, int32_t *h) {
-    ff_status st = ff_image_probe_file(path, w, h, NULL);
+    ff_status st = ff_image_probe_file(path, NULL, w, h);
     if (st != FF_OK) return st;
     size_t need = (size_t)*w * (size_t)*h * 3;
     if (need > *cap) {
@@ -49,7 +49,7 @@ static int score_all(const char *cmd, const ff_flow *flow, const ff_dataset *ds,
     int rc = 1;
     bool tty = isatty(fileno(stderr)) != 0;
     ff_status st = ff_scorer_create(flow, &sc);
-    if (st == FF_OK) st = ff_scorer_map_shape(sc, mh, mw);
+    if (st == FF_OK) st = ff_scorer_map_shape(sc, mw, mh);
     if (st != FF_OK) return cli_fail(cmd, "creating the scorer", st);
     s->n = ds->num_test;
     s->hw = (size_t)*mh * (size_t)*mw;
@@ -73,7 +73,7 @@ static int score_all(const char *cmd, const ff_flow *flow, const ff_dataset *ds,
         }
         s->labels[i] = ds->test_labels[i] ? 1 : 0;
         if (ds->has_masks && ds->test_mask_paths[i] &&
-            (st = ff_mask_load(ds->test_mask_paths[i], *mh, *mw, s->masks + i * s->hw)) != FF_OK) {
+            (st = ff_mask_load(ds->test_mask_paths[i], *mw, *mh, s->masks + i * s->hw)) != FF_OK) {
             if (tty) fputc('\n', stderr);
             rc = cli_fail(cmd, ds->test_mask_paths[i], st);
             goto done;
@@ -102,10 +102,10 @@ static double auroc(const char *cmd, const char *what, const float *x, const uin
     return metric_or_nan(cmd, what, st, v);
 }
 
-static double pro(const char *cmd, const char *what, const float *maps, const uint8_t *masks, size_t n, int32_t h,
-                  int32_t w) {
+static double pro(const char *cmd, const char *what, const float *maps, const uint8_t *masks, size_t n, int32_t w,
+                  int32_t h) {
     double v = NAN;
-    ff_status st = ff_metric_pro(maps, masks, (int32_t)n, h, w, EVAL_PRO_MAX_FPR, &v);
+    ff_status st = ff_metric_pro(maps, masks, (int32_t)n, w, h, EVAL_PRO_MAX_FPR, &v);
     return metric_or_nan(cmd, what, st, v);
 }
 
@@ -153,7 +153,7 @@ static int per_type(const char *cmd, const ff_dataset *ds, const scored_set *s, 
             snprintf(what, sizeof what, "pixel AUROC of %s", e->name);
             e->pixel_auroc = auroc(cmd, what, maps, masks, (uint64_t)k * s->hw);
             snprintf(what, sizeof what, "PRO of %s", e->name);
-            e->pro = pro(cmd, what, maps, masks, k, mh, mw);
+            e->pro = pro(cmd, what, maps, masks, k, mw, mh);
         }
     }
     rc = 0;
@@ -190,7 +190,7 @@ static int write_heatmaps(const char *cmd, const ff_dataset *ds, const scored_se
             goto done;
         }
         const uint8_t *mask = ds->has_masks && s->labels[i] ? s->masks + i * s->hw : NULL;
-        if (cli_write_heatmap(cmd, out, s->maps + i * s->hw, mh, mw, lo, hi, pixels, w, h, mask, rgb) != 0) goto done;
+        if (cli_write_heatmap(cmd, out, s->maps + i * s->hw, mw, mh, lo, hi, pixels, w, h, mask, rgb) != 0) goto done;
     }
     rc = 0;
 done:
@@ -225,7 +225,7 @@ int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const c
     r.pixel_auroc = r.pro = NAN;
     if (ds->has_masks) {
         r.pixel_auroc = auroc(cmd, "pixel AUROC", s.maps, s.masks, (uint64_t)s.n * s.hw);
-        r.pro = pro(cmd, "PRO", s.maps, s.masks, s.n, r.map_height, r.map_width);
+        r.pro = pro(cmd, "PRO", s.maps, s.masks, s.n, r.map_width, r.map_height);
     }
     if ((rc = per_type(cmd, ds, &s, r.map_height, r.map_width, &r)) != 0) goto fail;
     if (ff_flow_get_statistic(flow, FF_STAT_IMAGE_THRESHOLD, &r.stored_threshold) == FF_OK) {

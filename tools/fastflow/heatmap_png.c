@@ -25,7 +25,7 @@ static uint8_t *dilate(const uint8_t *mask, int32_t h, int32_t w) {
     return out;
 }
 
-int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32_t map_height, int32_t map_width,
+int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32_t map_width, int32_t map_height,
                       float lo, float hi, const uint8_t *rgb, int32_t width, int32_t height, const uint8_t *mask,
                       uint8_t *work) {
     size_t bytes = (size_t)map_height * (size_t)map_width * 3;

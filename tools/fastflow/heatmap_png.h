@@ -17,7 +17,7 @@
  * packed RGB8; mask: NULL or map_height x map_width bytes (non-zero =
  * defect). `work` holds map_height * map_width * 3 bytes. Returns 0, or
  * prints an error prefixed with "fastflow <cmd>:" and returns 1. */
-int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32_t map_height, int32_t map_width,
+int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32_t map_width, int32_t map_height,
                       float lo, float hi, const uint8_t *rgb, int32_t width, int32_t height, const uint8_t *mask,
                       uint8_t *work);
 

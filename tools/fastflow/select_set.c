@@ -60,7 +60,7 @@ static int alloc_set(const char *cmd, int32_t n, int32_t width, int32_t height, 
 /* Decodes `path` and pre-processes it into input (3 * hw floats). */
 static int load_input(const char *cmd, const char *path, int32_t width, int32_t height, float *input) {
     int32_t w = 0, h = 0;
-    ff_status st = ff_image_probe_file(path, &w, &h, NULL);
+    ff_status st = ff_image_probe_file(path, NULL, &w, &h);
     uint8_t *px = NULL;
     if (st == FF_OK) {
         px = malloc((size_t)w * (size_t)h * 3);
@@ -113,7 +113,7 @@ int sel_set_labelled(const char *cmd, char *const *paths, const uint8_t *labels,
         if (load_input(cmd, paths[i], width, height, s.inputs + i * 3 * s.hw) != 0) goto fail;
         s.labels[i] = labels[i];
         if (mask_paths && mask_paths[i]) {
-            ff_status st = ff_mask_load(mask_paths[i], height, width, s.masks + i * s.hw);
+            ff_status st = ff_mask_load(mask_paths[i], width, height, s.masks + i * s.hw);
             if (st != FF_OK) {
                 cli_fail(cmd, mask_paths[i], st);
                 goto fail;
