@@ -97,6 +97,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--patience", type=int, default=3)
     ap.add_argument("--max-epochs", type=int, default=0)
+    ap.add_argument("--curves", action="store_true", help="also print every run's per-epoch figures")
     args = ap.parse_args()
     files = sorted(glob.glob(os.path.join(args.out, "*-seed*.jsonl")) +
                    glob.glob(os.path.join(args.out, "*-seed*.jsonl.part")))
@@ -143,6 +144,22 @@ def main():
             print("| %s | %s | %s | %s | %.4f | %.4f | %.4f | %+.4f | %+.4f | %.2f |" % (
                 name, seeds_desc, rule, " ".join(str(e) for _, e, _, _ in rows), img, pix, pro,
                 img - base_img, pix - base_pix, tm))
+    if args.curves:
+        print()
+        print("Per epoch (trained parameters): test image AUROC / pixel AUROC; criteria mean-auroc (synthetic), "
+              "normal-mean (synthetic), mean-auroc (val)")
+        print()
+        print("| set | seed | epoch | image AUROC | pixel AUROC | mean-auroc (synthetic) | normal-mean | mean-auroc (val) |")
+        print("|---|---|---|---|---|---|---|---|")
+        for name in sorted(sets):
+            for seed, partial, head, epochs, ema, g in sets[name]:
+                for e in sorted(epochs):
+                    d = epochs[e]["raw"]
+                    t = d["test"][g]
+                    print("| %s | %d | %d | %.4f | %.4f | %.4f | %.5f | %s |" % (
+                        name, seed, e, t["image_auroc"], t["pixel_auroc"], d["synthetic"].get("mean-auroc", float("nan")),
+                        d["synthetic"].get("normal-mean", float("nan")),
+                        "%.4f" % d["val"]["mean-auroc"] if "val" in d and "mean-auroc" in d["val"] else "-"))
     print()
     print("Over all sets (mean of the per-set differences to fixed-10; worst set):")
     print()
