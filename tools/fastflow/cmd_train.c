@@ -74,7 +74,7 @@ static void help(void) {
 typedef struct {
     const char *val;
     float val_fraction;
-    bool auto_epochs;
+    bool auto_epochs, select_given;
     int32_t max_epochs, patience, criterion;
 } stats_args;
 
@@ -113,6 +113,7 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
         if (cli_opt_str(argc, argv, &i, "--resume", &a->resume, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--select", &s, &bad)) {
             v->criterion = sel_criterion_from_name(s);
+            v->select_given = true;
             if (v->criterion < 0) {
                 fprintf(stderr, "fastflow %s: unknown --select '%s'\n", CMD, s);
                 bad = true;
@@ -135,7 +136,7 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
     if (bad) return cli_usage_error(CMD, "invalid arguments");
     if (!a->data || !a->arch || !a->weights || !a->out || (a->epochs == 0 && !v->auto_epochs))
         return cli_usage_error(CMD, "--data, --backbone, --weights, --epochs and --out are required");
-    if (!v->auto_epochs && (v->max_epochs || v->patience || v->criterion != SEL_MEAN_AUROC))
+    if (!v->auto_epochs && (v->max_epochs || v->patience || v->select_given))
         return cli_usage_error(CMD, "--max-epochs, --patience and --select go with --epochs auto");
     if (v->auto_epochs && (a->checkpoint_every || a->resume))
         return cli_usage_error(CMD, "--checkpoint-every and --resume do not work with --epochs auto yet");
@@ -187,6 +188,11 @@ static int select_source(const train_args *a, const stats_args *v, const ff_data
         if (st != FF_OK) return cli_fail(CMD, v->val, st);
         const ff_dataset *d = *vs;
         if (d->layout == FF_DATASET_MVTEC && d->num_defect > 0 && d->num_good > 0) {
+            if (!d->has_masks && (v->criterion == SEL_PIXEL_AUROC || v->criterion == SEL_MEAN_AUROC)) {
+                fprintf(stderr, "fastflow %s: %s has no ground_truth masks: --select %s needs them (image-auroc "
+                        "does not)\n", CMD, d->root, sel_criterion_name(v->criterion));
+                return 1;
+            }
             src = (sel_source){d->test_paths, d->num_test, d->test_labels, d->has_masks ? d->test_mask_paths : NULL,
                                a->seed};
         } else if (d->num_train > 0) {

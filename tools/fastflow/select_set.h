@@ -31,7 +31,7 @@ typedef struct {
 /* Chooses the held-out training images deterministically from `seed`:
  * n_held = clamp(round(n * 0.1), 2, 16) (never more than n - 1) images
  * drawn by a splitmix64 Fisher-Yates shuffle, returned in increasing order
- * in held (capacity n). Returns n_held, or 0 when n < 3. */
+ * in held (capacity n). Returns n_held, or 0 when n < 3 (or out of memory). */
 size_t sel_split_indices(size_t n, int64_t seed, size_t *held);
 
 /* Builds the synthetic set from the held-out image files. Returns 0, or
