@@ -60,6 +60,29 @@
 #endif
 #endif
 
+/* Stability tiers (docs/versioning.md). A function without a tier marker is
+ * stable: its signature and documented behaviour hold for every release of
+ * this major version, checked against an ABI baseline. FF_EXPERIMENTAL
+ * marks low-level pieces that may still change, or be removed, in a minor
+ * release (listed in its release notes); it expands to nothing by default
+ * and may be defined before including this header, e.g. to an attribute. */
+#ifndef FF_EXPERIMENTAL
+#define FF_EXPERIMENTAL
+#endif
+/* FF_DEPRECATED(msg) marks a function due for removal at the next major
+ * version: calls to it warn with `msg` (e.g. "use ff_x2") on GCC, Clang and
+ * MSVC, and compile silently elsewhere. Define it empty before including
+ * this header to silence the warnings. */
+#ifndef FF_DEPRECATED
+#if defined(__GNUC__) || defined(__clang__)
+#define FF_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#define FF_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#define FF_DEPRECATED(msg)
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -86,17 +109,27 @@ enum ff_status_code {
     FF_E_INTERNAL = 10         /* a bug or a oneDNN failure; please report     */
 };
 
-/* Static, never NULL; "unknown status" for unknown codes. Any thread. */
+/* Static, never NULL; "unknown status" for unknown codes. Any thread.
+ * The descriptions: "success", "invalid argument", "input/output error", "bad format",
+ * "unsupported", "out of memory", "buffer too small", "limit exceeded", "invalid state",
+ * "numerical error", "internal error". Does not clear the last error message. */
 FF_API const char *ff_status_string(ff_status status);
 
 /* Detail of the calling thread's last failure; "" if none. Valid until the
- * calling thread's next libfastflow call. Never NULL. Any thread. */
+ * calling thread's next libfastflow call. Never NULL. Any thread.
+ * E.g. "model 'm.safetensors': missing tensor 'norms.0.weight'". Thread-local storage owned by
+ * the library, at most 1023 bytes (longer messages are truncated); every ff_status function
+ * clears it on entry, so copy it to keep it. */
 FF_API const char *ff_last_error_message(void);
 
-/* Runtime version: MAJOR*10000 + MINOR*100 + PATCH, and "MAJOR.MINOR.PATCH". */
+/* Runtime version: MAJOR*10000 + MINOR*100 + PATCH, and "MAJOR.MINOR.PATCH".
+ * 0.1.0 is 100. Compare with the header's FF_VERSION_NUMBER to detect a header/library mismatch.
+ * Static strings; any thread. */
 FF_API uint32_t ff_version_number(void);
 FF_API const char *ff_version_string(void);
-/* Build details: oneDNN version and runtime, codecs. Static string. */
+/* Build details: oneDNN version and runtime, codecs. Static string.
+ * E.g. "libfastflow 0.1.0; oneDNN 2.6.3 (N/A, OpenMP runtime); libpng 1.6.39; libjpeg 62": for
+ * logs and bug reports, not a stable format. Any thread. */
 FF_API const char *ff_build_info(void);
 
 /* Library-wide settings (global: affect every thread). */
@@ -106,11 +139,67 @@ enum ff_global_param {
      * guard). Default 100000000, bounds [1, 2^40]. */
     FF_GLOBAL_MAX_IMAGE_PIXELS = 1,
     /* i64. Threads each computation uses (OpenMP inside oneDNN and the
-     * library's own loops); 0 = all cores, the default. Bounds [0, 1024]. */
+     * library's own loops); 0 = all cores, the default. Bounds [0, 1024].
+     * A scorer, trainer or extractor may override it for itself
+     * (FF_*_NUM_THREADS). The count applies for the duration of each call:
+     * the calling thread's OpenMP setting (omp_get_max_threads) is the same
+     * after a call as before it (docs/threading.md). */
     FF_GLOBAL_NUM_THREADS = 2
 };
+/* Sets (get: reads back into *value_out) a library-wide setting, enum ff_global_param. Global:
+ * takes effect for calls that start afterwards, on every thread. FF_GLOBAL_NUM_THREADS is
+ * applied (omp_set_num_threads) at the start of each computing call (scoring, training,
+ * extraction), on the thread that makes it. Errors: FF_E_INVALID_ARGUMENT for an unknown key, a
+ * value outside the key's bounds (the setting is unchanged) or a NULL value_out. */
 FF_API ff_status ff_global_set_i64(int32_t key, int64_t value);
 FF_API ff_status ff_global_get_i64(int32_t key, int64_t *value_out);
+
+/* Options described at run time, in the spirit of ZSTD_cParam_getBounds:
+ * every key of every keyed object has one descriptor (type, bounds,
+ * default, flags) in the library, which its setters enforce, so bindings
+ * and tools can list and check options without copying them. */
+enum ff_object_kind {
+    FF_OBJECT_GLOBAL = 1,       /* ff_global_set/get_*, enum ff_global_param */
+    FF_OBJECT_FLOW_OPTIONS = 2, /* ff_flow_options_*, ff_flow_get_*; enum ff_flow_param */
+    FF_OBJECT_SCORER = 3,       /* ff_scorer_set/get_*, enum ff_scorer_param */
+    FF_OBJECT_TRAINER = 4,      /* ff_trainer_set/get_*, enum ff_trainer_param */
+    FF_OBJECT_EXTRACTOR = 5     /* ff_extractor_set/get_*, enum ff_extractor_param */
+};
+/* Value types: the setter/getter suffix a key takes. */
+enum ff_param_type {
+    FF_PARAM_I32 = 1,
+    FF_PARAM_I64 = 2,
+    FF_PARAM_F32 = 3
+};
+/* Flags of a key (bits, combined with |). */
+enum ff_param_flag {
+    FF_PARAM_READ_ONLY = 1,         /* get only (e.g. the trainer's counters)     */
+    FF_PARAM_MIN_EXCLUSIVE = 2,     /* the minimum itself is invalid: (min, max]  */
+    FF_PARAM_MULTIPLE_OF_16 = 4,    /* valid values are multiples of 16           */
+    FF_PARAM_BACKBONE_DEFAULT = 8   /* the default depends on the backbone; the
+                                       reported one is the ResNets' (what fresh
+                                       ff_flow_options report)                    */
+};
+/* Describes key `key` of object kind `kind`: its type (enum ff_param_type),
+ * bounds (valid values are min <= v <= max, or min < v <= max with
+ * FF_PARAM_MIN_EXCLUSIVE; f32 values must also be finite), the value a
+ * fresh object holds, and flags (enum ff_param_flag). i32 and f32 values
+ * are exact in a double; i64 bounds beyond 2^53 are rounded, so a key that
+ * takes every int64_t (the seeds) reports -2^63 and 2^63. Any output may be
+ * NULL. FF_E_INVALID_ARGUMENT for an unknown kind or key. Any thread. */
+FF_API ff_status ff_param_info(int32_t kind, int32_t key, int32_t *type_out, double *min_out,
+                               double *max_out, double *default_out, int32_t *flags_out);
+/* The key's short name ("steps" for FF_FLOW_STEPS: the enumerator without
+ * its FF_<OBJECT>_ prefix, in lower case), static; NULL if unknown. */
+FF_API const char *ff_param_name(int32_t kind, int32_t key);
+/* The key of a short name (as ff_param_name returns; case-sensitive).
+ * FF_E_INVALID_ARGUMENT for an unknown kind or name or a NULL pointer. */
+FF_API ff_status ff_param_key(int32_t kind, const char *name, int32_t *key_out);
+/* Enumerates a kind's keys: count (read-only counters included), then the
+ * key at index 0..count-1 (in increasing key order). FF_E_INVALID_ARGUMENT
+ * for an unknown kind, an index out of range or a NULL pointer. */
+FF_API ff_status ff_param_count(int32_t kind, int32_t *count_out);
+FF_API ff_status ff_param_key_at(int32_t kind, int32_t index, int32_t *key_out);
 
 /* ------------------------------------------------------------------------ */
 /* Images                                                                   */
@@ -124,14 +213,26 @@ enum ff_pixel_format {
     FF_PIXEL_BGR8 = 4
 };
 
-/* Bytes per pixel of a format (1, 3, 4 or 3), or 0 for an unknown format. */
+/* Pixel buffers are described by pixels, width, height, row_stride (bytes, 0 = packed) and
+ * pixel_format (enum ff_pixel_format: GRAY8 grey; RGB8 R, G, B; RGBA8 R, G, B, A, alpha ignored
+ * on input; BGR8 B, G, R, OpenCV's order). Every image function may be called from any thread
+ * and keeps no state. Decoding obeys FF_GLOBAL_MAX_IMAGE_PIXELS (default 100 MP) and a hard
+ * limit of 1,000,000 pixels per side, checked from the header before any pixel memory is
+ * allocated. */
+
+/* Bytes per pixel of a format (1, 3, 4 or 3), or 0 for an unknown format.
+ * No error is set for an unknown format. */
 FF_API int32_t ff_pixel_format_channels(int32_t pixel_format);
 
 /* Reads a PNG or JPEG file's header: its width, height and number of colour
  * channels in the file (1 grey, 2 grey+alpha, 3 colour, 4 colour+alpha or
  * CMYK; a PNG with a tRNS colour counts its alpha). Any output pointer may
  * be NULL. Decodes no pixels, so the pixel limit is not applied here: the
- * size is reported as the header declares it. Any thread. */
+ * size is reported as the header declares it. Any thread.
+ * Errors: FF_E_IO (cannot open or read), FF_E_BAD_FORMAT (empty, not PNG/JPEG, corrupt or
+ * truncated header). The _memory variants read an encoded file held in memory (size bytes at
+ * data, borrowed during the call only; data may be NULL only when size is 0, which is
+ * FF_E_BAD_FORMAT: empty) and have no FF_E_IO. */
 FF_API ff_status ff_image_probe_file(const char *path, int32_t *channels_out, int32_t *width_out,
                                      int32_t *height_out);
 FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *channels_out,
@@ -155,14 +256,21 @@ FF_API ff_status ff_image_probe_memory(const void *data, size_t size, int32_t *c
  * (a JPEG colour space other than grey, YCbCr, RGB, CMYK or YCCK),
  * FF_E_LIMIT_EXCEEDED (above FF_GLOBAL_MAX_IMAGE_PIXELS or a side above
  * 1000000, checked before any pixel memory is allocated),
- * FF_E_BUFFER_TOO_SMALL. The buffer is written only on success. Any thread. */
+ * FF_E_BUFFER_TOO_SMALL. The buffer is written only on success. Any thread.
+ * FF_E_INVALID_ARGUMENT: an unknown format or a stride below width * channels. Probe first to
+ * learn the size. ff_image_decode_memory decodes an encoded file held in memory (borrowed during
+ * the call only) and has no FF_E_IO. */
 FF_API ff_status ff_image_decode_file(const char *path, int32_t pixel_format, uint8_t *pixels,
                                       size_t capacity, size_t row_stride);
 FF_API ff_status ff_image_decode_memory(const void *data, size_t size, int32_t pixel_format,
                                         uint8_t *pixels, size_t capacity, size_t row_stride);
 
 /* Writes an 8-bit PNG, GRAY8 or RGB8 (RGBA8/BGR8 are converted), atomically:
- * a temporary file in the same folder is written, synced and renamed. */
+ * a temporary file in the same folder is written, synced and renamed.
+ * The target is either the old file or the complete new one. The buffer has no stated capacity:
+ * it must hold (height-1)*stride + width*channels bytes. Errors: FF_E_INVALID_ARGUMENT (empty
+ * path, a size not positive or a side above 1000000, unknown format, short stride), FF_E_IO
+ * (cannot create, write, sync or rename), FF_E_OUT_OF_MEMORY. Any thread. */
 FF_API ff_status ff_image_write_png(const char *path, const uint8_t *pixels, int32_t width,
                                     int32_t height, size_t row_stride, int32_t pixel_format);
 
@@ -173,7 +281,10 @@ FF_API ff_status ff_image_write_png(const char *path, const uint8_t *pixels, int
  * replicated, alpha dropped). `capacity` counts floats. Output sides are
  * limited to [1, 16384], the input to FF_GLOBAL_MAX_IMAGE_PIXELS. Results
  * are bit-identical to torchvision 0.14 / PyTorch 1.13 on x86-64 with FMA,
- * and within a few float ulps elsewhere. Any thread. */
+ * and within a few float ulps elsewhere. Any thread.
+ * ImageNet normalisation: mean 0.485/0.456/0.406, std 0.229/0.224/0.225; no rounding back to 8
+ * bits after the resize. capacity must be at least 3 * out_height * out_width. Errors:
+ * FF_E_BUFFER_TOO_SMALL, FF_E_LIMIT_EXCEEDED, FF_E_OUT_OF_MEMORY (temporary resize buffers). */
 FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32_t height,
                                      size_t row_stride, int32_t pixel_format, int32_t out_width,
                                      int32_t out_height, float *out, size_t capacity);
@@ -186,6 +297,13 @@ FF_API ff_status ff_image_preprocess(const uint8_t *pixels, int32_t width, int32
 typedef struct ff_backbone ff_backbone;
 /* A per-thread working object that runs a backbone (primitives, buffers). */
 typedef struct ff_extractor ff_extractor;
+
+/* Architectures: "resnet18", "resnet34", "resnet50", "wide_resnet50_2" (3 feature maps: layer1,
+ * layer2, layer3 at strides 4, 8, 16; channels 64/128/256 for resnet18/34, 256/512/1024 for
+ * resnet50 and wide_resnet50_2; any input with sides divisible by 16 in [32, 4096]), and the
+ * transformers "deit_base_distilled_patch16_384" ([768, 24, 24] at 384x384 only), "cait_m48_448"
+ * ([768, 28, 28] at 448x448 only), "deit_small_distilled_patch16_224" and "cait_s24_224" ([384,
+ * 14, 14] at 224x224 only), each with one feature map. */
 
 /* Loads a backbone from a safetensors state dict as published for
  * torchvision/timm (e.g. timm's resnet18.tv_in1k model.safetensors).
@@ -207,31 +325,64 @@ typedef struct ff_extractor ff_extractor;
  * own input side (the position embedding is not interpolated); unused
  * blocks, heads and CaiT's class-attention blocks are ignored; weights of
  * the other family are FF_E_BAD_FORMAT naming it. A flow over a
- * transformer has one level and no flow LayerNorm. */
+ * transformer has one level and no flow LayerNorm.
+ * Tensors are converted to float32; ResNet BatchNorm uses eps 1e-5 and the weights are laid out
+ * once in oneDNN's preferred formats for the default shape. The file is read whole and closed
+ * before return; *out is a new backbone with one reference, owned by the caller. More errors:
+ * FF_E_IO; FF_E_BAD_FORMAT also for malformed safetensors, a non-float dtype or a negative
+ * BatchNorm variance; FF_E_OUT_OF_MEMORY; FF_E_INTERNAL (oneDNN). ff_backbone_load_from_memory
+ * reads a safetensors file held in memory (size bytes at data, read during the call only: the
+ * backbone keeps its own copy) and has no FF_E_IO. */
 FF_API ff_status ff_backbone_load(const char *arch, const char *weights_path, ff_backbone **out);
 FF_API ff_status ff_backbone_load_from_memory(const char *arch, const void *data, size_t size,
                                               ff_backbone **out);
 /* Drops the caller's reference: extractors and flows hold their own, so
- * this may be called while they are still in use. NULL is ignored. */
+ * this may be called while they are still in use. NULL is ignored.
+ * The memory is freed with the last reference. The count is atomic, so a backbone shared by
+ * other threads' flows and extractors may be released from any thread; do not use the handle
+ * afterwards. */
 FF_API void ff_backbone_destroy(ff_backbone *backbone);
 
-/* The architecture name given at load. Static for the backbone's lifetime. */
+/* The supported architectures, for ff_backbone_load: count, and the name
+ * at index 0..count-1 (static; NULL outside that range). Any thread.
+ * 0.1 has 8: "resnet18", "resnet34", "resnet50", "wide_resnet50_2", then
+ * "deit_base_distilled_patch16_384", "cait_m48_448",
+ * "deit_small_distilled_patch16_224", "cait_s24_224". */
+FF_API int32_t ff_backbone_arch_count(void);
+FF_API const char *ff_backbone_arch_name(int32_t index);
+
+/* The architecture name given at load. Static for the backbone's lifetime.
+ * E.g. "resnet18". NULL for a NULL backbone. Shared object. */
 FF_API const char *ff_backbone_arch(const ff_backbone *backbone);
-/* Number of feature maps (3 for ResNets, 1 for transformers). */
+/* Number of feature maps (3 for ResNets, 1 for transformers).
+ * Shared object. */
+FF_EXPERIMENTAL
 FF_API ff_status ff_backbone_num_levels(const ff_backbone *backbone, int32_t *levels_out);
 /* Shape [channels, height, width] of feature level `level` for an input of
  * in_width x in_height (both divisible by 16, between 32 and 4096;
- * transformers: exactly their input side, else FF_E_INVALID_ARGUMENT). */
+ * transformers: exactly their input side, else FF_E_INVALID_ARGUMENT).
+ * level is 0-based; for ResNets H = in_height / 4, 8, 16 at levels 0, 1, 2. All three outputs
+ * are required. FF_E_INVALID_ARGUMENT also for a level outside [0, levels). Shared object. */
+FF_EXPERIMENTAL
 FF_API ff_status ff_backbone_level_shape(const ff_backbone *backbone, int32_t level,
                                          int32_t in_width, int32_t in_height,
                                          int32_t *channels_out, int32_t *width_out,
                                          int32_t *height_out);
 
+/* An ff_extractor runs a backbone: oneDNN primitives, activation buffers and the last run's
+ * feature maps. One thread at a time per extractor; create one per thread. Most users never need
+ * one (scorers and trainers have their own); it is for reading features directly (fastflow
+ * features). */
+
 /* The extractor keeps a reference to the backbone. Its oneDNN primitives
  * and buffers are created at the first run for a (batch, width, height)
  * and reused while that shape stays the same; a run with another shape
- * replaces them (that run is slower). */
+ * replaces them (that run is slower).
+ * Errors: FF_E_OUT_OF_MEMORY, FF_E_INTERNAL. ff_extractor_destroy frees the extractor and drops
+ * its backbone reference (NULL is ignored; not concurrently with a call on the same extractor). */
+FF_EXPERIMENTAL
 FF_API ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out);
+FF_EXPERIMENTAL
 FF_API void ff_extractor_destroy(ff_extractor *extractor);
 
 /* Runs the backbone on a pre-processed NCHW float32 batch
@@ -239,13 +390,35 @@ FF_API void ff_extractor_destroy(ff_extractor *extractor);
  * keeps every feature level inside the extractor until the next run.
  * batch in [1, 4096]; sides divisible by 16 and in [32, 4096]. NaN or Inf
  * in the input is FF_E_INVALID_ARGUMENT (the previous run's results stay
- * readable). Object-exclusive. */
+ * readable). Object-exclusive.
+ * Images are back to back; input is read during the call only; transformers take exactly their
+ * side. Errors: FF_E_INVALID_ARGUMENT (bad sizes, NaN or Inf), FF_E_OUT_OF_MEMORY (buffers for a
+ * new shape), FF_E_INTERNAL (oneDNN). */
+FF_EXPERIMENTAL
 FF_API ff_status ff_extractor_run(ff_extractor *extractor, const float *input, int32_t batch,
                                   int32_t in_width, int32_t in_height);
+/* Extractor options (ff_extractor_set_i32 / _get_i32). */
+enum ff_extractor_param {
+    /* i32, default 0 = FF_GLOBAL_NUM_THREADS, [0, 1024]: threads of this
+     * extractor's runs. */
+    FF_EXTRACTOR_NUM_THREADS = 1
+};
+/* Sets (get: reads back) an extractor option, enum ff_extractor_param.
+ * Object-exclusive. Errors: FF_E_INVALID_ARGUMENT (unknown key, a value out
+ * of range: the option is unchanged; a NULL pointer). */
+FF_EXPERIMENTAL
+FF_API ff_status ff_extractor_set_i32(ff_extractor *extractor, int32_t key, int32_t value);
+FF_EXPERIMENTAL
+FF_API ff_status ff_extractor_get_i32(const ff_extractor *extractor, int32_t key,
+                                      int32_t *value_out);
 /* Copies feature level `level` of the last run, NCHW float32
  * [batch, C, H, W] (ff_backbone_level_shape), into `out` (capacity in
  * floats). FF_E_STATE before a successful run, FF_E_BUFFER_TOO_SMALL when
- * capacity < batch*C*H*W. */
+ * capacity < batch*C*H*W.
+ * The maps are the backbone's, before any LayerNorm. FF_E_INVALID_ARGUMENT for a level out of
+ * range. Object-exclusive: it reads the extractor's buffers, so do not overlap it with
+ * ff_extractor_run. */
+FF_EXPERIMENTAL
 FF_API ff_status ff_extractor_read(const ff_extractor *extractor, int32_t level, float *out,
                                    size_t capacity);
 
@@ -274,11 +447,25 @@ enum ff_flow_param {
     FF_FLOW_CONV3X3_ONLY = 4,  /* i32 0/1, default ResNets 1 (every subnet uses
                                   3x3 convolutions), ViTs 0 (alternates 3x3
                                   and 1x1)                                      */
-    FF_FLOW_HIDDEN_RATIO = 5,  /* f32, default ResNets 1.0, ViTs 0.16, (0, 16]   */
-    FF_FLOW_CLAMP = 6,         /* f32, default 2.0, (0, 100]                     */
+    FF_FLOW_HIDDEN_RATIO = 5,  /* f32, default ResNets 1.0, ViTs 0.16, (0, 16]:
+                                  subnet hidden channels = int(c1 * ratio),
+                                  c1 = C - C/2                                  */
+    FF_FLOW_CLAMP = 6,         /* f32, default 2.0, (0, 100]: the coupling's
+                                  log-scale is clamp * tanh(0.1 * raw) (FrEIA's
+                                  old form that anomalib uses)                  */
     FF_FLOW_SEED = 7           /* i64, default 0: seeds weights and permutations */
 };
 
+/* A plain settings holder for ff_flow_create, keyed by enum ff_flow_param; one thread at a time.
+ * ff_flow_options_create makes options with no key set (ff_flow_create gives every unset key the
+ * backbone's default; the getters report the ResNet values for unset keys); FF_E_OUT_OF_MEMORY.
+ * ff_flow_options_destroy frees them (NULL is ignored; flows created from them do not refer to
+ * them).
+ * Each key has one type: the setter or getter of another type, an unknown key or a value out of
+ * the key's bounds is FF_E_INVALID_ARGUMENT (e.g. "flow option FF_FLOW_STEPS is i32, not f32")
+ * and leaves the option unchanged. i32: FF_FLOW_INPUT_HEIGHT, FF_FLOW_INPUT_WIDTH,
+ * FF_FLOW_STEPS, FF_FLOW_CONV3X3_ONLY; i64: FF_FLOW_SEED (any value); f32: FF_FLOW_HIDDEN_RATIO,
+ * FF_FLOW_CLAMP (NaN and infinities rejected). */
 FF_API ff_status ff_flow_options_create(ff_flow_options **out);
 FF_API void ff_flow_options_destroy(ff_flow_options *options);
 FF_API ff_status ff_flow_options_set_i32(ff_flow_options *options, int32_t key, int32_t value);
@@ -293,21 +480,43 @@ FF_API ff_status ff_flow_options_get_f32(const ff_flow_options *options, int32_t
 
 /* A freshly initialised (untrained) flow for `backbone`; options may be NULL
  * for the defaults. Options left unset take the backbone's defaults (see
- * enum ff_flow_param). The flow keeps the backbone alive. */
+ * enum ff_flow_param). The flow keeps the backbone alive.
+ * options are copied, not kept. FF_FLOW_CLAMP and FF_FLOW_SEED default the same for every
+ * backbone. Parameters are initialised as anomalib does, from FF_FLOW_SEED
+ * (docs/model-format.md); the same seed gives the same flow on every platform. Errors:
+ * FF_E_INVALID_ARGUMENT (an input size that does not suit the backbone: a transformer takes only
+ * its own side; a hidden ratio that gives no hidden channel), FF_E_OUT_OF_MEMORY. */
 FF_API ff_status ff_flow_create(const ff_backbone *backbone, const ff_flow_options *options,
                                 ff_flow **out);
 /* Loads a model file (safetensors, docs/model-format.md). With backbone ==
  * NULL the backbone embedded in the file is used; otherwise the given one
- * (its architecture must match the file's). */
+ * (its architecture must match the file's).
+ * The embedded backbone (feature_extractor.* tensors) is loaded as strictly as ff_backbone_load;
+ * with a backbone given, the flow takes a reference and embedded weights are ignored. Everything
+ * is validated before use (docs/model-format.md). Errors: FF_E_IO; FF_E_BAD_FORMAT (malformed
+ * container, a missing, malformed or out-of-range metadata key, a missing or mis-shaped tensor,
+ * NaN/infinite values, a w_perm that is not a permutation, a tensor the metadata does not
+ * account for, a bad embedded backbone); FF_E_UNSUPPORTED (format_version other than 1, an
+ * unknown architecture); FF_E_INVALID_ARGUMENT (the given backbone's architecture differs from
+ * the file's, or none given and none embedded); FF_E_OUT_OF_MEMORY. */
 FF_API ff_status ff_flow_load(const char *path, const ff_backbone *backbone, ff_flow **out);
 /* Saves atomically (temporary file, fsync, rename). embed_backbone = 1 writes
- * the backbone weights too, so the file deploys alone. */
+ * the backbone weights too, so the file deploys alone.
+ * The embedded weights are the backbone's as loaded (BatchNorm unfolded); embed_backbone 0
+ * writes only the flow (load it with a backbone passed to ff_flow_load). Shared object: a flow
+ * may be saved while other threads score with it. Errors: FF_E_INVALID_ARGUMENT (empty path,
+ * embed_backbone not 0/1), FF_E_IO, FF_E_OUT_OF_MEMORY. ff_flow_destroy drops the caller's
+ * reference (scorers and trainers hold their own; the flow is freed with the last one); NULL is
+ * ignored. */
 FF_API ff_status ff_flow_save(const ff_flow *flow, const char *path, int32_t embed_backbone);
 FF_API void ff_flow_destroy(ff_flow *flow);
 
-/* The flow's backbone (borrowed; valid while the flow lives). */
+/* The flow's backbone (borrowed; valid while the flow lives).
+ * Do not destroy it; to keep it longer, keep the flow. NULL for a NULL flow. */
 FF_API const ff_backbone *ff_flow_backbone(const ff_flow *flow);
-/* Reads a creation option back (FF_FLOW_* keys). */
+/* Reads a creation option back (FF_FLOW_* keys).
+ * Also for loaded flows (from the file's metadata; FF_FLOW_SEED is 0 for a file without a seed
+ * key). Errors: FF_E_INVALID_ARGUMENT (unknown key or another type). Shared object. */
 FF_API ff_status ff_flow_get_i32(const ff_flow *flow, int32_t key, int32_t *value_out);
 FF_API ff_status ff_flow_get_i64(const ff_flow *flow, int32_t key, int64_t *value_out);
 FF_API ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_out);
@@ -324,15 +533,19 @@ FF_API ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_
  * (FF_E_STATE in the middle of one); the seed only before the first batch.
  * The learning rate and weight decay may change at any time. A run is
  * reproducible for the same flow, images (in the same order), settings and
- * FF_GLOBAL_NUM_THREADS. Memory: 16 bytes per flow parameter (parameters,
- * gradients, Adam's two moments) plus the feature cache. */
+ * thread count (FF_TRAINER_NUM_THREADS, or FF_GLOBAL_NUM_THREADS at 0).
+ * Memory: 16 bytes per flow parameter (parameters, gradients, Adam's two
+ * moments) plus the feature cache. */
 typedef struct ff_trainer ff_trainer;
 
 enum ff_trainer_param {
-    FF_TRAINER_BATCH_SIZE = 1,    /* i32, default 32, [1, 4096]                */
+    FF_TRAINER_BATCH_SIZE = 1,    /* i32, default 32, [1, 4096], between epochs */
     FF_TRAINER_LEARNING_RATE = 2, /* f32, default 1e-3, (0, 1]                 */
     FF_TRAINER_WEIGHT_DECAY = 3,  /* f32, default 1e-5, [0, 1] (L2, not AdamW) */
-    FF_TRAINER_SEED = 4,          /* i64, default 0: shuffling                 */
+    FF_TRAINER_SEED = 4,          /* i64, default 0: shuffling; before the first
+                                     batch                                      */
+    FF_TRAINER_NUM_THREADS = 5,   /* i32, default 0 = FF_GLOBAL_NUM_THREADS,
+                                     [0, 1024]: threads of this trainer's calls */
     /* read-only counters (get only) */
     FF_TRAINER_NUM_IMAGES = 100,        /* i64 images added                    */
     FF_TRAINER_EPOCH = 101,             /* i64 completed epochs                */
@@ -342,9 +555,23 @@ enum ff_trainer_param {
     FF_TRAINER_FEATURE_BYTES = 105      /* i64 bytes of cached features        */
 };
 
-/* The trainer starts from a copy of `flow`'s parameters. */
+/* The trainer starts from a copy of `flow`'s parameters.
+ * Usually a fresh ff_flow_create flow; a loaded or snapshot flow continues training, with fresh
+ * optimiser state. The trainer holds a reference to the flow and shares its permutations and
+ * backbone; flow itself never changes. Adam: betas 0.9/0.999, eps 1e-8, L2 weight decay added to
+ * the gradient. Errors: FF_E_OUT_OF_MEMORY, FF_E_INTERNAL. ff_trainer_destroy frees the trainer,
+ * its cache and optimiser state and drops its flow reference (snapshots already taken stay
+ * valid); NULL is ignored. */
 FF_API ff_status ff_trainer_create(const ff_flow *flow, ff_trainer **out);
 FF_API void ff_trainer_destroy(ff_trainer *trainer);
+/* Settings and counters, enum ff_trainer_param; one type per key (another type or an unknown key
+ * is FF_E_INVALID_ARGUMENT). i32: FF_TRAINER_BATCH_SIZE ([1, 4096]; FF_E_STATE in the middle of
+ * an epoch). i64: FF_TRAINER_SEED (shuffling, any value; FF_E_STATE once a batch has run); the
+ * get_i64 getter also reads every read-only counter and, widened, FF_TRAINER_BATCH_SIZE;
+ * FF_TRAINER_BATCHES_PER_EPOCH is ceil(images / batch size) over the images of the current epoch
+ * when one is under way, else over all images added. f32: FF_TRAINER_LEARNING_RATE ((0, 1]) and
+ * FF_TRAINER_WEIGHT_DECAY ([0, 1]), finite only, applied from the next step. A rejected value
+ * leaves the setting unchanged. */
 FF_API ff_status ff_trainer_set_i32(ff_trainer *trainer, int32_t key, int32_t value);
 FF_API ff_status ff_trainer_set_i64(ff_trainer *trainer, int32_t key, int64_t value);
 FF_API ff_status ff_trainer_set_f32(ff_trainer *trainer, int32_t key, float value);
@@ -354,7 +581,13 @@ FF_API ff_status ff_trainer_get_f32(const ff_trainer *trainer, int32_t key, floa
 
 /* Adds one normal image: it is pre-processed and its backbone features are
  * computed now and cached (memory per image: 4 bytes x the sum over levels
- * of C*H*W; 1792 KiB for resnet18 at 256x256; FF_TRAINER_FEATURE_BYTES). */
+ * of C*H*W; 1792 KiB for resnet18 at 256x256; FF_TRAINER_FEATURE_BYTES).
+ * Pixels are read during the call only and pre-processed to the flow's input size, so epochs
+ * never run the backbone. Errors: FF_E_STATE (in the middle of an epoch), FF_E_INVALID_ARGUMENT
+ * (bad buffer description), FF_E_LIMIT_EXCEEDED (pixel limit; more than 2^31-1 images),
+ * FF_E_OUT_OF_MEMORY (the cache cannot grow; it is unchanged), FF_E_INTERNAL.
+ * ff_trainer_add_image_file decodes a PNG or JPEG as RGB and adds the errors of
+ * ff_image_decode_file (FF_E_IO, FF_E_BAD_FORMAT, FF_E_UNSUPPORTED); the message names the file. */
 FF_API ff_status ff_trainer_add_image(ff_trainer *trainer, const uint8_t *pixels, int32_t width,
                                       int32_t height, size_t row_stride, int32_t pixel_format);
 FF_API ff_status ff_trainer_add_image_file(ff_trainer *trainer, const char *path);
@@ -363,14 +596,22 @@ FF_API ff_status ff_trainer_add_image_file(ff_trainer *trainer, const char *path
  * new shuffle, when the previous one is exhausted; the last batch of an epoch
  * may be smaller). loss_out (may be NULL) receives the batch loss.
  * FF_E_STATE without images; FF_E_NUMERIC when the loss or a gradient is not
- * finite, in which case parameters and counters are unchanged. */
+ * finite, in which case parameters and counters are unchanged.
+ * The shuffle is drawn from the seeded generator. The batch loss is the sum over levels of the
+ * batch mean of 0.5*sum(z^2) - logdet (anomalib's loss). On FF_E_NUMERIC the Adam state is
+ * unchanged too; lower the learning rate. Also FF_E_OUT_OF_MEMORY (first batch buffers),
+ * FF_E_INTERNAL. */
 FF_API ff_status ff_trainer_run_batch(ff_trainer *trainer, float *loss_out);
 /* Runs the remaining batches of the current epoch; loss_out (may be NULL)
- * receives the epoch's mean batch loss. */
+ * receives the epoch's mean batch loss.
+ * A whole epoch when none is under way; the mean is over all the epoch's batches, including any
+ * run before by ff_trainer_run_batch. Errors: as ff_trainer_run_batch; on a failure the batches
+ * already run in this call have been applied (partial), the failing one has not. */
 FF_API ff_status ff_trainer_run_epoch(ff_trainer *trainer, float *loss_out);
 /* A trained, immutable snapshot of the current parameters: a new ff_flow
  * (same backbone, options and permutations) that the caller destroys; it
- * stays valid after the trainer is destroyed or trains on. */
+ * stays valid after the trainer is destroyed or trains on.
+ * Take one whenever you want to score or save mid-training. Errors: FF_E_OUT_OF_MEMORY. */
 FF_API ff_status ff_trainer_snapshot(const ff_trainer *trainer, ff_flow **out);
 
 /* Checkpoints, for resuming a long run: ff_trainer_save_checkpoint writes
@@ -393,20 +634,39 @@ FF_API ff_status ff_trainer_restore_checkpoint(ff_trainer *trainer, const char *
 /* Scoring                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* A per-thread working object over a shared flow. One thread at a time. */
+/* A per-thread working object over a shared flow: its own extractor, flow
+ * engine (weights kept in oneDNN's formats since the flow is immutable) and
+ * buffers for up to 8 images, reused from call to call. One thread at a
+ * time: create one scorer per thread over one shared ff_flow; results are
+ * identical whatever the number of threads.
+ * The anomaly map of an image is, at the model's input size, the mean over
+ * feature levels of the bilinear upsampling (align_corners false) of
+ * -exp(-0.5 * mean over channels of z^2): values in [-1, 0], higher = more
+ * anomalous (anomalib's AnomalyMapGenerator). The image score is the map's
+ * maximum. Maps are float32 row-major [H, W]. */
 typedef struct ff_scorer ff_scorer;
 
+/* A new scorer holding a reference to flow; its buffers are allocated now, oneDNN primitives at
+ * the first call. Errors: FF_E_OUT_OF_MEMORY, FF_E_INTERNAL. ff_scorer_destroy frees it and
+ * drops its flow reference; NULL is ignored. */
 FF_API ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out);
 FF_API void ff_scorer_destroy(ff_scorer *scorer);
 
-/* Shape of the anomaly map: the model's input size. */
+/* Shape of the anomaly map: the model's input size.
+ * Both outputs are required. */
 FF_API ff_status ff_scorer_map_shape(const ff_scorer *scorer, int32_t *width_out,
                                      int32_t *height_out);
 
 /* Scores one image: pre-processing, backbone, flows. The anomaly map
  * (values in [-1, 0], higher = more anomalous) goes to map_out
  * (map_height*map_width floats, capacity in floats; NULL = score only), the
- * image score (the map's maximum) to score_out. */
+ * image score (the map's maximum) to score_out.
+ * Pixels are read during the call only; score_out is required. Smoothing and normalisation apply
+ * as the scorer options (enum ff_scorer_param) say. Object-exclusive. Errors:
+ * FF_E_BUFFER_TOO_SMALL (map capacity), FF_E_INVALID_ARGUMENT (bad pixel buffer description),
+ * FF_E_LIMIT_EXCEEDED (pixel limit), FF_E_OUT_OF_MEMORY, FF_E_INTERNAL. ff_scorer_score_file
+ * decodes a PNG or JPEG as RGB into a buffer the scorer reuses and adds FF_E_IO,
+ * FF_E_BAD_FORMAT, FF_E_UNSUPPORTED; messages name the file. */
 FF_API ff_status ff_scorer_score_image(ff_scorer *scorer, const uint8_t *pixels, int32_t width,
                                        int32_t height, size_t row_stride, int32_t pixel_format,
                                        float *map_out, size_t map_capacity, float *score_out);
@@ -414,7 +674,11 @@ FF_API ff_status ff_scorer_score_file(ff_scorer *scorer, const char *path, float
                                       size_t map_capacity, float *score_out);
 /* Scores a pre-processed batch [batch, 3, H, W] (H, W the model's input
  * size). maps_out receives batch maps back to back (NULL = scores only),
- * scores_out batch scores. */
+ * scores_out batch scores.
+ * Processed in chunks of 8 so memory stays bounded; maps_capacity >= batch*H*W floats,
+ * scores_capacity >= batch; results equal one-by-one scoring. Errors: FF_E_INVALID_ARGUMENT
+ * (batch < 1, NaN or Inf in the input, size overflow), FF_E_BUFFER_TOO_SMALL,
+ * FF_E_OUT_OF_MEMORY, FF_E_INTERNAL. */
 FF_API ff_status ff_scorer_score_tensor(ff_scorer *scorer, const float *input, int32_t batch,
                                         float *maps_out, size_t maps_capacity, float *scores_out,
                                         size_t scores_capacity);
@@ -447,13 +711,23 @@ enum ff_scorer_param {
      *   map'   = clamp((map   - pixel_threshold) / (max - min) + 0.5, 0, 1)
      * computed in float with the flow's statistics (ff_flow_get_statistic).
      * Setting 1 on a flow without statistics is FF_E_STATE. */
-    FF_SCORER_NORMALIZED = 3
+    FF_SCORER_NORMALIZED = 3,
+    /* i32, default 0 = FF_GLOBAL_NUM_THREADS, [0, 1024]: threads of this
+     * scorer's calls. Maps and scores are identical for equal thread
+     * counts, whether set here or globally. */
+    FF_SCORER_NUM_THREADS = 4
 };
 /* Values of FF_SCORER_MAP_SIZE. */
 enum ff_scorer_map_size {
     FF_SCORER_MAP_MODEL_SIZE = 0, /* the model's input size (ff_scorer_map_shape) */
     FF_SCORER_MAP_IMAGE_SIZE = 1  /* the scored image's own size */
 };
+/* Set and read scorer options (enum ff_scorer_param); one thread at a time. i32:
+ * FF_SCORER_MAP_SIZE (enum ff_scorer_map_size) and FF_SCORER_NORMALIZED (0/1); f32:
+ * FF_SCORER_SMOOTH_SIGMA ([0, 64], 0 = off). Errors: FF_E_INVALID_ARGUMENT (unknown key, wrong
+ * type, value out of range: the option is unchanged), FF_E_STATE (FF_SCORER_NORMALIZED 1 on a
+ * flow without statistics, see ff_flow_get_statistic). With every option at its default the
+ * results are anomalib's, bit for bit. */
 FF_API ff_status ff_scorer_set_i32(ff_scorer *scorer, int32_t key, int32_t value);
 FF_API ff_status ff_scorer_set_f32(ff_scorer *scorer, int32_t key, float value);
 FF_API ff_status ff_scorer_get_i32(const ff_scorer *scorer, int32_t key, int32_t *value_out);
@@ -462,7 +736,10 @@ FF_API ff_status ff_scorer_get_f32(const ff_scorer *scorer, int32_t key, float *
 /* Shape of the map that ff_scorer_score_image/_file write for an image of
  * image_width x image_height under the current FF_SCORER_MAP_SIZE: the
  * model's input size, or the image's size. Sides >= 1, width * height
- * within FF_GLOBAL_MAX_IMAGE_PIXELS. */
+ * within FF_GLOBAL_MAX_IMAGE_PIXELS.
+ * Use it with ff_image_probe_file to size the buffer. Errors: FF_E_INVALID_ARGUMENT (a side <
+ * 1), FF_E_LIMIT_EXCEEDED (above the pixel limit). ff_scorer_score_tensor always writes
+ * model-size maps. */
 FF_API ff_status ff_scorer_map_shape_for(const ff_scorer *scorer, int32_t image_width,
                                          int32_t image_height, int32_t *width_out,
                                          int32_t *height_out);
@@ -474,12 +751,17 @@ FF_API ff_status ff_scorer_map_shape_for(const ff_scorer *scorer, int32_t image_
  * 0.5. They do not depend on FF_SCORER_NORMALIZED. FF_E_STATE when the flow
  * has no statistics, or when the last score call failed or none was made
  * (a failed call never leaves the previous call's decisions readable);
- * FF_E_BUFFER_TOO_SMALL when capacity is below the last call's count. */
+ * FF_E_BUFFER_TOO_SMALL when capacity is below the last call's count.
+ * capacity counts int32_t. */
 FF_API ff_status ff_scorer_last_decisions(const ff_scorer *scorer, int32_t *decisions_out,
                                           size_t capacity);
 
 /* Score statistics: thresholds and the normalisation range, in raw
- * anomaly-map units (the units of an un-normalised ff_scorer). */
+ * anomaly-map units (the units of an un-normalised ff_scorer). Typical use:
+ * train, score held-out normal (or labelled validation) images with an
+ * un-normalised scorer, ff_score_statistics, ff_flow_with_statistics,
+ * ff_flow_save. A normalising scorer maps them with anomalib's min-max rule
+ * (FF_SCORER_NORMALIZED), so 0.5 is the threshold. */
 enum ff_stat {
     FF_STAT_IMAGE_THRESHOLD = 1, /* an image is anomalous when its score >= this */
     FF_STAT_PIXEL_THRESHOLD = 2, /* a pixel is anomalous when its value >= this */
@@ -503,7 +785,8 @@ enum ff_stat {
  *    fallback).
  *  - min / max: the smallest / largest of every map value and score.
  * NaN or infinite values, labels or masks other than 0/1, or max == min
- * are FF_E_INVALID_ARGUMENT. Outputs may not be NULL. */
+ * are FF_E_INVALID_ARGUMENT. Outputs may not be NULL.
+ * Also FF_E_OUT_OF_MEMORY. */
 FF_API ff_status ff_score_statistics(const float *maps, const float *scores, const uint8_t *labels,
                                      const uint8_t *masks, int32_t num_images, int32_t width,
                                      int32_t height, float *image_threshold_out,
@@ -513,13 +796,16 @@ FF_API ff_status ff_score_statistics(const float *maps, const float *scores, con
  * carries the given statistics; ff_flow_save stores them in the model
  * file's metadata (docs/model-format.md). All four finite, max > min.
  * source: a short label of how they were computed (printable ASCII,
- * at most 31 characters; NULL = "user"), saved as score.source. */
+ * at most 31 characters; NULL = "user"), saved as score.source.
+ * flow is unchanged (flows are immutable); the new one is the caller's to destroy. Any thread.
+ * Errors: FF_E_INVALID_ARGUMENT, FF_E_OUT_OF_MEMORY. */
 FF_API ff_status ff_flow_with_statistics(const ff_flow *flow, float image_threshold,
                                          float pixel_threshold, float min, float max,
                                          const char *source, ff_flow **out);
 /* Reads one statistic (FF_STAT_* key). FF_E_STATE when the flow has none:
  * a fresh or freshly trained flow, or a file without score.* (or
- * anomalib.*) metadata. Any thread. */
+ * anomalib.*) metadata. Any thread.
+ * FF_E_INVALID_ARGUMENT for an unknown key. */
 FF_API ff_status ff_flow_get_statistic(const ff_flow *flow, int32_t key, float *value_out);
 
 /* A new flow equal to `flow` (parameters, statistics) that carries `text`
@@ -544,7 +830,9 @@ FF_API ff_status ff_flow_get_training_record(const ff_flow *flow, char *buffer, 
  * sort of the scores). Higher scores mean "more anomalous". Labels and mask
  * pixels are uint8_t 0 (normal) or 1 (anomalous); any other value, a NaN or
  * infinite score, n == 0 or more than 2^32-1 values is FF_E_INVALID_ARGUMENT.
- * Results are computed in double. Any thread; no shared state. */
+ * Results are computed in double. Inputs are read during the call only.
+ * Any thread; no shared state. FF_E_OUT_OF_MEMORY when the sort buffers
+ * cannot be allocated. */
 
 /* Area under the ROC curve, equal to sklearn.metrics.roc_auc_score: tied
  * scores form one threshold (the trapezoid over distinct thresholds, which
@@ -601,7 +889,10 @@ FF_API ff_status ff_metric_f1_optimal(const float *scores, const uint8_t *labels
  *    alpha in [0, 1]. To overlay at the picture's own resolution, pass a
  *    map at that resolution.
  *  - out_rgb: rows out_stride bytes apart (0 = packed, width * 3);
- *    out_capacity bytes >= (height - 1) * stride + width * 3. */
+ *    out_capacity bytes >= (height - 1) * stride + width * 3.
+ * Errors: FF_E_INVALID_ARGUMENT (NaN in the map, bad lo/hi/alpha, bad image description),
+ * FF_E_BUFFER_TOO_SMALL, FF_E_LIMIT_EXCEEDED (above the pixel limit), FF_E_OUT_OF_MEMORY. */
+FF_EXPERIMENTAL
 FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t height, float lo, float hi,
                                    const uint8_t *image, int32_t image_width, int32_t image_height,
                                    size_t image_stride, int32_t image_format, float alpha,
@@ -617,7 +908,10 @@ FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t heig
  *    picture's border is not a contour). Those pixels are set to
  *    color_rgb = 0xRRGGBB (e.g. 0xFFFFFF, white).
  *  - rgb: width x height RGB8, rows rgb_stride bytes apart (0 = packed),
- *    rgb_capacity bytes. A mask without defect pixels draws nothing. */
+ *    rgb_capacity bytes. A mask without defect pixels draws nothing.
+ * Errors: FF_E_INVALID_ARGUMENT (a colour above 0xFFFFFF, bad sizes or strides),
+ * FF_E_BUFFER_TOO_SMALL, FF_E_OUT_OF_MEMORY. */
+FF_EXPERIMENTAL
 FF_API ff_status ff_heatmap_draw_contour(const uint8_t *mask, int32_t mask_width, int32_t mask_height,
                                          size_t mask_stride, uint32_t color_rgb, uint8_t *rgb,
                                          int32_t width, int32_t height, size_t rgb_capacity,

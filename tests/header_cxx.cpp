@@ -5,6 +5,14 @@
 #include <cstdio>
 #include <cstring>
 
+// The tier macros compile in C++ declarations; an uncalled deprecated
+// declaration does not warn.
+FF_DEPRECATED("use ff_version_number") FF_API uint32_t ff_test_deprecated_example(void);
+FF_EXPERIMENTAL
+FF_API uint32_t ff_test_experimental_example(void);
+#define FF_STR2(x) #x
+#define FF_STR(x) FF_STR2(x)
+
 int main() {
     int failed = 0;
     if (ff_version_number() != static_cast<uint32_t>(FF_VERSION_NUMBER)) failed++;
@@ -14,6 +22,9 @@ int main() {
     if (ff_backbone_load(nullptr, nullptr, &bb) != FF_E_INVALID_ARGUMENT) failed++;
     if (bb != nullptr) failed++;
     ff_backbone_destroy(nullptr);
-    std::printf("%d passed, %d failed\n", 4 - failed, failed);
+#if defined(__GNUC__) || defined(__clang__)
+    if (std::strcmp(FF_STR(FF_DEPRECATED("use x")), "__attribute__((deprecated(\"use x\")))") != 0) failed++;
+#endif
+    std::printf("%d passed, %d failed\n", 5 - failed, failed);
     return failed ? 1 : 0;
 }

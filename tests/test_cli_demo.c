@@ -140,6 +140,21 @@ int main(int argc, char **argv) {
             snprintf(path, sizeof path, "%s/heatmaps/%s/%03d.png", out, types[t], i);
             check_heatmap(path, 64);
         }
+    /* the report, self-contained, with a gallery of every test image */
+    snprintf(path, sizeof path, "%s/report.html", out);
+    CHECK(exists(path));
+    FILE *rf = fopen(path, "rb");
+    char *html = calloc(1, 1 << 22);
+    if (rf && html && fread(html, 1, (1 << 22) - 1, rf) > 0) {
+        CHECK(strncmp(html, "<!DOCTYPE html>", 15) == 0 && strstr(html, "</html>"));
+        CHECK(strstr(html, "Showing 9 of 9 test images") != NULL);
+        CHECK(strstr(html, "<svg class=\"plot\" id=\"roc\"") && strstr(html, "id=\"pro-curve\"") &&
+              strstr(html, "id=\"histogram\""));
+    } else {
+        CHECK(!"reading report.html");
+    }
+    if (rf) fclose(rf);
+    free(html);
     snprintf(path, sizeof path, "%s/metrics.json", out);
     char *metrics = slurp(path);
     CHECK(metrics != NULL);

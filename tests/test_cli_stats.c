@@ -189,6 +189,26 @@ int main(void) {
           strstr(log, "of 2 good images flagged"));
     if (log) fputs(log, stderr);
     free(log);
+    /* the HTML report of the same run: a gallery of 3 of the 4 images, the
+     * stored threshold, numbers as the JSON writes them */
+    char report[700], json[700];
+    snprintf(report, sizeof report, "%s/r.html", tmp);
+    snprintf(json, sizeof json, "%s/r.json", tmp);
+    const char *ev_report[] = {"eval", "--model", model, "--data", val, "--report", report, "--report-max-images", "3",
+                               "--json", json};
+    CHECK(ct_run_to(out, ff_cmd_eval, 11, ev_report) == 0);
+    char *html = ct_slurp(report), *jtext = ct_slurp(json);
+    CHECK(html && strncmp(html, "<!DOCTYPE html>", 15) == 0 && strstr(html, "</html>"));
+    CHECK(html && strstr(html, "Showing 3 of 4 test images") && strstr(html, "The model's stored image threshold"));
+    size_t cards = 0;
+    for (const char *p = html; p && (p = strstr(p, "<figure class=\"card ")) != NULL; p++) cards++;
+    CHECK(cards == 3);
+    char want[128];
+    snprintf(want, sizeof want, "data-key=\"image_auroc\" data-value=\"%.9g\"", ct_json_number(jtext, "image_auroc"));
+    CHECK(html && strstr(html, want));
+    CHECK(html && !strstr(html, "<script") && !strstr(html, "http:") && !strstr(html, "https:"));
+    free(html);
+    free(jtext);
     const char *ev_plain[] = {"eval", "--model", plain, "--data", val};
     CHECK(ct_run_to(out, ff_cmd_eval, 5, ev_plain) == 0);
     log = ct_slurp(out);

@@ -330,12 +330,15 @@ def enum_values(h):
 def binding_constant(name):
     """The Python binding's value for a header enumerator, or None."""
     import fastflow
-    from fastflow import errors, flow, image, scorer, trainer
+    from fastflow import backbone, errors, flow, image, params, scorer, trainer
     if name == "FF_OK":
         return errors.OK
     rules = [("FF_E_", lambda k: getattr(errors, k, None)),
              ("FF_PIXEL_", lambda k: getattr(image, k, None)),
-             ("FF_FLOW_", lambda k: flow._PARAMS.get(k.lower(), (None,))[0]),
+             ("FF_FLOW_", lambda k: getattr(flow, k, None)),
+             ("FF_OBJECT_", lambda k: getattr(params, k, None)),
+             ("FF_PARAM_", lambda k: getattr(params, k, None)),
+             ("FF_EXTRACTOR_", lambda k: getattr(backbone, "EXTRACTOR_" + k, None)),
              ("FF_TRAINER_", lambda k: getattr(trainer, k, None)),
              ("FF_SCORER_", lambda k: getattr(scorer, k, None)),
              ("FF_STAT_", lambda k: getattr(scorer, "STAT_" + k, None)),

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "score/colormap.h"
+#include "render/colormap.h"
 #include "test_util.h"
 
 /* Turbo's published polynomial, evaluated independently of the table. */

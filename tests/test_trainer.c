@@ -200,7 +200,7 @@ static void test_settings(const ff_flow *flow) {
     CHECK_OK(ff_trainer_get_i32(t, FF_TRAINER_BATCH_SIZE, &b));
     CHECK(b == 32);
     CHECK_STATUS(ff_trainer_get_i32(t, FF_TRAINER_SEED, &b), FF_E_INVALID_ARGUMENT);
-    CHECK_MSG("only FF_TRAINER_BATCH_SIZE");
+    CHECK_MSG("is i64, not i32");
     CHECK(b == 32);
     CHECK_STATUS(ff_trainer_get_i32(t, FF_TRAINER_BATCH_SIZE, NULL), FF_E_INVALID_ARGUMENT);
     CHECK_OK(ff_trainer_get_f32(t, FF_TRAINER_LEARNING_RATE, &f));

@@ -48,4 +48,15 @@ ff_status ff_backbone_write_meta(const ff_backbone *bb, ff_st_writer *w);
  * FF_E_BAD_FORMAT naming the key and both values on a mismatch. */
 ff_status ff_backbone_check_meta(const ff_backbone *bb, const ff_st_file *f);
 
+/* Unchecked internal twins of public entry points (docs/api-conventions.md):
+ * the same work without argument validation or clearing the error message,
+ * for library code that has validated already. ff_extractor_run_unchecked
+ * skips the NaN/Inf scan of the input: the scorer scans a caller's tensor
+ * itself (naming the offset), and pre-processed pixels are finite by
+ * construction. ff_extractor_read_unchecked needs a successful run and a
+ * level in range; it still reports a short buffer. */
+ff_status ff_extractor_run_unchecked(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
+                                     int32_t in_height);
+ff_status ff_extractor_read_unchecked(const ff_extractor *ex, int32_t level, float *out, size_t capacity);
+
 #endif

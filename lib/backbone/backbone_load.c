@@ -10,6 +10,7 @@
 #include "backbone/vit_backbone.h"
 #include "core/error.h"
 #include "core/memory.h"
+#include "core/params.h"
 #include "core/settings.h"
 
 #define FF_BN_EPS 1e-5
@@ -219,6 +220,12 @@ static ff_status load_all(loader *ld, const char *arch_name) {
     return share_default_formats(bb);
 }
 
+static ff_status unknown_arch(const char *arch) {
+    char names[512];
+    return ff_fail(FF_E_UNSUPPORTED, "unknown backbone architecture '%s'; supported: %s", arch,
+                   ff_backbone_arch_list(names, sizeof names));
+}
+
 ff_status ff_backbone_load_st(const char *arch, const ff_st_file *f, const char *prefix, ff_backbone **out) {
     FF_CHECK_ARG(arch != NULL, "arch is NULL");
     FF_CHECK_ARG(f != NULL, "safetensors file is NULL");
@@ -227,8 +234,7 @@ ff_status ff_backbone_load_st(const char *arch, const ff_st_file *f, const char 
     if (va) return ff_vit_backbone_load(va, f, prefix, out);
     const ff_resnet_arch *a = ff_resnet_arch_find(arch);
     if (!a)
-        return ff_fail(FF_E_UNSUPPORTED, "unknown backbone architecture '%s'; supported: %s", arch,
-                       ff_backbone_arch_names());
+        return unknown_arch(arch);
     char detected[FF_ST_NAME_CAP];
     if (!prefix) {
         /* "conv1.weight" also ends block convs' names: the stem is the one beside layer1 */
@@ -239,9 +245,10 @@ ff_status ff_backbone_load_st(const char *arch, const ff_st_file *f, const char 
     if (!bb) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory creating a backbone");
     atomic_init(&bb->refs, 1);
     ff_resnet_layout_init(a, &bb->layout);
-    ff_threads_apply();
     loader ld = {f, prefix, bb, 0};
+    ff_threads_scope ts = ff_threads_enter(0); /* BatchNorm folding and weight reorders */
     ff_status st = load_all(&ld, a->name);
+    ff_threads_leave(ts);
     if (st != FF_OK) {
         backbone_free(bb);
         return st;
@@ -258,8 +265,7 @@ ff_status ff_backbone_load(const char *arch, const char *weights_path, ff_backbo
     FF_CHECK_ARG(weights_path != NULL, "weights_path is NULL");
     FF_CHECK_ARG(out != NULL, "out is NULL");
     if (!ff_backbone_arch_known(arch))
-        return ff_fail(FF_E_UNSUPPORTED, "unknown backbone architecture '%s'; supported: %s", arch,
-                       ff_backbone_arch_names());
+        return unknown_arch(arch);
     ff_st_file *f = NULL;
     FF_TRY(ff_st_open(weights_path, &f));
     ff_status st = ff_backbone_load_st(arch, f, NULL, out);
@@ -274,8 +280,7 @@ ff_status ff_backbone_load_from_memory(const char *arch, const void *data, size_
     FF_CHECK_ARG(data != NULL, "data is NULL");
     FF_CHECK_ARG(out != NULL, "out is NULL");
     if (!ff_backbone_arch_known(arch))
-        return ff_fail(FF_E_UNSUPPORTED, "unknown backbone architecture '%s'; supported: %s", arch,
-                       ff_backbone_arch_names());
+        return unknown_arch(arch);
     ff_st_file *f = NULL;
     FF_TRY(ff_st_open_memory(data, size, "backbone weights in memory", &f));
     ff_status st = ff_backbone_load_st(arch, f, NULL, out);
@@ -320,10 +325,8 @@ ff_status ff_backbone_level_shape(const ff_backbone *bb, int32_t level, int32_t 
     if (bb->vit) return ff_vit_level_shape(bb->vit, level, in_width, in_height, channels_out, width_out, height_out);
     FF_CHECK_ARG(level >= 0 && level < FF_RESNET_LEVELS, "level must be in [0, %d], got %d", FF_RESNET_LEVELS - 1,
                  (int)level);
-    FF_CHECK_ARG(in_height >= 32 && in_height <= 4096 && in_height % 16 == 0,
-                 "input height must be divisible by 16 and in [32, 4096], got %d", (int)in_height);
-    FF_CHECK_ARG(in_width >= 32 && in_width <= 4096 && in_width % 16 == 0,
-                 "input width must be divisible by 16 and in [32, 4096], got %d", (int)in_width);
+    FF_TRY(ff_param_check_input_side("in_width", FF_FLOW_INPUT_WIDTH, in_width));
+    FF_TRY(ff_param_check_input_side("in_height", FF_FLOW_INPUT_HEIGHT, in_height));
     const int32_t stride = 4 << level;
     *channels_out = bb->layout.level_channels[level];
     *height_out = in_height / stride;

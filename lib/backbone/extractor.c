@@ -11,7 +11,9 @@
 #include "backbone/vit_forward.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/memory.h"
+#include "core/params.h"
 #include "core/settings.h"
 
 /* Activation buffers. The stem writes T1, the max pooling X0; a block
@@ -46,6 +48,7 @@ struct ff_extractor {
     /* built shape (0 = none) */
     int32_t n, h, w;
     int has_run;
+    int32_t threads; /* FF_EXTRACTOR_NUM_THREADS: 0 = the global count */
     ff_resnet_pds pds;
     dnnl_primitive_desc_t reorder_pd[1 + FF_RESNET_LEVELS];
     int nops;
@@ -308,36 +311,8 @@ void ff_extractor_destroy(ff_extractor *ex) {
     ff_free(ex);
 }
 
-/* NaN and Inf are the floats with all exponent bits set; this integer
- * test vectorises, so the check costs one quick pass over the input. */
-static int all_finite(const float *x, size_t n) {
-    const uint32_t *u = (const uint32_t *)(const void *)x;
-    uint32_t bad = 0;
-    for (size_t i = 0; i < n; i++) bad |= (uint32_t)((u[i] & 0x7f800000u) == 0x7f800000u);
-    return bad == 0;
-}
-
-ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
-                           int32_t in_height) {
-    ff_clear_error();
-    FF_CHECK_ARG(ex != NULL, "extractor is NULL");
-    FF_CHECK_ARG(input != NULL, "input is NULL");
-    FF_CHECK_ARG(batch >= 1 && batch <= 4096, "batch must be in [1, 4096], got %d", (int)batch);
-    FF_CHECK_ARG(in_height >= 32 && in_height <= 4096 && in_height % 16 == 0,
-                 "input height must be divisible by 16 and in [32, 4096], got %d", (int)in_height);
-    FF_CHECK_ARG(in_width >= 32 && in_width <= 4096 && in_width % 16 == 0,
-                 "input width must be divisible by 16 and in [32, 4096], got %d", (int)in_width);
-    const size_t count = (size_t)batch * 3u * (size_t)in_height * (size_t)in_width;
-    FF_CHECK_ARG(all_finite(input, count), "input holds NaN or Inf values");
-    if (ex->vit) {
-        FF_TRY(ff_vit_check_input(ex->bb->vit, in_width, in_height));
-        ex->has_run = 0;
-        FF_TRY(ff_vit_runner_run(ex->vit, input, batch));
-        ex->has_run = 1;
-        return FF_OK;
-    }
-
-    ff_threads_apply();
+static ff_status run_resnet(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
+                            int32_t in_height) {
     if (ex->n != batch || ex->h != in_height || ex->w != in_width)
         FF_TRY(build(ex, batch, in_height, in_width));
     ex->has_run = 0;
@@ -352,6 +327,52 @@ ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, 
     return FF_OK;
 }
 
+static ff_status run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width, int32_t in_height) {
+    if (!ex->vit) return run_resnet(ex, input, batch, in_width, in_height);
+    ex->has_run = 0;
+    FF_TRY(ff_vit_runner_run(ex->vit, input, batch));
+    ex->has_run = 1;
+    return FF_OK;
+}
+
+ff_status ff_extractor_run(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
+                           int32_t in_height) {
+    ff_clear_error();
+    FF_CHECK_ARG(ex != NULL, "extractor is NULL");
+    FF_CHECK_ARG(input != NULL, "input is NULL");
+    FF_CHECK_ARG(batch >= 1 && batch <= FF_MAX_BATCH, "batch must be in [1, %d], got %d", FF_MAX_BATCH, (int)batch);
+    FF_TRY(ff_param_check_input_side("in_width", FF_FLOW_INPUT_WIDTH, in_width));
+    FF_TRY(ff_param_check_input_side("in_height", FF_FLOW_INPUT_HEIGHT, in_height));
+    const size_t count = (size_t)batch * 3u * (size_t)in_height * (size_t)in_width;
+    FF_CHECK_ARG(ff_all_finite(input, count), "input holds NaN or Inf values");
+    if (ex->vit) FF_TRY(ff_vit_check_input(ex->bb->vit, in_width, in_height));
+    return ff_extractor_run_unchecked(ex, input, batch, in_width, in_height);
+}
+
+ff_status ff_extractor_run_unchecked(ff_extractor *ex, const float *input, int32_t batch, int32_t in_width,
+                                     int32_t in_height) {
+    ff_threads_scope ts = ff_threads_enter(ex->threads);
+    ff_status st = run(ex, input, batch, in_width, in_height);
+    ff_threads_leave(ts);
+    return st;
+}
+
+ff_status ff_extractor_set_i32(ff_extractor *ex, int32_t key, int32_t value) {
+    ff_clear_error();
+    FF_CHECK_ARG(ex != NULL, "extractor is NULL");
+    FF_TRY(ff_param_set_check_int(FF_OBJECT_EXTRACTOR, key, FF_PARAM_I32, value));
+    ex->threads = value; /* FF_EXTRACTOR_NUM_THREADS, the only key */
+    return FF_OK;
+}
+
+ff_status ff_extractor_get_i32(const ff_extractor *ex, int32_t key, int32_t *value_out) {
+    ff_clear_error();
+    FF_CHECK_ARG(ex != NULL && value_out != NULL, "extractor or value_out is NULL");
+    FF_TRY(ff_param_lookup(FF_OBJECT_EXTRACTOR, key, FF_PARAM_I32, 0, NULL));
+    *value_out = ex->threads;
+    return FF_OK;
+}
+
 ff_status ff_extractor_read(const ff_extractor *ex, int32_t level, float *out, size_t capacity) {
     ff_clear_error();
     FF_CHECK_ARG(ex != NULL, "extractor is NULL");
@@ -359,6 +380,10 @@ ff_status ff_extractor_read(const ff_extractor *ex, int32_t level, float *out, s
     const int32_t levels = ex->vit ? 1 : FF_RESNET_LEVELS;
     FF_CHECK_ARG(level >= 0 && level < levels, "level must be in [0, %d], got %d", (int)levels - 1, (int)level);
     if (!ex->has_run) return ff_fail(FF_E_STATE, "the extractor has not run yet (call ff_extractor_run first)");
+    return ff_extractor_read_unchecked(ex, level, out, capacity);
+}
+
+ff_status ff_extractor_read_unchecked(const ff_extractor *ex, int32_t level, float *out, size_t capacity) {
     if (ex->vit) {
         size_t count = 0;
         const float *f = ff_vit_runner_features(ex->vit, &count);

@@ -17,7 +17,9 @@ const ff_resnet_arch *ff_resnet_arch_find(const char *name) {
     return NULL;
 }
 
-const char *ff_resnet_arch_names(void) { return "resnet18, resnet34, resnet50, wide_resnet50_2"; }
+const char *ff_resnet_arch_name_at(int32_t i) {
+    return i >= 0 && (size_t)i < sizeof k_archs / sizeof k_archs[0] ? k_archs[i].name : NULL;
+}
 
 static int32_t add_conv(ff_resnet_layout *L, const char *conv, const char *bn, int32_t ic, int32_t oc,
                         int32_t k, int32_t stride) {

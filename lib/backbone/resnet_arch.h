@@ -48,8 +48,8 @@ typedef struct ff_resnet_layout {
 
 /* The architecture called `name`, or NULL. */
 const ff_resnet_arch *ff_resnet_arch_find(const char *name);
-/* "resnet18, resnet34, resnet50, wide_resnet50_2" */
-const char *ff_resnet_arch_names(void);
+/* The name of architecture i (0-based), or NULL past the last. */
+const char *ff_resnet_arch_name_at(int32_t i);
 void ff_resnet_layout_init(const ff_resnet_arch *arch, ff_resnet_layout *layout);
 
 #endif

@@ -22,12 +22,14 @@ typedef struct ff_vit_arch {
     int32_t mlp_hidden; /* fc1 outputs (4 * D) */
     int32_t patch;      /* patch side = stride */
     int32_t img;        /* the only input side (pos_embed is not interpolated) */
+    int32_t test_only;  /* 1: a tiny configuration for the golden tests, not listed */
 } ff_vit_arch;
 
 /* The architecture called `name`, or NULL. */
 const ff_vit_arch *ff_vit_arch_find(const char *name);
-/* Comma-separated names of the public architectures (not the test ones). */
-const char *ff_vit_arch_names(void);
+/* The name of public architecture i (0-based; the test ones are skipped),
+ * or NULL past the last. */
+const char *ff_vit_arch_name_at(int32_t i);
 
 /* Patches per side, patches, and prefix tokens (DeiT: cls, dist = 2). */
 static inline int32_t ff_vit_grid(const ff_vit_arch *a) { return a->img / a->patch; }

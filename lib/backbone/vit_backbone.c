@@ -6,14 +6,36 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/params.h"
 
 int ff_backbone_arch_known(const char *name) {
     return ff_resnet_arch_find(name) != NULL || ff_vit_arch_find(name) != NULL;
 }
 
-const char *ff_backbone_arch_names(void) {
-    return "resnet18, resnet34, resnet50, wide_resnet50_2, deit_base_distilled_patch16_384, cait_m48_448, "
-           "deit_small_distilled_patch16_224, cait_s24_224";
+/* Public list: the ResNets, then the transformers (test configurations
+ * excluded), from their architecture tables. */
+int32_t ff_backbone_arch_count(void) {
+    int32_t n = 0;
+    while (ff_backbone_arch_name(n) != NULL) n++;
+    return n;
+}
+
+const char *ff_backbone_arch_name(int32_t index) {
+    if (index < 0) return NULL;
+    int32_t resnets = 0;
+    while (ff_resnet_arch_name_at(resnets) != NULL) resnets++;
+    return index < resnets ? ff_resnet_arch_name_at(index) : ff_vit_arch_name_at(index - resnets);
+}
+
+const char *ff_backbone_arch_list(char *buf, size_t cap) {
+    size_t used = 0;
+    if (cap) buf[0] = '\0';
+    for (int32_t i = 0; ff_backbone_arch_name(i) != NULL && used < cap; i++) {
+        int k = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", ff_backbone_arch_name(i));
+        if (k < 0) break;
+        used += (size_t)k;
+    }
+    return buf;
 }
 
 ff_status ff_vit_backbone_load(const ff_vit_arch *arch, const ff_st_file *f, const char *prefix,
@@ -60,7 +82,12 @@ void ff_backbone_get_flow_defaults(const ff_backbone *bb, ff_backbone_flow_defau
         *out = (ff_backbone_flow_defaults){bb->vit->arch->img, 20, 0, 0.16f};
         return;
     }
-    *out = (ff_backbone_flow_defaults){FF_BACKBONE_DEFAULT_SIDE, 8, 1, 1.0f};
+    /* ResNets: the flow options' table defaults (core/params_table.c) */
+    const int32_t K = FF_OBJECT_FLOW_OPTIONS;
+    *out = (ff_backbone_flow_defaults){(int32_t)ff_param_default_int(K, FF_FLOW_INPUT_HEIGHT),
+                                       (int32_t)ff_param_default_int(K, FF_FLOW_STEPS),
+                                       (int32_t)ff_param_default_int(K, FF_FLOW_CONV3X3_ONLY),
+                                       ff_param_default_f32(K, FF_FLOW_HIDDEN_RATIO)};
 }
 
 /* The configuration as metadata: key, value. */

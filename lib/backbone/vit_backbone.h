@@ -9,8 +9,9 @@
 
 /* Whether `name` is a ResNet or transformer architecture we support. */
 int ff_backbone_arch_known(const char *name);
-/* Every supported name, for error messages. */
-const char *ff_backbone_arch_names(void);
+/* Every supported name, comma-separated, into buf (cap bytes; truncated to
+ * fit), for error messages. Returns buf. */
+const char *ff_backbone_arch_list(char *buf, size_t cap);
 
 /* Loads a transformer backbone (prefix NULL: detected). */
 ff_status ff_vit_backbone_load(const ff_vit_arch *arch, const ff_st_file *f, const char *prefix,

@@ -333,8 +333,7 @@ static ff_status exec(ff_vit_runner *r, vit_op *o, size_t image) {
                          "running the transformer");
 }
 
-ff_status ff_vit_runner_run(ff_vit_runner *r, const float *input, int32_t n) {
-    ff_threads_apply();
+static ff_status run_all(ff_vit_runner *r, const float *input, int32_t n) {
     if (r->n != n) FF_TRY(build(r, n));
     r->has_run = 0;
     vit_op *patch = &r->ops[0];
@@ -357,6 +356,13 @@ ff_status ff_vit_runner_run(ff_vit_runner *r, const float *input, int32_t n) {
     FF_DNNL_TRY(dnnl_stream_wait(r->stream), "running the transformer");
     r->has_run = 1;
     return FF_OK;
+}
+
+ff_status ff_vit_runner_run(ff_vit_runner *r, const float *input, int32_t n) {
+    ff_threads_scope ts = ff_threads_enter(0); /* the extractor's count when it is the caller */
+    ff_status st = run_all(r, input, n);
+    ff_threads_leave(ts);
+    return st;
 }
 
 const float *ff_vit_runner_features(const ff_vit_runner *r, size_t *count) {

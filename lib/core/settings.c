@@ -4,44 +4,47 @@
 #include <stdatomic.h>
 
 #include "core/error.h"
+#include "core/params.h"
 
-#define FF_DEFAULT_MAX_PIXELS INT64_C(100000000)
-
-static _Atomic int64_t g_max_pixels = FF_DEFAULT_MAX_PIXELS;
+/* Statically initialised, so from the same constant as the table's row. */
+static _Atomic int64_t g_max_pixels = FF_DEFAULT_MAX_IMAGE_PIXELS;
 static _Atomic int64_t g_num_threads = 0;
 
 int64_t ff_settings_max_image_pixels(void) { return atomic_load(&g_max_pixels); }
 
-void ff_threads_apply(void) {
-    int64_t n = atomic_load(&g_num_threads);
+/* Nesting depth of ff_threads_enter on this thread. */
+static _Thread_local int tl_depth = 0;
+
+ff_threads_scope ff_threads_enter(int32_t threads) {
+    ff_threads_scope sc = {0, 0};
+    if (tl_depth++ > 0) return sc;
+    sc.outer = 1;
+    sc.saved = omp_get_max_threads();
+    int64_t n = threads > 0 ? threads : atomic_load(&g_num_threads);
     omp_set_num_threads(n > 0 ? (int)n : omp_get_num_procs());
+    return sc;
 }
 
-int ff_threads_count(void) { return omp_get_max_threads(); }
+void ff_threads_leave(ff_threads_scope sc) {
+    tl_depth--;
+    if (sc.outer) omp_set_num_threads(sc.saved);
+}
+
+static _Atomic int64_t *global_slot(int32_t key) {
+    return key == FF_GLOBAL_MAX_IMAGE_PIXELS ? &g_max_pixels : &g_num_threads;
+}
 
 ff_status ff_global_set_i64(int32_t key, int64_t value) {
     ff_clear_error();
-    switch (key) {
-    case FF_GLOBAL_MAX_IMAGE_PIXELS:
-        FF_CHECK_ARG(value >= 1 && value <= (INT64_C(1) << 40),
-                     "FF_GLOBAL_MAX_IMAGE_PIXELS must be in [1, 2^40], got %lld", (long long)value);
-        atomic_store(&g_max_pixels, value);
-        return FF_OK;
-    case FF_GLOBAL_NUM_THREADS:
-        FF_CHECK_ARG(value >= 0 && value <= 1024, "FF_GLOBAL_NUM_THREADS must be in [0, 1024], got %lld",
-                     (long long)value);
-        atomic_store(&g_num_threads, value);
-        return FF_OK;
-    default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown global parameter key %d", (int)key);
-    }
+    FF_TRY(ff_param_set_check_int(FF_OBJECT_GLOBAL, key, FF_PARAM_I64, value));
+    atomic_store(global_slot(key), value);
+    return FF_OK;
 }
 
 ff_status ff_global_get_i64(int32_t key, int64_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(value_out != NULL, "value_out is NULL");
-    switch (key) {
-    case FF_GLOBAL_MAX_IMAGE_PIXELS: *value_out = atomic_load(&g_max_pixels); return FF_OK;
-    case FF_GLOBAL_NUM_THREADS: *value_out = atomic_load(&g_num_threads); return FF_OK;
-    default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown global parameter key %d", (int)key);
-    }
+    FF_TRY(ff_param_lookup(FF_OBJECT_GLOBAL, key, FF_PARAM_I64, 0, NULL));
+    *value_out = atomic_load(global_slot(key));
+    return FF_OK;
 }

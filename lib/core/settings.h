@@ -5,10 +5,23 @@
 #include <stdint.h>
 
 int64_t ff_settings_max_image_pixels(void);
-/* Applies FF_GLOBAL_NUM_THREADS to the calling thread's OpenMP setting;
- * every computing entry point calls it before running parallel work. */
-void ff_threads_apply(void);
-/* Number of threads the calling thread's parallel regions will use. */
-int ff_threads_count(void);
+
+/* Thread count of one computing call. Every public entry point that runs
+ * parallel work brackets it:
+ *     ff_threads_scope ts = ff_threads_enter(object_threads);
+ *     ... work, any exit path ...
+ *     ff_threads_leave(ts);
+ * `threads` > 0 is the object's own count (FF_*_NUM_THREADS), 0 the global
+ * one (FF_GLOBAL_NUM_THREADS; 0 there = all cores). The outermost call on a
+ * thread sets OpenMP's count and ff_threads_leave restores the caller's
+ * omp_get_max_threads(); nested calls (a scorer's extractor and flow
+ * engine) keep the outer count, so a scorer's setting covers everything it
+ * runs. */
+typedef struct ff_threads_scope {
+    int outer;      /* this call set the count (it is the outermost) */
+    int saved;      /* the caller's omp_get_max_threads() */
+} ff_threads_scope;
+ff_threads_scope ff_threads_enter(int32_t threads);
+void ff_threads_leave(ff_threads_scope scope);
 
 #endif

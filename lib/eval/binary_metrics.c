@@ -6,12 +6,13 @@
  * (anomalous keys first, normal keys after), each part is radix-sorted, and
  * a merge walk over the two sorted runs visits the distinct scores in
  * order. Counts are integers, so the statistics are exact until the final
- * division. */
+ * division. The ROC curve for plots (curves.h) takes the same walk. */
 #include <math.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "core/memory.h"
+#include "eval/curves.h"
 #include "eval/radix_sort.h"
 
 /* Scores of each class as sorted float keys. */
@@ -64,6 +65,19 @@ static ff_status sort_by_class(const char *fn, const float *scores, const uint8_
     out->pos = ff_radix_sort_u32(keys, tmp, (size_t)npos);
     out->neg = ff_radix_sort_u32(keys + npos, tmp + npos, (size_t)(n - npos));
     return FF_OK;
+}
+
+/* One step of the walk over the distinct scores from the highest down:
+ * moves *i and *j (counts of keys not yet passed) below the next distinct
+ * key, adding the samples passed to *tp and *fp; returns that key. */
+static uint32_t step_down(const class_keys *ck, uint64_t *i, uint64_t *j, uint64_t *tp, uint64_t *fp) {
+    uint32_t k;
+    if (*i == 0) k = ck->neg[*j - 1];
+    else if (*j == 0) k = ck->pos[*i - 1];
+    else k = ck->pos[*i - 1] > ck->neg[*j - 1] ? ck->pos[*i - 1] : ck->neg[*j - 1];
+    while (*i > 0 && ck->pos[*i - 1] == k) (*i)--, (*tp)++;
+    while (*j > 0 && ck->neg[*j - 1] == k) (*j)--, (*fp)++;
+    return k;
 }
 
 FF_API ff_status ff_metric_auroc(const float *scores, const uint8_t *labels, uint64_t n,
@@ -122,12 +136,7 @@ FF_API ff_status ff_metric_f1_optimal(const float *scores, const uint8_t *labels
     double best = -1.0;
     uint32_t best_key = 0;
     while (i > 0 || j > 0) {
-        uint32_t k;
-        if (i == 0) k = ck.neg[j - 1];
-        else if (j == 0) k = ck.pos[i - 1];
-        else k = ck.pos[i - 1] > ck.neg[j - 1] ? ck.pos[i - 1] : ck.neg[j - 1];
-        while (i > 0 && ck.pos[i - 1] == k) i--, tp++;
-        while (j > 0 && ck.neg[j - 1] == k) j--, fp++;
+        uint32_t k = step_down(&ck, &i, &j, &tp, &fp);
         double f1 = (2.0 * (double)tp) / ((double)tp + (double)fp + (double)npos);
         if (f1 >= best) {
             best = f1;
@@ -138,4 +147,24 @@ FF_API ff_status ff_metric_f1_optimal(const float *scores, const uint8_t *labels
     if (f1_out) *f1_out = best;
     if (threshold_out) *threshold_out = ff_key_float(best_key);
     return FF_OK;
+}
+
+ff_status ff_roc_curve(const float *scores, const uint8_t *labels, uint64_t n, ff_curve *out) {
+    static const char fn[] = "ff_roc_curve";
+    FF_CHECK_ARG(out != NULL, "%s: out is NULL", fn);
+    uint64_t npos;
+    FF_TRY(check_inputs(fn, scores, labels, n, &npos));
+    if (npos == 0 || npos == n)
+        return ff_fail(FF_E_INVALID_ARGUMENT, "%s: only one class present; a ROC curve needs both", fn);
+    class_keys ck;
+    FF_TRY(sort_by_class(fn, scores, labels, n, npos, &ck));
+    uint64_t i = ck.npos, j = ck.nneg, tp = 0, fp = 0;
+    ff_status st = ff_curve_add(out, 0.0, 0.0, 1);
+    while (st == FF_OK && (i > 0 || j > 0)) {
+        step_down(&ck, &i, &j, &tp, &fp);
+        st = ff_curve_add(out, (double)fp / (double)ck.nneg, (double)tp / (double)ck.npos, i == 0 && j == 0);
+    }
+    ff_free(ck.mem);
+    if (st != FF_OK) ff_curve_free(out);
+    return st;
 }

@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/memory.h"
 #include "eval/components.h"
+#include "eval/curves.h"
 #include "eval/radix_sort.h"
 
 /* Per-region weights (1/size), grown as the images are labelled. */
@@ -103,13 +104,16 @@ static ff_status build_items(const float *maps, const uint8_t *masks, int32_t nu
 }
 
 /* Walks the thresholds from the highest score down and integrates the PRO
- * curve up to max_fpr. `weight` is 1/|region|, already including 1/R. */
-static double integrate_pro(const uint64_t *sorted, size_t n, const double *weight,
-                            uint64_t normal, double max_fpr) {
+ * curve up to max_fpr. `weight` is 1/|region|, already including 1/R.
+ * With `curve`, also records the points integrated over (curves.h); the
+ * arithmetic is the same either way. */
+static ff_status integrate_pro(const uint64_t *sorted, size_t n, const double *weight, uint64_t normal,
+                               double max_fpr, ff_curve *curve, double *area_out) {
     double x0 = 0.0, y0 = 0.0, area = 0.0, pro = 0.0;
     uint64_t fp = 0;
     size_t i = n;
-    for (int closing = 0;;) {
+    ff_status st = curve ? ff_curve_add(curve, 0.0, 0.0, 1) : FF_OK;
+    for (int closing = 0; st == FF_OK;) {
         double x, y;
         if (i > 0) {
             uint32_t key = (uint32_t)(sorted[i - 1] >> 32);
@@ -130,19 +134,22 @@ static double integrate_pro(const uint64_t *sorted, size_t n, const double *weig
             area += 0.5 * (y + y0) * (x - x0);
             x0 = x;
             y0 = y;
+            if (curve) st = ff_curve_add(curve, x, y, closing);
             if (closing) break;
         } else {
             double yi = y0 + (y - y0) * (max_fpr - x0) / (x - x0);
             area += 0.5 * (yi + y0) * (max_fpr - x0);
+            if (curve) st = ff_curve_add(curve, max_fpr, yi, 1);
             break;
         }
     }
-    return area / max_fpr;
+    *area_out = area / max_fpr;
+    return st;
 }
 
-FF_API ff_status ff_metric_pro(const float *maps, const uint8_t *masks, int32_t num_images,
-                               int32_t width, int32_t height, double max_fpr, double *aupro_out) {
-    ff_clear_error();
+/* ff_metric_pro and ff_pro_curve: the area, and the curve when asked. */
+static ff_status pro_run(const float *maps, const uint8_t *masks, int32_t num_images, int32_t width,
+                         int32_t height, double max_fpr, ff_curve *curve, double *aupro_out) {
     size_t total = 0;
     FF_TRY(check_pro_args(maps, masks, num_images, width, height, max_fpr, aupro_out, &total));
     size_t plane = (size_t)height * (size_t)width;
@@ -176,10 +183,25 @@ FF_API ff_status ff_metric_pro(const float *maps, const uint8_t *masks, int32_t 
     for (size_t r = 1; r <= num_regions; r++)
         regions.size[r] = 1.0 / (regions.size[r] * (double)num_regions);
     const uint64_t *sorted = ff_radix_sort_u64_hi(items, items + total, total);
-    *aupro_out = integrate_pro(sorted, total, regions.size, normal, max_fpr);
+    double area = 0.0;
+    st = integrate_pro(sorted, total, regions.size, normal, max_fpr, curve, &area);
+    if (st == FF_OK) *aupro_out = area;
 done:
     ff_free(items);
     ff_free(labels);
     free(regions.size);
+    return st;
+}
+
+FF_API ff_status ff_metric_pro(const float *maps, const uint8_t *masks, int32_t num_images,
+                               int32_t width, int32_t height, double max_fpr, double *aupro_out) {
+    ff_clear_error();
+    return pro_run(maps, masks, num_images, width, height, max_fpr, NULL, aupro_out);
+}
+
+ff_status ff_pro_curve(const float *maps, const uint8_t *masks, int32_t num_images, int32_t width,
+                       int32_t height, double max_fpr, ff_curve *out, double *aupro_out) {
+    ff_status st = pro_run(maps, masks, num_images, width, height, max_fpr, out, aupro_out);
+    if (st != FF_OK && out) ff_curve_free(out);
     return st;
 }

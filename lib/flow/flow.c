@@ -2,22 +2,25 @@
  * reference counting. Parameters are initialised in flow_init.c; files are
  * read and written in model_file.c. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backbone/backbone.h"
 #include "core/error.h"
 #include "core/memory.h"
+#include "core/params.h"
 #include "flow/flow_internal.h"
 
 void ff_flow_options_defaults(struct ff_flow_options *o) {
-    o->in_h = FF_FLOW_DEFAULT_SIZE;
-    o->in_w = FF_FLOW_DEFAULT_SIZE;
-    o->steps = FF_FLOW_DEFAULT_STEPS;
-    o->conv3x3_only = 1;
-    o->hidden_ratio = FF_FLOW_DEFAULT_HIDDEN_RATIO;
-    o->clamp = FF_FLOW_DEFAULT_CLAMP;
-    o->seed = 0;
+    const int32_t K = FF_OBJECT_FLOW_OPTIONS;
+    o->in_h = (int32_t)ff_param_default_int(K, FF_FLOW_INPUT_HEIGHT);
+    o->in_w = (int32_t)ff_param_default_int(K, FF_FLOW_INPUT_WIDTH);
+    o->steps = (int32_t)ff_param_default_int(K, FF_FLOW_STEPS);
+    o->conv3x3_only = (int32_t)ff_param_default_int(K, FF_FLOW_CONV3X3_ONLY);
+    o->hidden_ratio = ff_param_default_f32(K, FF_FLOW_HIDDEN_RATIO);
+    o->clamp = ff_param_default_f32(K, FF_FLOW_CLAMP);
+    o->seed = ff_param_default_int(K, FF_FLOW_SEED);
     o->set_mask = 0;
 }
 
@@ -45,75 +48,36 @@ ff_status ff_flow_options_create(ff_flow_options **out) {
 
 void ff_flow_options_destroy(ff_flow_options *options) { free(options); }
 
-static const char *key_name(int32_t key) {
+/* Where each key lives in the struct (types and bounds are the table's,
+ * core/params_table.c): byte offsets, so that setters and getters share it. */
+static size_t slot_of(int32_t key) {
     switch (key) {
-    case FF_FLOW_INPUT_HEIGHT: return "FF_FLOW_INPUT_HEIGHT";
-    case FF_FLOW_INPUT_WIDTH: return "FF_FLOW_INPUT_WIDTH";
-    case FF_FLOW_STEPS: return "FF_FLOW_STEPS";
-    case FF_FLOW_CONV3X3_ONLY: return "FF_FLOW_CONV3X3_ONLY";
-    case FF_FLOW_HIDDEN_RATIO: return "FF_FLOW_HIDDEN_RATIO";
-    case FF_FLOW_CLAMP: return "FF_FLOW_CLAMP";
-    case FF_FLOW_SEED: return "FF_FLOW_SEED";
-    default: return NULL;
+    case FF_FLOW_INPUT_HEIGHT: return offsetof(struct ff_flow_options, in_h);
+    case FF_FLOW_INPUT_WIDTH: return offsetof(struct ff_flow_options, in_w);
+    case FF_FLOW_STEPS: return offsetof(struct ff_flow_options, steps);
+    case FF_FLOW_CONV3X3_ONLY: return offsetof(struct ff_flow_options, conv3x3_only);
+    case FF_FLOW_HIDDEN_RATIO: return offsetof(struct ff_flow_options, hidden_ratio);
+    case FF_FLOW_CLAMP: return offsetof(struct ff_flow_options, clamp);
+    default: return offsetof(struct ff_flow_options, seed); /* FF_FLOW_SEED */
     }
 }
-
-/* Type of each key: 'i' i32, 'f' f32, 'l' i64; 0 unknown. */
-static char key_type(int32_t key) {
-    switch (key) {
-    case FF_FLOW_INPUT_HEIGHT:
-    case FF_FLOW_INPUT_WIDTH:
-    case FF_FLOW_STEPS:
-    case FF_FLOW_CONV3X3_ONLY: return 'i';
-    case FF_FLOW_HIDDEN_RATIO:
-    case FF_FLOW_CLAMP: return 'f';
-    case FF_FLOW_SEED: return 'l';
-    default: return 0;
-    }
-}
-
-static ff_status check_key(int32_t key, char want) {
-    char t = key_type(key);
-    if (t == 0) return ff_fail(FF_E_INVALID_ARGUMENT, "unknown flow option key %d", (int)key);
-    if (t != want)
-        return ff_fail(FF_E_INVALID_ARGUMENT, "flow option %s is %s, not %s", key_name(key),
-                       t == 'i' ? "i32" : t == 'f' ? "f32" : "i64",
-                       want == 'i' ? "i32" : want == 'f' ? "f32" : "i64");
-    return FF_OK;
-}
+#define SLOT(o, key, type) ((type *)(void *)((char *)(o) + slot_of(key)))
+#define CSLOT(o, key, type) ((const type *)(const void *)((const char *)(o) + slot_of(key)))
 
 ff_status ff_flow_options_set_i32(ff_flow_options *o, int32_t key, int32_t value) {
     ff_clear_error();
     FF_CHECK_ARG(o != NULL, "options is NULL");
-    FF_TRY(check_key(key, 'i'));
-    switch (key) {
-    case FF_FLOW_INPUT_HEIGHT:
-    case FF_FLOW_INPUT_WIDTH:
-        FF_CHECK_ARG(value >= 32 && value <= 4096 && value % 16 == 0,
-                     "%s must be divisible by 16 and in [32, 4096], got %d", key_name(key), (int)value);
-        if (key == FF_FLOW_INPUT_HEIGHT) o->in_h = value;
-        else o->in_w = value;
-        o->set_mask |= KEY_BIT(key);
-        return FF_OK;
-    case FF_FLOW_STEPS:
-        FF_CHECK_ARG(value >= 1 && value <= FF_MAX_STEPS, "FF_FLOW_STEPS must be in [1, %d], got %d",
-                     FF_MAX_STEPS, (int)value);
-        o->steps = value;
-        o->set_mask |= KEY_BIT(key);
-        return FF_OK;
-    default:
-        FF_CHECK_ARG(value == 0 || value == 1, "FF_FLOW_CONV3X3_ONLY must be 0 or 1, got %d", (int)value);
-        o->conv3x3_only = value;
-        o->set_mask |= KEY_BIT(key);
-        return FF_OK;
-    }
+    FF_TRY(ff_param_set_check_int(FF_OBJECT_FLOW_OPTIONS, key, FF_PARAM_I32, value));
+    *SLOT(o, key, int32_t) = value;
+    o->set_mask |= KEY_BIT(key);
+    return FF_OK;
 }
 
 ff_status ff_flow_options_set_i64(ff_flow_options *o, int32_t key, int64_t value) {
     ff_clear_error();
     FF_CHECK_ARG(o != NULL, "options is NULL");
-    FF_TRY(check_key(key, 'l'));
-    o->seed = value; /* every value is a valid seed */
+    FF_TRY(ff_param_set_check_int(FF_OBJECT_FLOW_OPTIONS, key, FF_PARAM_I64, value));
+    *SLOT(o, key, int64_t) = value;
     o->set_mask |= KEY_BIT(key);
     return FF_OK;
 }
@@ -121,53 +85,39 @@ ff_status ff_flow_options_set_i64(ff_flow_options *o, int32_t key, int64_t value
 ff_status ff_flow_options_set_f32(ff_flow_options *o, int32_t key, float value) {
     ff_clear_error();
     FF_CHECK_ARG(o != NULL, "options is NULL");
-    FF_TRY(check_key(key, 'f'));
-    if (key == FF_FLOW_HIDDEN_RATIO) {
-        FF_CHECK_ARG(isfinite(value) && value > 0.0f && value <= 16.0f,
-                     "FF_FLOW_HIDDEN_RATIO must be in (0, 16], got %g", (double)value);
-        o->hidden_ratio = value;
-    } else {
-        FF_CHECK_ARG(isfinite(value) && value > 0.0f && value <= 100.0f,
-                     "FF_FLOW_CLAMP must be in (0, 100], got %g", (double)value);
-        o->clamp = value;
-    }
+    FF_TRY(ff_param_set_check_f32(FF_OBJECT_FLOW_OPTIONS, key, value));
+    *SLOT(o, key, float) = value;
     o->set_mask |= KEY_BIT(key);
     return FF_OK;
 }
 
-/* Reads key (of type 'i', 'l' or 'f') from o into *out; shared by the
- * option getters and the flow getters, which read the flow's settings
- * through the same struct (options_of_flow). */
-static ff_status get_value(const struct ff_flow_options *o, int32_t key, char type, void *out) {
-    FF_TRY(check_key(key, type));
-    switch (key) {
-    case FF_FLOW_INPUT_HEIGHT: *(int32_t *)out = o->in_h; break;
-    case FF_FLOW_INPUT_WIDTH: *(int32_t *)out = o->in_w; break;
-    case FF_FLOW_STEPS: *(int32_t *)out = o->steps; break;
-    case FF_FLOW_CONV3X3_ONLY: *(int32_t *)out = o->conv3x3_only; break;
-    case FF_FLOW_HIDDEN_RATIO: *(float *)out = o->hidden_ratio; break;
-    case FF_FLOW_CLAMP: *(float *)out = o->clamp; break;
-    default: *(int64_t *)out = o->seed; break; /* FF_FLOW_SEED */
-    }
+/* Reads key (of type `type`) from o into *out; shared by the option
+ * getters and the flow getters, which read the flow's settings through the
+ * same struct (options_of_flow). */
+static ff_status get_value(const struct ff_flow_options *o, int32_t key, int32_t type, void *out) {
+    FF_TRY(ff_param_lookup(FF_OBJECT_FLOW_OPTIONS, key, type, 0, NULL));
+    if (type == FF_PARAM_I32) *(int32_t *)out = *CSLOT(o, key, int32_t);
+    else if (type == FF_PARAM_F32) *(float *)out = *CSLOT(o, key, float);
+    else *(int64_t *)out = *CSLOT(o, key, int64_t);
     return FF_OK;
 }
 
 ff_status ff_flow_options_get_i32(const ff_flow_options *o, int32_t key, int32_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(o != NULL && value_out != NULL, "options or value_out is NULL");
-    return get_value(o, key, 'i', value_out);
+    return get_value(o, key, FF_PARAM_I32, value_out);
 }
 
 ff_status ff_flow_options_get_i64(const ff_flow_options *o, int32_t key, int64_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(o != NULL && value_out != NULL, "options or value_out is NULL");
-    return get_value(o, key, 'l', value_out);
+    return get_value(o, key, FF_PARAM_I64, value_out);
 }
 
 ff_status ff_flow_options_get_f32(const ff_flow_options *o, int32_t key, float *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(o != NULL && value_out != NULL, "options or value_out is NULL");
-    return get_value(o, key, 'f', value_out);
+    return get_value(o, key, FF_PARAM_F32, value_out);
 }
 
 ff_status ff_flow_layout_for_backbone(const ff_backbone *bb, const struct ff_flow_options *o,
@@ -256,7 +206,7 @@ ff_status ff_flow_get_i32(const ff_flow *flow, int32_t key, int32_t *value_out) 
     FF_CHECK_ARG(flow != NULL && value_out != NULL, "flow or value_out is NULL");
     struct ff_flow_options o;
     options_of_flow(flow, &o);
-    return get_value(&o, key, 'i', value_out);
+    return get_value(&o, key, FF_PARAM_I32, value_out);
 }
 
 ff_status ff_flow_get_i64(const ff_flow *flow, int32_t key, int64_t *value_out) {
@@ -264,7 +214,7 @@ ff_status ff_flow_get_i64(const ff_flow *flow, int32_t key, int64_t *value_out) 
     FF_CHECK_ARG(flow != NULL && value_out != NULL, "flow or value_out is NULL");
     struct ff_flow_options o;
     options_of_flow(flow, &o);
-    return get_value(&o, key, 'l', value_out);
+    return get_value(&o, key, FF_PARAM_I64, value_out);
 }
 
 ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_out) {
@@ -272,5 +222,5 @@ ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_out) {
     FF_CHECK_ARG(flow != NULL && value_out != NULL, "flow or value_out is NULL");
     struct ff_flow_options o;
     options_of_flow(flow, &o);
-    return get_value(&o, key, 'f', value_out);
+    return get_value(&o, key, FF_PARAM_F32, value_out);
 }

@@ -143,8 +143,8 @@ ff_status ff_flow_engine_create(const ff_flow_layout *layout, int32_t training, 
             st = ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for anomaly map taps");
             break;
         }
-        ff_flow_map_taps(ll->h, layout->in_h, r->ty);
-        ff_flow_map_taps(ll->w, layout->in_w, r->tx);
+        ff_bilinear_taps(ll->h, layout->in_h, r->ty);
+        ff_bilinear_taps(ll->w, layout->in_w, r->tx);
     }
     if (st == FF_OK) {
         e->g = ff_calloc((size_t)e->max_c, sizeof(float));
@@ -403,17 +403,10 @@ static ff_status forward_level(ff_flow_engine *e, int32_t l, const float *params
     return FF_OK;
 }
 
-ff_status ff_flow_engine_forward(ff_flow_engine *e, const float *params, const int32_t *perms,
-                                 const float *const *feats, int32_t n, float *const *z_out, float *logdet_out,
-                                 float *loss_out) {
-    FF_CHECK_ARG(e != NULL && params != NULL && perms != NULL && feats != NULL,
-                 "engine, parameters, permutations or features is NULL");
-    FF_CHECK_ARG(n >= 1 && n <= 65536, "batch size %d not in [1, 65536]", (int)n);
+static ff_status forward_all(ff_flow_engine *e, const float *params, const int32_t *perms,
+                             const float *const *feats, int32_t n, float *const *z_out, float *logdet_out,
+                             float *loss_out) {
     const ff_flow_layout *L = e->L;
-    for (int32_t l = 0; l < L->num_levels; l++)
-        FF_CHECK_ARG(feats[l] != NULL, "features of level %d are NULL", (int)l);
-    FF_TRY(check_perms(e, perms));
-    ff_threads_apply();
     e->fwd_n = 0;
     FF_TRY(prepare(e, n));
     double loss = 0.0;
@@ -446,6 +439,23 @@ ff_status ff_flow_engine_forward(ff_flow_engine *e, const float *params, const i
     return FF_OK;
 }
 
+/* The engine's entry points run under the global thread count unless a
+ * scorer or trainer around them has set its own (core/settings.h). */
+ff_status ff_flow_engine_forward(ff_flow_engine *e, const float *params, const int32_t *perms,
+                                 const float *const *feats, int32_t n, float *const *z_out, float *logdet_out,
+                                 float *loss_out) {
+    FF_CHECK_ARG(e != NULL && params != NULL && perms != NULL && feats != NULL,
+                 "engine, parameters, permutations or features is NULL");
+    FF_CHECK_ARG(n >= 1 && n <= 65536, "batch size %d not in [1, 65536]", (int)n);
+    for (int32_t l = 0; l < e->L->num_levels; l++)
+        FF_CHECK_ARG(feats[l] != NULL, "features of level %d are NULL", (int)l);
+    FF_TRY(check_perms(e, perms));
+    ff_threads_scope ts = ff_threads_enter(0);
+    ff_status st = forward_all(e, params, perms, feats, n, z_out, logdet_out, loss_out);
+    ff_threads_leave(ts);
+    return st;
+}
+
 ff_status ff_flow_engine_anomaly_maps(ff_flow_engine *e, float *maps_out, size_t capacity) {
     FF_CHECK_ARG(e != NULL && maps_out != NULL, "engine or output is NULL");
     if (e->fwd_n == 0) return ff_fail(FF_E_STATE, "anomaly maps need a successful forward pass first");
@@ -453,7 +463,7 @@ ff_status ff_flow_engine_anomaly_maps(ff_flow_engine *e, float *maps_out, size_t
     size_t need = (size_t)e->fwd_n * (size_t)L->in_h * (size_t)L->in_w;
     if (capacity < need)
         return ff_fail(FF_E_BUFFER_TOO_SMALL, "anomaly maps need %zu floats, buffer holds %zu", need, capacity);
-    ff_threads_apply();
+    ff_threads_scope ts = ff_threads_enter(0);
     const float *maps[FF_MAX_LEVELS];
     const ff_axis_tap *ty[FF_MAX_LEVELS], *tx[FF_MAX_LEVELS];
     int32_t h[FF_MAX_LEVELS], w[FF_MAX_LEVELS];
@@ -465,6 +475,7 @@ ff_status ff_flow_engine_anomaly_maps(ff_flow_engine *e, float *maps_out, size_t
         w[l] = L->level[l].w;
     }
     ff_flow_upsample_mean(maps, h, w, ty, tx, L->num_levels, e->fwd_n, L->in_h, L->in_w, maps_out);
+    ff_threads_leave(ts);
     return FF_OK;
 }
 
@@ -525,7 +536,9 @@ ff_status ff_flow_engine_backward(ff_flow_engine *e, const float *params, const 
                  "engine, parameters, permutations or gradients is NULL");
     if (!e->training) return ff_fail(FF_E_STATE, "flow engine was created for inference; backward needs training");
     if (e->fwd_n == 0) return ff_fail(FF_E_STATE, "backward needs a successful forward pass first");
-    ff_threads_apply();
-    for (int32_t l = 0; l < e->L->num_levels; l++) FF_TRY(backward_level(e, l, params, perms, grads));
-    return FF_OK;
+    ff_threads_scope ts = ff_threads_enter(0);
+    ff_status st = FF_OK;
+    for (int32_t l = 0; l < e->L->num_levels && st == FF_OK; l++) st = backward_level(e, l, params, perms, grads);
+    ff_threads_leave(ts);
+    return st;
 }

@@ -11,14 +11,6 @@
 #include "fastflow.h"
 #include "flow/flow_layout.h"
 
-/* Defaults of enum ff_flow_param for ResNets; other backbones' come from
- * ff_backbone_get_flow_defaults (filled in by ff_flow_create for every
- * key the caller left unset). */
-#define FF_FLOW_DEFAULT_SIZE 256
-#define FF_FLOW_DEFAULT_STEPS 8
-#define FF_FLOW_DEFAULT_HIDDEN_RATIO 1.0f
-#define FF_FLOW_DEFAULT_CLAMP 2.0f
-
 /* global_scale at initialisation: 2*ln(e^5 - 1), so that
  * 0.1 * softplus_{beta=0.5}(global_scale) = 1 exactly as anomalib. */
 #define FF_FLOW_INIT_GLOBAL_SCALE 9.986478501101022f
@@ -61,7 +53,9 @@ ff_status ff_flow_set_training_record(ff_flow *flow, const char *text);
 /* Copies src's training record (if any) into dst. */
 ff_status ff_flow_copy_training_record(const ff_flow *src, ff_flow *dst);
 
-/* Defaults of every option (ResNet values), none marked as set. */
+/* Defaults of every option (the table's: ResNet values), none marked as
+ * set; other backbones' come from ff_backbone_get_flow_defaults (filled in
+ * by ff_flow_create for every key the caller left unset). */
 void ff_flow_options_defaults(struct ff_flow_options *o);
 
 /* Replaces every option the caller left unset (set_mask) with the

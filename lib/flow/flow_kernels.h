@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image/resample.h"
+
 /* ---- LayerNorm over each sample's m = C*H*W values (layernorm.c) ---- */
 
 /* Doubles of scratch ff_layernorm_forward needs for n samples. */
@@ -57,12 +59,8 @@ void ff_coupling_backward(const ff_coupling_dims *d, const float *x, const float
 size_t ff_flow_prob_map_scratch(int32_t n, size_t hw);
 void ff_flow_prob_map(const float *z, int32_t n, int32_t c, size_t hw, float *p, double *sumsq, double *scratch);
 
-/* Bilinear taps of one axis (in -> out pixels). */
-typedef struct ff_axis_tap {
-    int32_t i0, i1;
-    float l0, l1;
-} ff_axis_tap;
-void ff_flow_map_taps(int32_t in, int32_t out, ff_axis_tap *taps);
+/* Bilinear taps of one axis (in -> out pixels): ff_bilinear_taps of
+ * image/resample.h (included above). */
 
 /* out[n, Y, X] = mean over levels of the bilinear (align_corners=false)
  * upsampling of maps[l] ([n, h[l], w[l]]) with taps ty[l] (out_h) and

@@ -1,9 +1,9 @@
 #include "flow/flow_layout.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "core/params.h"
 
 ff_status ff_flow_layout_init(ff_flow_layout *L, int32_t num_levels, const int32_t chw[][3], int32_t in_w,
                               int32_t in_h, int32_t num_steps, int32_t conv3x3_only, float hidden_ratio,
@@ -11,19 +11,19 @@ ff_status ff_flow_layout_init(ff_flow_layout *L, int32_t num_levels, const int32
     FF_CHECK_ARG(L != NULL && chw != NULL, "layout or shapes is NULL");
     FF_CHECK_ARG(num_levels >= 1 && num_levels <= FF_MAX_LEVELS, "number of levels %d not in [1, %d]",
                  (int)num_levels, FF_MAX_LEVELS);
-    FF_CHECK_ARG(num_steps >= 1 && num_steps <= FF_MAX_STEPS, "flow steps %d not in [1, %d]", (int)num_steps,
-                 FF_MAX_STEPS);
-    FF_CHECK_ARG(isfinite(hidden_ratio) && hidden_ratio > 0.0f && hidden_ratio <= 16.0f,
-                 "hidden ratio %g not in (0, 16]", (double)hidden_ratio);
-    FF_CHECK_ARG(isfinite(clamp) && clamp > 0.0f && clamp <= 100.0f, "clamp %g not in (0, 100]", (double)clamp);
-    FF_CHECK_ARG(in_h >= 16 && in_w >= 16 && in_h <= 4096 && in_w <= 4096, "input size %dx%d out of range",
-                 (int)in_h, (int)in_w);
+    const int32_t K = FF_OBJECT_FLOW_OPTIONS;
+    FF_TRY(ff_param_check_int(ff_param_find(K, FF_FLOW_STEPS), num_steps));
+    FF_TRY(ff_param_check_int(ff_param_find(K, FF_FLOW_CONV3X3_ONLY), conv3x3_only));
+    FF_TRY(ff_param_check_f32(ff_param_find(K, FF_FLOW_HIDDEN_RATIO), hidden_ratio));
+    FF_TRY(ff_param_check_f32(ff_param_find(K, FF_FLOW_CLAMP), clamp));
+    FF_TRY(ff_param_check_input_side("input width", FF_FLOW_INPUT_WIDTH, in_w));
+    FF_TRY(ff_param_check_input_side("input height", FF_FLOW_INPUT_HEIGHT, in_h));
     memset(L, 0, sizeof *L);
     L->num_levels = num_levels;
     L->num_steps = num_steps;
     L->in_h = in_h;
     L->in_w = in_w;
-    L->conv3x3_only = conv3x3_only ? 1 : 0;
+    L->conv3x3_only = conv3x3_only;
     L->hidden_ratio = hidden_ratio;
     L->clamp = clamp;
     size_t off = 0, poff = 0;

@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/params.h" /* FF_MAX_STEPS, the bound of FF_FLOW_STEPS */
 #include "fastflow.h"
 
 #define FF_MAX_LEVELS 4
-#define FF_MAX_STEPS 64
 
 typedef struct ff_flow_step_layout {
     int32_t kernel; /* 3 or 1 */
@@ -49,7 +49,8 @@ typedef struct ff_flow_layout {
 } ff_flow_layout;
 
 /* Fills the table for `num_levels` feature maps of shapes chw[l] =
- * {C, H, W}. Validates every argument (bounds as in enum ff_flow_param). */
+ * {C, H, W}. Validates every argument against the flow options' table
+ * (core/params.h). */
 ff_status ff_flow_layout_init(ff_flow_layout *layout, int32_t num_levels, const int32_t chw[][3],
                               int32_t in_w, int32_t in_h, int32_t num_steps, int32_t conv3x3_only,
                               float hidden_ratio, float clamp, int32_t has_norm);

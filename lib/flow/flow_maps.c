@@ -1,7 +1,7 @@
 /* Anomaly maps: per level p = -exp(-0.5 * mean_c z^2), then the mean over
  * levels of their bilinear upsampling to the input size, following
- * PyTorch's align_corners=False rule (source = (dst + 0.5) * in/out - 0.5,
- * clamped at 0, the upper neighbour clamped to the last pixel). */
+ * PyTorch's align_corners=False rule with the taps of
+ * ff_bilinear_taps (image/resample.c). */
 #include <math.h>
 
 #include "flow/flow_kernels.h"
@@ -35,23 +35,6 @@ void ff_flow_prob_map(const float *z, int32_t n, int32_t c, size_t hw, float *p,
         double tot = 0.0;
         for (size_t k = 0; k < nch; k++) tot += scratch[(size_t)s * nch + k];
         sumsq[s] = tot;
-    }
-}
-
-void ff_flow_map_taps(int32_t in, int32_t out, ff_axis_tap *t) {
-    /* PyTorch computes the scale and source index in float */
-    float scale = (float)in / (float)out;
-    for (int32_t o = 0; o < out; o++) {
-        float src = scale * ((float)o + 0.5f) - 0.5f;
-        if (src < 0.0f) src = 0.0f;
-        int32_t i0 = (int32_t)src;
-        if (i0 > in - 1) i0 = in - 1;
-        float l1 = src - (float)i0;
-        if (l1 > 1.0f) l1 = 1.0f;
-        t[o].i0 = i0;
-        t[o].i1 = i0 < in - 1 ? i0 + 1 : i0;
-        t[o].l1 = l1;
-        t[o].l0 = 1.0f - l1;
     }
 }
 

@@ -22,7 +22,9 @@
 
 #include "backbone/backbone.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/memory.h"
+#include "core/params.h"
 #include "flow/flow_internal.h"
 #include "flow/flow_names.h"
 #include "tensor/safetensors.h"
@@ -113,8 +115,8 @@ static ff_status meta_required(const ff_st_file *f, const char *key, const char 
     return FF_OK;
 }
 
-/* A decimal integer, the whole string, in [lo, hi]. */
-static ff_status meta_int(const ff_st_file *f, const char *key, long long lo, long long hi, long long *out) {
+/* A decimal integer, the whole string, that fits a long long. */
+static ff_status meta_int(const ff_st_file *f, const char *key, long long *out) {
     const char *v = NULL;
     FF_TRY(meta_required(f, key, &v));
     const char *p = v;
@@ -126,14 +128,12 @@ static ff_status meta_int(const ff_st_file *f, const char *key, long long lo, lo
     long long x = strtoll(v, &end, 10);
     if (errno != 0 || end == NULL || *end != '\0')
         return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = '%s' is not an integer", key, v);
-    if (x < lo || x > hi)
-        return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = %lld is out of range [%lld, %lld]", key, x, lo, hi);
     *out = x;
     return FF_OK;
 }
 
-/* A finite decimal number, the whole string, in (lo, hi]. */
-static ff_status meta_float(const ff_st_file *f, const char *key, float lo, float hi, float *out) {
+/* A finite decimal number, the whole string. */
+static ff_status meta_float(const ff_st_file *f, const char *key, float *out) {
     const char *v = NULL;
     FF_TRY(meta_required(f, key, &v));
     const char *p = v;
@@ -145,9 +145,6 @@ static ff_status meta_float(const ff_st_file *f, const char *key, float lo, floa
     float x = strtof(v, &end);
     if (errno != 0 || end == NULL || *end != '\0' || !isfinite(x))
         return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = '%s' is not a finite number", key, v);
-    if (!(x > lo && x <= hi))
-        return ff_fail(FF_E_BAD_FORMAT, "metadata '%s' = %g is out of range (%g, %g]", key, (double)x, (double)lo,
-                       (double)hi);
     *out = x;
     return FF_OK;
 }
@@ -216,6 +213,23 @@ static ff_status read_stats(const ff_st_file *f, ff_flow *flow) {
     return FF_OK;
 }
 
+/* Metadata `key` holding flow option `param`: parsed, then checked against
+ * the option's row of the table (core/params_table.c), as its setter
+ * would check it. */
+static ff_status meta_option_int(const ff_st_file *f, const char *key, int32_t param, long long *out) {
+    FF_TRY(meta_int(f, key, out));
+    if (ff_param_check_int(ff_param_find(FF_OBJECT_FLOW_OPTIONS, param), *out) != FF_OK)
+        return ff_fail_context(FF_E_BAD_FORMAT, "metadata '%s'", key);
+    return FF_OK;
+}
+
+static ff_status meta_option_f32(const ff_st_file *f, const char *key, int32_t param, float *out) {
+    FF_TRY(meta_float(f, key, out));
+    if (ff_param_check_f32(ff_param_find(FF_OBJECT_FLOW_OPTIONS, param), *out) != FF_OK)
+        return ff_fail_context(FF_E_BAD_FORMAT, "metadata '%s'", key);
+    return FF_OK;
+}
+
 static ff_status parse_options(const ff_st_file *f, struct ff_flow_options *o, const char **arch) {
     const char *v = NULL;
     FF_TRY(meta_required(f, "format", &v));
@@ -227,20 +241,18 @@ static ff_status parse_options(const ff_st_file *f, struct ff_flow_options *o, c
                        FF_MODEL_FORMAT_VERSION);
     FF_TRY(meta_required(f, "backbone", arch));
     long long h, w, steps, seed = 0;
-    FF_TRY(meta_int(f, "input_height", 32, 4096, &h));
-    FF_TRY(meta_int(f, "input_width", 32, 4096, &w));
-    if (h % 16 || w % 16)
-        return ff_fail(FF_E_BAD_FORMAT, "metadata input size %lldx%lld is not divisible by 16", h, w);
-    FF_TRY(meta_int(f, "flow_steps", 1, FF_MAX_STEPS, &steps));
+    FF_TRY(meta_option_int(f, "input_height", FF_FLOW_INPUT_HEIGHT, &h));
+    FF_TRY(meta_option_int(f, "input_width", FF_FLOW_INPUT_WIDTH, &w));
+    FF_TRY(meta_option_int(f, "flow_steps", FF_FLOW_STEPS, &steps));
     float hidden, clamp;
-    FF_TRY(meta_float(f, "hidden_ratio", 0.0f, 16.0f, &hidden));
-    FF_TRY(meta_float(f, "clamp", 0.0f, 100.0f, &clamp));
+    FF_TRY(meta_option_f32(f, "hidden_ratio", FF_FLOW_HIDDEN_RATIO, &hidden));
+    FF_TRY(meta_option_f32(f, "clamp", FF_FLOW_CLAMP, &clamp));
     FF_TRY(meta_required(f, "conv3x3_only", &v));
     int32_t only3;
     if (strcmp(v, "true") == 0) only3 = 1;
     else if (strcmp(v, "false") == 0) only3 = 0;
     else return ff_fail(FF_E_BAD_FORMAT, "metadata 'conv3x3_only' is '%s', expected 'true' or 'false'", v);
-    if (ff_st_meta(f, "seed") != NULL) FF_TRY(meta_int(f, "seed", INT64_MIN, INT64_MAX, &seed));
+    if (ff_st_meta(f, "seed") != NULL) FF_TRY(meta_option_int(f, "seed", FF_FLOW_SEED, &seed));
     o->in_h = (int32_t)h;
     o->in_w = (int32_t)w;
     o->steps = (int32_t)steps;
@@ -249,12 +261,6 @@ static ff_status parse_options(const ff_st_file *f, struct ff_flow_options *o, c
     o->conv3x3_only = only3;
     o->seed = (int64_t)seed;
     return FF_OK;
-}
-
-static int all_finite(const float *p, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(p[i])) return 0;
-    return 1;
 }
 
 static ff_status read_param(const ff_st_file *f, const ff_flow_layout *L, const ff_flow_tensor_name *t,
@@ -273,7 +279,7 @@ static ff_status read_param(const ff_st_file *f, const ff_flow_layout *L, const 
         return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' has %lldx%lld kernels but conv3x3_only = false expects 1x1",
                        t->name, (long long)x->shape[2], (long long)x->shape[3]);
     FF_TRY(ff_st_read_f32(f, t->name, t->ndim, t->shape, params + t->offset));
-    if (!all_finite(params + t->offset, t->count))
+    if (!ff_all_finite(params + t->offset, t->count))
         return ff_fail(FF_E_BAD_FORMAT, "tensor '%s' holds NaN or infinite values", t->name);
     return FF_OK;
 }

@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/memory.h"
 #include "image/image_internal.h"
-#include "tensor/safetensors.h"
+#include "core/file_io.h"
 
 #define MEMORY_WHAT "memory buffer"
 

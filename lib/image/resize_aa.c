@@ -86,6 +86,50 @@ void ff_aa_filter_free(ff_aa_filter *f) {
     f->weights = NULL;
 }
 
+/* PIL's BILINEAR weights for one axis, computed in double (a triangle
+ * stretched by the scale when shrinking; window floor(center -+ support +
+ * 0.5)), rounded to float and normalised in double. The heatmap's picture
+ * resize uses them: a picture for people, where PIL's look matters, not
+ * torch's float roundings. Kept apart from ff_aa_filter_init because the
+ * two differ in the last bits of most weights, and each caller's output is
+ * pinned by its own tests (preprocessing: torch goldens; heatmaps: PIL). */
+ff_status ff_aa_filter_init_pil(ff_aa_filter *t, int32_t in, int32_t out) {
+    memset(t, 0, sizeof *t);
+    t->in_size = in;
+    t->out_size = out;
+    double scale = (double)in / (double)out;
+    double support = scale > 1.0 ? scale : 1.0;
+    t->taps = (int32_t)ceil(support) * 2 + 1;
+    t->start = ff_calloc((size_t)out, sizeof(int32_t));
+    t->count = ff_calloc((size_t)out, sizeof(int32_t));
+    t->weights = ff_calloc((size_t)out * (size_t)t->taps, sizeof(float));
+    if (!t->start || !t->count || !t->weights) {
+        ff_aa_filter_free(t);
+        return ff_fail(FF_E_OUT_OF_MEMORY, "heatmap: cannot allocate resize weights");
+    }
+    for (int32_t i = 0; i < out; i++) {
+        double center = (i + 0.5) * scale;
+        int32_t lo = (int32_t)floor(center - support + 0.5), hi = (int32_t)floor(center + support + 0.5);
+        if (lo < 0) lo = 0;
+        if (hi > in) hi = in;
+        if (hi - lo > t->taps) hi = lo + t->taps;
+        double sum = 0.0;
+        float *w = t->weights + (size_t)i * (size_t)t->taps;
+        for (int32_t k = lo; k < hi; k++) {
+            double x = fabs((k + 0.5 - center) / support);
+            double v = x < 1.0 ? 1.0 - x : 0.0;
+            w[k - lo] = (float)v;
+            sum += v;
+        }
+        for (int32_t k = 0; k < hi - lo; k++) w[k] = sum > 0.0 ? (float)(w[k] / sum) : 0.0f;
+        t->start[i] = lo;
+        t->count[i] = hi - lo;
+    }
+    return FF_OK;
+}
+
+/* Reads pixel x of a row as RGB. */
+
 /* Number of leading terms (after the first) that torch adds unfused. */
 static inline int32_t unfused_terms(int32_t n) { return 4 * ((n - 1) / 4); }
 

@@ -24,8 +24,14 @@ typedef struct ff_aa_filter {
     float *weights;
 } ff_aa_filter;
 
-/* in_size, out_size >= 1. FF_E_OUT_OF_MEMORY on allocation failure. */
+/* in_size, out_size >= 1. FF_E_OUT_OF_MEMORY on allocation failure.
+ * ff_aa_filter_init: torch's weights, computed in float (pre-processing);
+ * ff_aa_filter_init_pil: PIL's weights, computed in double (heatmap
+ * pictures). Where the precision matters: the two differ in the last bits
+ * of most weights, and each caller is pinned to its reference. Both are
+ * freed with ff_aa_filter_free. */
 ff_status ff_aa_filter_init(ff_aa_filter *f, int32_t in_size, int32_t out_size);
+ff_status ff_aa_filter_init_pil(ff_aa_filter *f, int32_t in_size, int32_t out_size);
 void ff_aa_filter_free(ff_aa_filter *f);
 
 /* Horizontal pass over one row: src has in_size floats, dst out_size. */

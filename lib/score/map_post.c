@@ -48,39 +48,6 @@ void ff_gauss_blur(float *map, int32_t h, int32_t w, const float *kernel, int32_
     for (int32_t x = 0; x < w; x++) blur_line(tmp + x, map + x, h, (size_t)w, kernel, k);
 }
 
-/* torch's bilinear source index and weights (align_corners=False) with
- * its exact roundings, checked against torch 1.13 weight by weight: scale =
- * (float)in / out in float; src = scale * (dst + 0.5) - 0.5 in double,
- * clamped at 0; i0 = (int)src, i1 = i0 + 1 except at the last index;
- * lambda1 = (float)(src - i0), lambda0 = 1 - lambda1 in float. */
-static void axis_weights(int32_t in, int32_t out, int32_t i, int32_t *i0, int32_t *i1, float *l0, float *l1) {
-    float scale = (float)in / (float)out;
-    double src = (double)scale * ((double)i + 0.5) - 0.5;
-    if (src < 0.0) src = 0.0;
-    int32_t a = (int32_t)src;
-    if (a > in - 1) a = in - 1;
-    *i0 = a;
-    *i1 = a + (a < in - 1 ? 1 : 0);
-    *l1 = (float)(src - (double)a);
-    *l0 = 1.0f - *l1;
-}
-
-void ff_resize_bilinear(const float *src, int32_t sh, int32_t sw, float *dst, int32_t dh, int32_t dw) {
-    for (int32_t y = 0; y < dh; y++) {
-        int32_t y0, y1;
-        float wy0, wy1;
-        axis_weights(sh, dh, y, &y0, &y1, &wy0, &wy1);
-        const float *r0 = src + (size_t)y0 * (size_t)sw, *r1 = src + (size_t)y1 * (size_t)sw;
-        float *o = dst + (size_t)y * (size_t)dw;
-        for (int32_t x = 0; x < dw; x++) {
-            int32_t x0, x1;
-            float wx0, wx1;
-            axis_weights(sw, dw, x, &x0, &x1, &wx0, &wx1);
-            o[x] = wy0 * (wx0 * r0[x0] + wx1 * r0[x1]) + wy1 * (wx0 * r1[x0] + wx1 * r1[x1]);
-        }
-    }
-}
-
 void ff_normalize_map(float *map, size_t n, float threshold, float range) {
     for (size_t i = 0; i < n; i++) map[i] = ff_normalize_value(map[i], threshold, range);
 }

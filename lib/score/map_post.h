@@ -10,8 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest sigma the scorer accepts, and the kernel side for it. */
-#define FF_SMOOTH_SIGMA_MAX 64.0f
+#include "core/params.h" /* FF_SMOOTH_SIGMA_MAX: the largest sigma the scorer accepts */
+#include "image/resample.h"
+
+/* The kernel side for FF_SMOOTH_SIGMA_MAX. */
 #define FF_SMOOTH_MAX_KERNEL 513 /* 2 * int(4 * 64 + 0.5) + 1 */
 
 /* Kernel side for sigma > 0: 2*int(4*sigma + 0.5) + 1. */
@@ -23,9 +25,8 @@ void ff_gauss_kernel(float sigma, float *kernel, int32_t k);
  * with reflect padding; tmp holds h*w floats. */
 void ff_gauss_blur(float *map, int32_t h, int32_t w, const float *kernel, int32_t k, float *tmp);
 
-/* Bilinear resize, align_corners=False, no antialiasing, as
- * torch.nn.functional.interpolate(mode="bilinear") on float32. */
-void ff_resize_bilinear(const float *src, int32_t sh, int32_t sw, float *dst, int32_t dh, int32_t dw);
+/* The bilinear resize to the image's size is ff_resize_bilinear
+ * (image/resample.h, included above). */
 
 /* anomalib's normalisation: clamp((x - threshold) / (max - min) + 0.5, 0, 1). */
 static inline float ff_normalize_value(float x, float threshold, float range) {

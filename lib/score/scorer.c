@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backbone/backbone.h"
 #include "core/error.h"
 #include "core/memory.h"
+#include "core/params.h"
 #include "core/settings.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
-#include "score/image_input.h"
+#include "image/image_input.h"
 #include "score/map_post.h"
 
 #define FF_SCORER_CHUNK 8
@@ -38,6 +40,7 @@ struct ff_scorer {
     int32_t map_mode;
     float sigma;
     int32_t normalized;
+    int32_t threads; /* FF_SCORER_NUM_THREADS: 0 = the global count */
     float kernel[FF_SMOOTH_MAX_KERNEL];
     int32_t kernel_size;
     /* decisions of the last call: last_count entries of decisions, 0 after a failure */
@@ -45,11 +48,7 @@ struct ff_scorer {
     size_t decisions_cap, last_count;
 };
 
-ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
-    ff_clear_error();
-    FF_CHECK_ARG(flow != NULL, "flow is NULL");
-    FF_CHECK_ARG(out != NULL, "out is NULL");
-    ff_threads_apply();
+static ff_status create(const ff_flow *flow, ff_scorer **out) {
     ff_scorer *s = calloc(1, sizeof *s);
     if (s == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate a scorer");
     s->flow = ff_flow_retain(flow);
@@ -74,6 +73,16 @@ ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
     return FF_OK;
 }
 
+ff_status ff_scorer_create(const ff_flow *flow, ff_scorer **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(flow != NULL, "flow is NULL");
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    ff_threads_scope ts = ff_threads_enter(0); /* options are not set yet: the global count */
+    ff_status st = create(flow, out);
+    ff_threads_leave(ts);
+    return st;
+}
+
 void ff_scorer_destroy(ff_scorer *s) {
     if (s == NULL) return;
     ff_flow_engine_destroy(s->engine);
@@ -89,49 +98,31 @@ void ff_scorer_destroy(ff_scorer *s) {
 }
 
 /* ----------------------------------------------------------- options -- */
-
-static ff_status key_type(int32_t key, char want) {
-    char type;
-    switch (key) {
-    case FF_SCORER_MAP_SIZE:
-    case FF_SCORER_NORMALIZED: type = 'i'; break;
-    case FF_SCORER_SMOOTH_SIGMA: type = 'f'; break;
-    default: return ff_fail(FF_E_INVALID_ARGUMENT, "unknown scorer option key %d", (int)key);
-    }
-    if (type != want)
-        return ff_fail(FF_E_INVALID_ARGUMENT, "scorer option %d is %s; use ff_scorer_set_%s / ff_scorer_get_%s",
-                       (int)key, type == 'i' ? "an i32" : "an f32", type == 'i' ? "i32" : "f32",
-                       type == 'i' ? "i32" : "f32");
-    return FF_OK;
-}
+/* Types, bounds and defaults are the table's (core/params_table.c). */
 
 ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_TRY(key_type(key, 'i'));
-    if (key == FF_SCORER_MAP_SIZE) {
-        FF_CHECK_ARG(value == FF_SCORER_MAP_MODEL_SIZE || value == FF_SCORER_MAP_IMAGE_SIZE,
-                     "FF_SCORER_MAP_SIZE must be 0 (model size) or 1 (image size), got %d", (int)value);
-        s->map_mode = value;
-        return FF_OK;
+    FF_TRY(ff_param_set_check_int(FF_OBJECT_SCORER, key, FF_PARAM_I32, value));
+    switch (key) {
+    case FF_SCORER_MAP_SIZE: s->map_mode = value; break;
+    case FF_SCORER_NUM_THREADS: s->threads = value; break;
+    default: /* FF_SCORER_NORMALIZED */
+        if (value == 1 && !s->flow->has_stats)
+            return ff_fail(FF_E_STATE, "FF_SCORER_NORMALIZED needs score statistics, and this model has none: "
+                           "compute them on validation images ('fastflow train --val-fraction F' or '--val DIR', "
+                           "or ff_score_statistics + ff_flow_with_statistics)");
+        s->normalized = value;
+        break;
     }
-    FF_CHECK_ARG(value == 0 || value == 1, "FF_SCORER_NORMALIZED must be 0 or 1, got %d", (int)value);
-    if (value == 1 && !s->flow->has_stats)
-        return ff_fail(FF_E_STATE, "FF_SCORER_NORMALIZED needs score statistics, and this model has none: compute "
-                       "them on validation images ('fastflow train --val-fraction F' or '--val DIR', or "
-                       "ff_score_statistics + ff_flow_with_statistics)");
-    s->normalized = value;
     return FF_OK;
 }
 
 ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_TRY(key_type(key, 'f'));
-    FF_CHECK_ARG(value >= 0.0f && value <= FF_SMOOTH_SIGMA_MAX,
-                 "FF_SCORER_SMOOTH_SIGMA must be in [0, %g] (0 = off), got %g", (double)FF_SMOOTH_SIGMA_MAX,
-                 (double)value); /* NaN fails both comparisons */
-    s->sigma = value;
+    FF_TRY(ff_param_set_check_f32(FF_OBJECT_SCORER, key, value));
+    s->sigma = value; /* FF_SCORER_SMOOTH_SIGMA, the only f32 key */
     s->kernel_size = 0;
     if (value > 0.0f) {
         s->kernel_size = ff_gauss_kernel_size(value);
@@ -143,15 +134,15 @@ ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
 ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
-    FF_TRY(key_type(key, 'i'));
-    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : s->normalized;
+    FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_I32, 0, NULL));
+    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : key == FF_SCORER_NUM_THREADS ? s->threads : s->normalized;
     return FF_OK;
 }
 
 ff_status ff_scorer_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
-    FF_TRY(key_type(key, 'f'));
+    FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_F32, 0, NULL));
     *value_out = s->sigma;
     return FF_OK;
 }
@@ -206,10 +197,10 @@ ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32
 /* Scores n <= FF_SCORER_CHUNK pre-processed images into s->maps. */
 static ff_status score_chunk(ff_scorer *s, const float *input, int32_t n) {
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_extractor_run(s->extractor, input, n, L->in_w, L->in_h));
+    FF_TRY(ff_extractor_run_unchecked(s->extractor, input, n, L->in_w, L->in_h));
     const float *feats[FF_MAX_LEVELS];
     for (int32_t l = 0; l < L->num_levels; l++) {
-        FF_TRY(ff_extractor_read(s->extractor, l, s->feats[l], (size_t)n * s->per_image[l]));
+        FF_TRY(ff_extractor_read_unchecked(s->extractor, l, s->feats[l], (size_t)n * s->per_image[l]));
         feats[l] = s->feats[l];
     }
     FF_TRY(ff_flow_engine_forward(s->engine, s->flow->params, s->flow->perms, feats, n, NULL, NULL, NULL));
@@ -284,11 +275,13 @@ ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t wid
         FF_TRY(out_shape(s, width, height, &oh, &ow, &need));
         FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     }
-    ff_threads_apply();
+    ff_threads_scope ts = ff_threads_enter(s->threads);
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_image_preprocess(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
-                               3 * s->map_size));
-    return score_input(s, oh, ow, map_out, score_out);
+    ff_status st = ff_image_preprocess(pixels, width, height, row_stride, pixel_format, L->in_w, L->in_h, s->input,
+                                       3 * s->map_size);
+    if (st == FF_OK) st = score_input(s, oh, ow, map_out, score_out);
+    ff_threads_leave(ts);
+    return st;
 }
 
 ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
@@ -307,11 +300,28 @@ ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, s
         if (st != FF_OK) return ff_fail_context(st, "image '%s'", path);
         FF_TRY(check_map_out(oh, ow, need, map_out, map_capacity));
     }
-    ff_threads_apply();
+    ff_threads_scope ts = ff_threads_enter(s->threads);
     const ff_flow_layout *L = &s->flow->layout;
-    FF_TRY(ff_image_file_to_input(&s->image, path, L->in_w, L->in_h, s->input));
-    ff_status st = score_input(s, oh, ow, map_out, score_out);
-    if (st != FF_OK) return ff_fail_context(st, "scoring '%s'", path);
+    ff_status st = ff_image_file_to_input(&s->image, path, L->in_w, L->in_h, s->input);
+    if (st == FF_OK && (st = score_input(s, oh, ow, map_out, score_out)) != FF_OK)
+        ff_fail_context(st, "scoring '%s'", path);
+    ff_threads_leave(ts);
+    return st;
+}
+
+/* The batch, FF_SCORER_CHUNK images at a time. */
+static ff_status score_chunks(ff_scorer *s, const float *input, int32_t batch, float *maps_out, float *scores_out) {
+    const int32_t H = s->flow->layout.in_h, W = s->flow->layout.in_w;
+    const size_t per_input = 3 * s->map_size;
+    for (int32_t b = 0; b < batch; b += FF_SCORER_CHUNK) {
+        int32_t n = batch - b < FF_SCORER_CHUNK ? batch - b : FF_SCORER_CHUNK;
+        FF_TRY(score_chunk(s, input + (size_t)b * per_input, n));
+        for (int32_t i = 0; i < n; i++) {
+            size_t k = (size_t)(b + i);
+            float *out = maps_out ? maps_out + k * s->map_size : NULL;
+            finish_map(s, s->maps + (size_t)i * s->map_size, k, H, W, out, &scores_out[k]);
+        }
+    }
     return FF_OK;
 }
 
@@ -342,19 +352,11 @@ ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch
             return ff_fail(FF_E_INVALID_ARGUMENT, "input holds a NaN or infinite value at image %zu, offset %zu",
                            i / per_input, i % per_input);
     FF_TRY(reserve_decisions(s, (size_t)batch));
-    ff_threads_apply();
-    const int32_t H = s->flow->layout.in_h, W = s->flow->layout.in_w;
-    for (int32_t b = 0; b < batch; b += FF_SCORER_CHUNK) {
-        int32_t n = batch - b < FF_SCORER_CHUNK ? batch - b : FF_SCORER_CHUNK;
-        FF_TRY(score_chunk(s, input + (size_t)b * per_input, n));
-        for (int32_t i = 0; i < n; i++) {
-            size_t k = (size_t)(b + i);
-            float *out = maps_out ? maps_out + k * s->map_size : NULL;
-            finish_map(s, s->maps + (size_t)i * s->map_size, k, H, W, out, &scores_out[k]);
-        }
-    }
-    s->last_count = (size_t)batch;
-    return FF_OK;
+    ff_threads_scope ts = ff_threads_enter(s->threads);
+    ff_status st = score_chunks(s, input, batch, maps_out, scores_out);
+    ff_threads_leave(ts);
+    if (st == FF_OK) s->last_count = (size_t)batch;
+    return st;
 }
 
 ff_status ff_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {

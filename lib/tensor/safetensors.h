@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "fastflow.h"
+#include "core/file_io.h"
 
 #define FF_ST_MAX_DIMS 8
 
@@ -140,13 +141,7 @@ ff_status ff_st_writer_save(const ff_st_writer *w, const char *path);
 /* The serialised file in memory (malloc'd; free with free()). */
 ff_status ff_st_writer_serialize(const ff_st_writer *w, uint8_t **data_out, size_t *size_out);
 
-/* Atomic file write used by every saver: writes `size` bytes to a temporary
- * file next to `path` ("<path>.tmp-XXXXXX"), fsyncs, renames over `path`,
- * fsyncs the folder. On failure (FF_E_IO) the temporary file is removed and
- * `path` is untouched. New files get mode 0644; a replaced file keeps its
- * mode. A symlink at `path` is replaced, not followed. */
-ff_status ff_write_file_atomic(const char *path, const void *data, size_t size);
-/* Reads a whole file into a malloc'd buffer (NUL-terminated beyond size). */
-ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out);
+/* ff_read_file and ff_write_file_atomic live in core/file_io.h (included
+ * above), since image decoding uses them too. */
 
 #endif

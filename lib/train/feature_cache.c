@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backbone/backbone.h"
 #include "core/error.h"
 #include "core/memory.h"
 
@@ -43,7 +44,7 @@ ff_status ff_feature_cache_append(ff_feature_cache *c, const ff_extractor *ex) {
     FF_TRY(reserve(c, c->count + 1));
     for (int32_t l = 0; l < c->num_levels; l++) {
         float *dst = c->data[l] + (size_t)c->count * c->per_image[l];
-        FF_TRY(ff_extractor_read(ex, l, dst, c->per_image[l]));
+        FF_TRY(ff_extractor_read_unchecked(ex, l, dst, c->per_image[l]));
     }
     c->count++;
     return FF_OK;

@@ -11,13 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backbone/backbone.h"
 #include "core/error.h"
+#include "core/finite.h"
 #include "core/memory.h"
+#include "core/params.h"
 #include "core/rng.h"
 #include "core/settings.h"
 #include "flow/flow_engine.h"
 #include "flow/flow_internal.h"
-#include "score/image_input.h"
+#include "image/image_input.h"
 #include "train/adam.h"
 #include "train/feature_cache.h"
 #include "train/trainer_state.h"
@@ -33,6 +36,7 @@ struct ff_trainer {
     float *input; /* [3, H, W] */
 
     int32_t batch_size;
+    int32_t threads; /* FF_TRAINER_NUM_THREADS: 0 = the global count */
     float lr, weight_decay;
     int64_t seed;
     ff_rng rng;
@@ -48,20 +52,18 @@ struct ff_trainer {
     uint64_t data_hash; /* fingerprint of the added images (trainer_state.h) */
 };
 
-ff_status ff_trainer_create(const ff_flow *flow, ff_trainer **out) {
-    ff_clear_error();
-    FF_CHECK_ARG(flow != NULL, "flow is NULL");
-    FF_CHECK_ARG(out != NULL, "out is NULL");
-    ff_threads_apply();
+static ff_status create(const ff_flow *flow, ff_trainer **out) {
     ff_trainer *t = calloc(1, sizeof *t);
     if (t == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "cannot allocate a trainer");
     t->flow = ff_flow_retain(flow);
     t->layout = &flow->layout;
-    t->batch_size = 32;
-    t->lr = 1e-3f;
-    t->weight_decay = 1e-5f;
-    t->seed = 0;
-    ff_rng_seed(&t->rng, 0);
+    const int32_t K = FF_OBJECT_TRAINER;
+    t->batch_size = (int32_t)ff_param_default_int(K, FF_TRAINER_BATCH_SIZE);
+    t->threads = (int32_t)ff_param_default_int(K, FF_TRAINER_NUM_THREADS);
+    t->lr = ff_param_default_f32(K, FF_TRAINER_LEARNING_RATE);
+    t->weight_decay = ff_param_default_f32(K, FF_TRAINER_WEIGHT_DECAY);
+    t->seed = ff_param_default_int(K, FF_TRAINER_SEED);
+    ff_rng_seed(&t->rng, (uint64_t)t->seed);
     t->data_hash = FF_FNV_OFFSET;
     ff_feature_cache_init(&t->cache, t->layout);
     size_t n = t->layout->num_params;
@@ -84,6 +86,16 @@ ff_status ff_trainer_create(const ff_flow *flow, ff_trainer **out) {
     return FF_OK;
 }
 
+ff_status ff_trainer_create(const ff_flow *flow, ff_trainer **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(flow != NULL, "flow is NULL");
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    ff_threads_scope ts = ff_threads_enter(0); /* options are not set yet: the global count */
+    ff_status st = create(flow, out);
+    ff_threads_leave(ts);
+    return st;
+}
+
 void ff_trainer_destroy(ff_trainer *t) {
     if (t == NULL) return;
     ff_flow_engine_destroy(t->engine);
@@ -102,15 +114,18 @@ void ff_trainer_destroy(ff_trainer *t) {
 }
 
 /* ------------------------------------------------------------ settings -- */
+/* Types, bounds and defaults are the table's (core/params_table.c); these
+ * add the state rules. */
 
 ff_status ff_trainer_set_i32(ff_trainer *t, int32_t key, int32_t value) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
-    if (key != FF_TRAINER_BATCH_SIZE)
-        return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not a settable i32 (only FF_TRAINER_BATCH_SIZE)",
-                       (int)key);
-    FF_CHECK_ARG(value >= 1 && value <= 4096, "FF_TRAINER_BATCH_SIZE must be in [1, 4096], got %d", (int)value);
-    if (t->in_epoch)
+    FF_TRY(ff_param_set_check_int(FF_OBJECT_TRAINER, key, FF_PARAM_I32, value));
+    if (key == FF_TRAINER_NUM_THREADS) {
+        t->threads = value;
+        return FF_OK;
+    }
+    if (t->in_epoch) /* FF_TRAINER_BATCH_SIZE */
         return ff_fail(FF_E_STATE, "the batch size can only change between epochs (%lld batches of this epoch done)",
                        (long long)t->batch_in_epoch);
     t->batch_size = value;
@@ -120,9 +135,8 @@ ff_status ff_trainer_set_i32(ff_trainer *t, int32_t key, int32_t value) {
 ff_status ff_trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
-    if (key != FF_TRAINER_SEED)
-        return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not a settable i64 (only FF_TRAINER_SEED)", (int)key);
-    if (t->steps > 0 || t->in_epoch)
+    FF_TRY(ff_param_set_check_int(FF_OBJECT_TRAINER, key, FF_PARAM_I64, value));
+    if (t->steps > 0 || t->in_epoch) /* FF_TRAINER_SEED, the only settable i64 */
         return ff_fail(FF_E_STATE, "the shuffling seed can only be set before training starts");
     t->seed = value;
     ff_rng_seed(&t->rng, (uint64_t)value);
@@ -132,22 +146,10 @@ ff_status ff_trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
 ff_status ff_trainer_set_f32(ff_trainer *t, int32_t key, float value) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
-    switch (key) {
-    case FF_TRAINER_LEARNING_RATE:
-        FF_CHECK_ARG(isfinite(value) && value > 0.0f && value <= 1.0f,
-                     "FF_TRAINER_LEARNING_RATE must be in (0, 1], got %g", (double)value);
-        t->lr = value;
-        return FF_OK;
-    case FF_TRAINER_WEIGHT_DECAY:
-        FF_CHECK_ARG(isfinite(value) && value >= 0.0f && value <= 1.0f,
-                     "FF_TRAINER_WEIGHT_DECAY must be in [0, 1], got %g", (double)value);
-        t->weight_decay = value;
-        return FF_OK;
-    default:
-        return ff_fail(FF_E_INVALID_ARGUMENT,
-                       "trainer key %d is not a settable f32 (FF_TRAINER_LEARNING_RATE, FF_TRAINER_WEIGHT_DECAY)",
-                       (int)key);
-    }
+    FF_TRY(ff_param_set_check_f32(FF_OBJECT_TRAINER, key, value));
+    if (key == FF_TRAINER_LEARNING_RATE) t->lr = value;
+    else t->weight_decay = value;
+    return FF_OK;
 }
 
 static int64_t batches_per_epoch(const ff_trainer *t, int64_t images) {
@@ -157,20 +159,21 @@ static int64_t batches_per_epoch(const ff_trainer *t, int64_t images) {
 ff_status ff_trainer_get_i32(const ff_trainer *t, int32_t key, int32_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
-    if (key != FF_TRAINER_BATCH_SIZE)
-        return ff_fail(FF_E_INVALID_ARGUMENT,
-                       "trainer key %d is not an i32 (only FF_TRAINER_BATCH_SIZE; counters and the seed are i64)",
-                       (int)key);
-    *value_out = t->batch_size;
+    FF_TRY(ff_param_lookup(FF_OBJECT_TRAINER, key, FF_PARAM_I32, 0, NULL));
+    *value_out = key == FF_TRAINER_NUM_THREADS ? t->threads : t->batch_size;
     return FF_OK;
 }
 
 ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
+    /* i32 keys also read widened here (the batch size always could) */
+    const ff_param_desc *d = ff_param_find(FF_OBJECT_TRAINER, key);
+    if (d == NULL || d->type != FF_PARAM_I32) FF_TRY(ff_param_lookup(FF_OBJECT_TRAINER, key, FF_PARAM_I64, 0, NULL));
     int64_t v;
     switch (key) {
     case FF_TRAINER_BATCH_SIZE: v = t->batch_size; break;
+    case FF_TRAINER_NUM_THREADS: v = t->threads; break;
     case FF_TRAINER_SEED: v = t->seed; break;
     case FF_TRAINER_NUM_IMAGES: v = t->cache.count; break;
     case FF_TRAINER_EPOCH: v = t->epoch; break;
@@ -179,8 +182,7 @@ ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_ou
         v = batches_per_epoch(t, t->in_epoch ? t->epoch_images : t->cache.count);
         break;
     case FF_TRAINER_STEPS: v = t->steps; break;
-    case FF_TRAINER_FEATURE_BYTES: v = ff_feature_cache_bytes(&t->cache); break;
-    default: return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not readable as i64", (int)key);
+    default: v = ff_feature_cache_bytes(&t->cache); break; /* FF_TRAINER_FEATURE_BYTES */
     }
     *value_out = v;
     return FF_OK;
@@ -189,11 +191,9 @@ ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_ou
 ff_status ff_trainer_get_f32(const ff_trainer *t, int32_t key, float *value_out) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL && value_out != NULL, "trainer or value_out is NULL");
-    switch (key) {
-    case FF_TRAINER_LEARNING_RATE: *value_out = t->lr; return FF_OK;
-    case FF_TRAINER_WEIGHT_DECAY: *value_out = t->weight_decay; return FF_OK;
-    default: return ff_fail(FF_E_INVALID_ARGUMENT, "trainer key %d is not readable as f32", (int)key);
-    }
+    FF_TRY(ff_param_lookup(FF_OBJECT_TRAINER, key, FF_PARAM_F32, 0, NULL));
+    *value_out = key == FF_TRAINER_LEARNING_RATE ? t->lr : t->weight_decay;
+    return FF_OK;
 }
 
 /* -------------------------------------------------------------- images -- */
@@ -208,7 +208,7 @@ static ff_status check_can_add(const ff_trainer *t) {
 
 /* t->input holds a pre-processed image: run the backbone and cache. */
 static ff_status cache_input(ff_trainer *t) {
-    FF_TRY(ff_extractor_run(t->extractor, t->input, 1, t->layout->in_w, t->layout->in_h));
+    FF_TRY(ff_extractor_run_unchecked(t->extractor, t->input, 1, t->layout->in_w, t->layout->in_h));
     FF_TRY(ff_feature_cache_append(&t->cache, t->extractor));
     t->data_hash = ff_fnv1a64(t->data_hash, t->input, 3 * sizeof(float) * (size_t)t->layout->in_w * t->layout->in_h);
     return FF_OK;
@@ -220,11 +220,13 @@ ff_status ff_trainer_add_image(ff_trainer *t, const uint8_t *pixels, int32_t wid
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
     FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
     FF_TRY(check_can_add(t));
-    ff_threads_apply();
+    ff_threads_scope ts = ff_threads_enter(t->threads);
     size_t cap = 3 * (size_t)t->layout->in_h * (size_t)t->layout->in_w;
-    FF_TRY(ff_image_preprocess(pixels, width, height, row_stride, pixel_format, t->layout->in_w, t->layout->in_h,
-                               t->input, cap));
-    return cache_input(t);
+    ff_status st = ff_image_preprocess(pixels, width, height, row_stride, pixel_format, t->layout->in_w,
+                                       t->layout->in_h, t->input, cap);
+    if (st == FF_OK) st = cache_input(t);
+    ff_threads_leave(ts);
+    return st;
 }
 
 ff_status ff_trainer_add_image_file(ff_trainer *t, const char *path) {
@@ -232,11 +234,11 @@ ff_status ff_trainer_add_image_file(ff_trainer *t, const char *path) {
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
     FF_CHECK_ARG(path != NULL, "path is NULL");
     FF_TRY(check_can_add(t));
-    ff_threads_apply();
-    FF_TRY(ff_image_file_to_input(&t->image, path, t->layout->in_w, t->layout->in_h, t->input));
-    ff_status st = cache_input(t);
-    if (st != FF_OK) return ff_fail_context(st, "'%s'", path);
-    return FF_OK;
+    ff_threads_scope ts = ff_threads_enter(t->threads);
+    ff_status st = ff_image_file_to_input(&t->image, path, t->layout->in_w, t->layout->in_h, t->input);
+    if (st == FF_OK && (st = cache_input(t)) != FF_OK) ff_fail_context(st, "'%s'", path);
+    ff_threads_leave(ts);
+    return st;
 }
 
 /* ------------------------------------------------------------ training -- */
@@ -274,13 +276,6 @@ static ff_status start_epoch(ff_trainer *t) {
     return FF_OK;
 }
 
-static int all_finite(const float *p, size_t n) {
-    int ok = 1;
-#pragma omp parallel for reduction(&& : ok) schedule(static)
-    for (size_t i = 0; i < n; i++) ok = ok && isfinite(p[i]);
-    return ok;
-}
-
 /* One optimiser step on the next batch of the epoch under way. */
 static ff_status run_batch(ff_trainer *t, float *loss_out) {
     int64_t start = t->batch_in_epoch * t->batch_size;
@@ -300,7 +295,7 @@ static ff_status run_batch(ff_trainer *t, float *loss_out) {
         return ff_fail(FF_E_NUMERIC, "the loss is %g at step %lld (epoch %lld, batch %lld); parameters unchanged",
                        (double)loss, (long long)t->steps + 1, (long long)t->epoch, (long long)t->batch_in_epoch);
     FF_TRY(ff_flow_engine_backward(t->engine, t->params, t->flow->perms, t->grads));
-    if (!all_finite(t->grads, t->layout->num_params))
+    if (!ff_all_finite(t->grads, t->layout->num_params))
         return ff_fail(FF_E_NUMERIC, "a gradient is NaN or infinite at step %lld; parameters unchanged",
                        (long long)t->steps + 1);
     ff_adam_config cfg = {ff_adam_float_to_double(t->lr), 0.9, 0.999, 1e-8,
@@ -324,15 +319,15 @@ static ff_status run_batch(ff_trainer *t, float *loss_out) {
  * still change, and a retry visits the images in the same order. */
 static ff_status step(ff_trainer *t, float *loss_out) {
     if (t->cache.count == 0) return ff_fail(FF_E_STATE, "no training images were added");
-    ff_threads_apply();
+    ff_threads_scope ts = ff_threads_enter(t->threads);
     const int started = !t->in_epoch;
     const ff_rng before = t->rng;
-    if (started) FF_TRY(start_epoch(t));
-    ff_status st = run_batch(t, loss_out);
-    if (st != FF_OK && started) {
+    ff_status st = started ? start_epoch(t) : FF_OK;
+    if (st == FF_OK && (st = run_batch(t, loss_out)) != FF_OK && started) {
         t->in_epoch = 0;
         t->rng = before;
     }
+    ff_threads_leave(ts);
     return st;
 }
 

@@ -20,9 +20,9 @@ maps are numpy arrays; without it (or with FASTFLOW_NO_NUMPY=1), memoryviews.
 
 import ctypes
 
-from . import _buffers, _lib, image, metrics, safetensors
+from . import _buffers, _lib, image, metrics, params, safetensors
 from ._handle import call
-from .backbone import ARCHITECTURES, Backbone, Extractor
+from .backbone import Backbone, Extractor
 from .errors import (BadFormat, BufferTooSmall, FastFlowError, InternalError, InvalidArgument, IOFailure,
                      LimitExceeded, NumericError, OutOfMemory, StateError, Unsupported)
 from .flow import Flow, FlowOptions
@@ -33,8 +33,16 @@ from .trainer import Progress, Trainer
 
 __version__ = "0.1.0"
 
+# enum ff_global_param
 _MAX_IMAGE_PIXELS = 1
 _NUM_THREADS = 2
+
+
+def __getattr__(name):
+    # ARCHITECTURES: the library's list, read on first use (fastflow.params)
+    if name == "ARCHITECTURES":
+        return params.architectures()
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 def version():
@@ -88,7 +96,7 @@ def get_max_image_pixels():
 
 __all__ = [
     "ARCHITECTURES", "Backbone", "Extractor", "Flow", "FlowOptions", "Trainer", "Progress", "Scorer", "Score",
-    "Image", "GRAY8", "RGB8", "RGBA8", "BGR8", "image", "metrics", "safetensors", "auroc", "pro", "f1_optimal",
+    "Image", "GRAY8", "RGB8", "RGBA8", "BGR8", "image", "metrics", "params", "safetensors", "auroc", "pro", "f1_optimal",
     "score_statistics",
     "FastFlowError", "InvalidArgument", "IOFailure", "BadFormat", "Unsupported", "OutOfMemory",
     "BufferTooSmall", "LimitExceeded", "StateError", "NumericError", "InternalError",

@@ -3,12 +3,19 @@
 import ctypes
 import os
 
-from . import _buffers, _lib
+from . import _buffers, _lib, params
 from ._handle import Handle, call
 
-#: The ResNets every build supports; the library may know more (an unknown
-#: name raises Unsupported, whose message lists the supported ones).
-ARCHITECTURES = ("resnet18", "resnet34", "resnet50", "wide_resnet50_2")
+#: enum ff_extractor_param
+EXTRACTOR_NUM_THREADS = 1
+
+
+def __getattr__(name):
+    # ARCHITECTURES: the library's list (ff_backbone_arch_count/_name), read
+    # when first asked for, so that importing the package loads nothing
+    if name == "ARCHITECTURES":
+        return params.architectures()
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 class Backbone(Handle):
@@ -83,6 +90,17 @@ class Extractor(Handle):
         super().__init__(out, parents=(backbone,))
         self._backbone = backbone
         self._last = None  # (batch, height, width) of the last run
+
+    @property
+    def num_threads(self):
+        """Threads of this extractor's runs; 0 (the default) = the global count."""
+        v = ctypes.c_int32()
+        call("ff_extractor_get_i32", self._handle(), EXTRACTOR_NUM_THREADS, ctypes.byref(v))
+        return v.value
+
+    @num_threads.setter
+    def num_threads(self, value):
+        call("ff_extractor_set_i32", self._handle(), EXTRACTOR_NUM_THREADS, int(value))
 
     def run(self, tensor, batch=None, width=None, height=None):
         """Runs on a pre-processed float32 batch [batch, 3, H, W] (numpy

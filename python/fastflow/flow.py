@@ -4,20 +4,13 @@ import ctypes
 import os
 import threading
 
-from . import _lib
+from . import _lib, params
 from ._handle import Handle, call
 from .backbone import Backbone, _BorrowedBackbone
 
-# enum ff_flow_param: (key, C type)
-_PARAMS = {
-    "input_height": (1, "i32"),
-    "input_width": (2, "i32"),
-    "steps": (3, "i32"),
-    "conv3x3_only": (4, "i32"),
-    "hidden_ratio": (5, "f32"),
-    "clamp": (6, "f32"),
-    "seed": (7, "i64"),
-}
+#: enum ff_flow_param; the option names and types come from the library
+#: (fastflow.params.table(fastflow.params.FLOW_OPTIONS))
+INPUT_HEIGHT, INPUT_WIDTH, STEPS, CONV3X3_ONLY, HIDDEN_RATIO, CLAMP, SEED = 1, 2, 3, 4, 5, 6, 7
 # enum ff_stat
 _STATS = {"image_threshold": 1, "pixel_threshold": 2, "min": 3, "max": 4}
 _CTYPES = {"i32": ctypes.c_int32, "i64": ctypes.c_int64, "f32": ctypes.c_float}
@@ -49,10 +42,11 @@ class FlowOptions(Handle):
 
 
 def _key(name):
-    try:
-        return _PARAMS[name]
-    except KeyError:
-        raise KeyError("unknown flow option %r; known: %s" % (name, ", ".join(_PARAMS))) from None
+    """(key, "i32" / "i64" / "f32") of a flow option's name."""
+    table = params.table(params.FLOW_OPTIONS)
+    if name not in table:
+        raise KeyError("unknown flow option %r; known: %s" % (name, ", ".join(table))) from None
+    return table[name].key, table[name].type
 
 
 class Flow(Handle):
@@ -128,7 +122,7 @@ class Flow(Handle):
 
     def options(self):
         """Every creation option, as a dict."""
-        return {name: self._get(name) for name in _PARAMS}
+        return {name: self._get(name) for name in params.table(params.FLOW_OPTIONS)}
 
     @property
     def statistics(self):

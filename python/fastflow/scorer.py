@@ -11,7 +11,7 @@ from .image import decode, pixel_args, probe, RGB8
 
 #: Scorer option keys and values, statistic keys (include/fastflow.h:
 #: enum ff_scorer_param, ff_scorer_map_size, ff_stat).
-MAP_SIZE, SMOOTH_SIGMA, NORMALIZED = 1, 2, 3
+MAP_SIZE, SMOOTH_SIGMA, NORMALIZED, NUM_THREADS = 1, 2, 3, 4
 MAP_MODEL_SIZE, MAP_IMAGE_SIZE = 0, 1
 STAT_IMAGE_THRESHOLD, STAT_PIXEL_THRESHOLD, STAT_MIN, STAT_MAX = 1, 2, 3, 4
 _MAP_SIZES = {"model": MAP_MODEL_SIZE, "image": MAP_IMAGE_SIZE}
@@ -39,11 +39,13 @@ class Scorer(Handle):
     ``map_size`` "model" (default) or "image" (the map at the scored image's
     own size, bilinear); ``smooth_sigma`` (Gaussian smoothing of the map
     before the score is taken, 0 = off); ``normalized`` (scores and maps in
-    [0, 1] with 0.5 at the threshold; needs a flow with statistics)."""
+    [0, 1] with 0.5 at the threshold; needs a flow with statistics);
+    ``num_threads`` (threads of this scorer's calls; 0, the default, = the
+    global fastflow.set_num_threads count)."""
 
     _destroy_name = "ff_scorer_destroy"
 
-    def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None):
+    def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None, num_threads=None):
         out = _lib.scorer_p()
         call("ff_scorer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -59,6 +61,8 @@ class Scorer(Handle):
             self.smooth_sigma = smooth_sigma
         if normalized is not None:
             self.normalized = normalized
+        if num_threads is not None:
+            self.num_threads = num_threads
 
     # -- options -----------------------------------------------------------
     def _get_i32(self, key):
@@ -95,6 +99,14 @@ class Scorer(Handle):
     @normalized.setter
     def normalized(self, value):
         call("ff_scorer_set_i32", self._handle(), NORMALIZED, 1 if value else 0)
+
+    @property
+    def num_threads(self):
+        return self._get_i32(NUM_THREADS)
+
+    @num_threads.setter
+    def num_threads(self, value):
+        call("ff_scorer_set_i32", self._handle(), NUM_THREADS, int(value))
 
     def map_shape_for(self, width, height):
         """(height, width) of the map score() returns for an image of that size."""

@@ -11,7 +11,8 @@ from .flow import Flow
 from .image import decode, pixel_args, RGB8
 from .scorer import _is_encoded
 
-BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, SEED = 1, 2, 3, 4
+#: enum ff_trainer_param
+BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, SEED, NUM_THREADS = 1, 2, 3, 4, 5
 NUM_IMAGES, EPOCH, BATCH_IN_EPOCH, BATCHES_PER_EPOCH, STEPS, FEATURE_BYTES = 100, 101, 102, 103, 104, 105
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -27,7 +28,7 @@ class Trainer(Handle):
 
     _destroy_name = "ff_trainer_destroy"
 
-    def __init__(self, flow, batch_size=None, learning_rate=None, weight_decay=None, seed=None):
+    def __init__(self, flow, batch_size=None, learning_rate=None, weight_decay=None, seed=None, num_threads=None):
         out = _lib.trainer_p()
         call("ff_trainer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -39,6 +40,8 @@ class Trainer(Handle):
             self.weight_decay = weight_decay
         if seed is not None:
             self.seed = seed
+        if num_threads is not None:
+            self.num_threads = num_threads
 
     def _i32(self, key):
         v = ctypes.c_int32()
@@ -63,6 +66,9 @@ class Trainer(Handle):
                             lambda self, v: call("ff_trainer_set_f32", self._handle(), WEIGHT_DECAY, float(v)))
     seed = property(lambda self: self._i64(SEED),
                     lambda self, v: call("ff_trainer_set_i64", self._handle(), SEED, int(v)))
+    num_threads = property(lambda self: self._i32(NUM_THREADS),
+                           lambda self, v: call("ff_trainer_set_i32", self._handle(), NUM_THREADS, int(v)),
+                           doc="threads of this trainer's calls; 0 (the default) = the global count")
     num_images = property(lambda self: self._i64(NUM_IMAGES))
     epoch = property(lambda self: self._i64(EPOCH), doc="completed epochs")
     batch_in_epoch = property(lambda self: self._i64(BATCH_IN_EPOCH))

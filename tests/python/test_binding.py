@@ -177,6 +177,74 @@ class TestErrors(unittest.TestCase):
         self.assertIs(type(fastflow.errors.error_for(99)), fastflow.FastFlowError)
 
 
+class TestParams(unittest.TestCase):
+    """The binding's option names and architecture list are the library's
+    (read here through raw ctypes calls, independently of fastflow.params)."""
+
+    @staticmethod
+    def _raw_names(kind):
+        import ctypes
+        lib = fastflow._lib.lib()
+        n = ctypes.c_int32()
+        assert lib.ff_param_count(kind, ctypes.byref(n)) == 0
+        names = []
+        for i in range(n.value):
+            k = ctypes.c_int32()
+            assert lib.ff_param_key_at(kind, i, ctypes.byref(k)) == 0
+            names.append((lib.ff_param_name(kind, k.value).decode(), k.value))
+        return names
+
+    def test_architectures(self):
+        lib = fastflow._lib.lib()
+        raw = tuple(lib.ff_backbone_arch_name(i).decode() for i in range(lib.ff_backbone_arch_count()))
+        self.assertEqual(fastflow.ARCHITECTURES, raw)
+        self.assertEqual(fastflow.backbone.ARCHITECTURES, raw)
+        for name in ("resnet18", "wide_resnet50_2", "deit_base_distilled_patch16_384", "cait_m48_448",
+                     "deit_small_distilled_patch16_224", "cait_s24_224"):
+            self.assertIn(name, fastflow.ARCHITECTURES)
+
+    def test_option_tables(self):
+        p = fastflow.params
+        for kind, module in ((p.FLOW_OPTIONS, fastflow.flow), (p.SCORER, fastflow.scorer),
+                             (p.TRAINER, fastflow.trainer)):
+            raw = self._raw_names(kind)
+            table = p.table(kind)
+            self.assertEqual([(name, row.key) for name, row in table.items()], raw)
+            for name, key in raw:
+                # the module's constant for the key (FF_SCORER_MAP_SIZE -> scorer.MAP_SIZE)
+                self.assertEqual(getattr(module, name.upper()), key, name)
+                self.assertEqual(p.key(kind, name), key)
+        self.assertEqual([n for n, _ in self._raw_names(p.GLOBAL)], ["max_image_pixels", "num_threads"])
+        steps = p.info(p.FLOW_OPTIONS, fastflow.flow.STEPS)
+        self.assertEqual((steps.type, steps.min, steps.max, steps.default), ("i32", 1, 64, 8))
+        self.assertTrue(p.info(p.FLOW_OPTIONS, fastflow.flow.HIDDEN_RATIO).flags & p.MIN_EXCLUSIVE)
+        with self.assertRaises(KeyError):
+            p.key(p.SCORER, "colour")
+
+    def test_flow_options_use_the_table(self):
+        # every library name is a FlowOptions keyword, and reads back its default
+        with fastflow.FlowOptions() as o:
+            for name, row in fastflow.params.table(fastflow.params.FLOW_OPTIONS).items():
+                self.assertEqual(float(o[name]), row.default, name)
+        self.assertEqual(set(tinymodel.get().untrained.options()),
+                         set(fastflow.params.table(fastflow.params.FLOW_OPTIONS)))
+
+    def test_num_threads(self):
+        m = tinymodel.get()
+        with fastflow.Scorer(m.flow) as sc:
+            self.assertEqual(sc.num_threads, 0)
+            sc.num_threads = 1
+            self.assertEqual(sc.num_threads, 1)
+            with self.assertRaises(fastflow.InvalidArgument):
+                sc.num_threads = 1025
+        with fastflow.Trainer(m.untrained, num_threads=2) as tr:
+            self.assertEqual(tr.num_threads, 2)
+        ex = m.backbone.extractor()
+        ex.num_threads = 1
+        self.assertEqual(ex.num_threads, 1)
+        ex.close()
+
+
 class TestHandles(unittest.TestCase):
     def test_context_manager_and_double_close(self):
         bb = fastflow.Backbone.load("resnet18", tinymodel.get().weights)

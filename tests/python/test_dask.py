@@ -3,8 +3,8 @@ tiny random model and synthetic images; no ../shared needed).
 
 Every score and map equals a single-process run of the binding in this
 process bit for bit; corrupt and missing files are reported in their rows;
-a worker killed in the middle of a job is replaced and every image is still
-scored exactly once. Skipped without dask/distributed/pandas (a failure
+a worker killed in the middle of a job (on a cluster of its own) does not
+fail it: every image is still scored exactly once. Skipped without dask/distributed/pandas (a failure
 under CI=true, which installs python3-distributed)."""
 
 import logging
@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import support
@@ -64,6 +63,18 @@ class Data:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def start_cluster(add_cleanup):
+    """A LocalCluster of WORKERS processes and its client, both closed by
+    add_cleanup; returns once every worker has arrived."""
+    c = LocalCluster(n_workers=WORKERS, threads_per_worker=THREADS, processes=True,
+                     dashboard_address=None, silence_logs=logging.CRITICAL)
+    add_cleanup(c.close)
+    cl = Client(c)
+    add_cleanup(cl.close)
+    cl.wait_for_workers(WORKERS, timeout=120)
+    return c, cl
+
+
 def tearDownModule():
     tinymodel.release()
 
@@ -75,11 +86,7 @@ class TestDaskScoring(unittest.TestCase):
         global cluster, client, data
         data = Data()
         cls.addClassCleanup(data.close)
-        cluster = LocalCluster(n_workers=WORKERS, threads_per_worker=THREADS, processes=True,
-                               dashboard_address=None, silence_logs=logging.CRITICAL)
-        cls.addClassCleanup(cluster.close)
-        client = Client(cluster)
-        cls.addClassCleanup(client.close)
+        cluster, client = start_cluster(cls.addClassCleanup)
 
     def check_rows(self, df, maps_dir=None):
         """Every image's row equals the reference, bit for bit."""
@@ -152,6 +159,10 @@ class TestDaskScoring(unittest.TestCase):
         images = data.images * 3  # 72 one-image tasks; repeats write the same map
         ddf = ffd.score(images, data.model.model_path, maps_dir=maps, root=data.dir, partition_size=1,
                         library_threads=1)
+        # a cluster of its own: the killed worker's replacement (or its
+        # absence, when a loaded machine delays the nanny) must not reach
+        # the other tests
+        _, client = start_cluster(self.addCleanup)
         pids = client.run(os.getpid)
         job = client.persist(ddf)
         futures = futures_of(job)
@@ -163,10 +174,8 @@ class TestDaskScoring(unittest.TestCase):
         done_at_kill = sum(f.done() for f in futures)
         self.assertLess(done_at_kill, len(futures))
         df = job.compute()
-        # the nanny replaced the worker process
-        deadline = time.time() + 60
-        while victim in client.run(os.getpid).values() and time.time() < deadline:
-            time.sleep(0.2)
+        # the killed process is gone (the nanny may or may not have started
+        # its replacement yet; the job finished either way)
         self.assertNotIn(victim, client.run(os.getpid).values())
         self.assertEqual(len(df), len(images))
         self.assertEqual(list(df["path"]), images)  # each exactly once, in order

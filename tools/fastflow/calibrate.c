@@ -4,10 +4,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "cli_util.h"
 #include "eval/mask.h"
+#include "progress.h"
 
 int calib_split(const char *cmd, const ff_dataset *ds, float fraction, char ***train, size_t *n_train,
                 char ***held, size_t *n_held) {
@@ -42,21 +42,22 @@ int calib_split(const char *cmd, const ff_dataset *ds, float fraction, char ***t
 /* Decodes and scores every image; loads masks of a labelled set. */
 static int score_set(const char *cmd, ff_scorer *sc, const calib_set *set, size_t hw, int32_t mh, int32_t mw,
                      float *maps, float *scores, uint8_t *masks) {
-    bool tty = isatty(fileno(stderr)) != 0;
+    cli_progress p;
+    progress_begin(&p, "scoring validation images", set->n);
     for (size_t i = 0; i < set->n; i++) {
         ff_status st = ff_scorer_score_file(sc, set->paths[i], maps + i * hw, hw, &scores[i]);
         if (st != FF_OK) {
-            if (tty) fputc('\n', stderr);
+            progress_end(&p);
             return cli_fail(cmd, set->paths[i], st);
         }
         if (masks && set->mask_paths && set->mask_paths[i] &&
             (st = ff_mask_load(set->mask_paths[i], mw, mh, masks + i * hw)) != FF_OK) {
-            if (tty) fputc('\n', stderr);
+            progress_end(&p);
             return cli_fail(cmd, set->mask_paths[i], st);
         }
-        if (tty) fprintf(stderr, "\rscoring validation images %zu/%zu", i + 1, set->n);
+        progress_update(&p, i + 1, NULL);
     }
-    if (tty) fputc('\n', stderr);
+    progress_end(&p);
     return 0;
 }
 

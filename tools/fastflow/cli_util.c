@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tensor/safetensors.h"
+
 int cli_fail(const char *cmd, const char *what, ff_status st) {
     const char *detail = ff_last_error_message();
     fprintf(stderr, "fastflow %s: %s: %s%s%s\n", cmd, what, ff_status_string(st), detail[0] ? ": " : "", detail);
@@ -92,3 +94,167 @@ bool cli_opt_f32(int argc, char **argv, int *i, const char *name, float lo, floa
 }
 
 bool cli_flag(char **argv, int i, const char *name) { return strcmp(argv[i], name) == 0; }
+
+/* ---- options backed by the library's option table ------------------------ */
+
+/* Bounds text: "[1, 4096]", "(0, 16]", with ", divisible by 16". */
+static void bounds_text(int32_t type, double lo, double hi, int32_t flags, char *buf, size_t cap) {
+    char a[32], b[32];
+    if (type == FF_PARAM_F32) {
+        snprintf(a, sizeof a, "%g", lo);
+        snprintf(b, sizeof b, "%g", hi);
+    } else {
+        snprintf(a, sizeof a, "%.0f", lo);
+        snprintf(b, sizeof b, "%.0f", hi);
+    }
+    snprintf(buf, cap, "%c%s, %s]%s", (flags & FF_PARAM_MIN_EXCLUSIVE) ? '(' : '[', a, b,
+             (flags & FF_PARAM_MULTIPLE_OF_16) ? ", divisible by 16" : "");
+}
+
+/* Integer bounds as int64_t: full-range i64 keys report +-2^63 (see ff_param_info). */
+static int64_t bound_i64(double x) {
+    if (x >= 9223372036854775807.0) return INT64_MAX;
+    if (x <= -9223372036854775808.0) return INT64_MIN;
+    return (int64_t)x;
+}
+
+/* Parses argv's value of option `name` and checks it against the key's row
+ * as ff_param_info documents the bounds: *iv for integer keys, *fv for f32. */
+static bool opt_param(int argc, char **argv, int *i, const char *name, int32_t kind, int32_t key, int32_t want,
+                      int64_t *iv, double *fv, bool *bad) {
+    const char *v = NULL;
+    if (!cli_opt_str(argc, argv, i, name, &v, bad)) return false;
+    if (*bad) return true;
+    int32_t type = 0, flags = 0;
+    double lo = 0, hi = 0;
+    if (ff_param_info(kind, key, &type, &lo, &hi, NULL, &flags) != FF_OK || type != want) {
+        fprintf(stderr, "fastflow: option %s: no such library option (a bug)\n", name);
+        *bad = true;
+        return true;
+    }
+    const bool excl = (flags & FF_PARAM_MIN_EXCLUSIVE) != 0;
+    char *end;
+    errno = 0;
+    bool ok;
+    if (type == FF_PARAM_F32) {
+        double x = strtod(v, &end);
+        ok = errno == 0 && end != v && *end == '\0' && isfinite(x) && (excl ? x > lo : x >= lo) && x <= hi;
+        *fv = x;
+    } else {
+        long long x = strtoll(v, &end, 10);
+        int64_t l = bound_i64(lo), h = bound_i64(hi);
+        ok = errno == 0 && end != v && *end == '\0' && (excl ? x > l : x >= l) && x <= h &&
+             (!(flags & FF_PARAM_MULTIPLE_OF_16) || x % 16 == 0);
+        *iv = (int64_t)x;
+    }
+    if (!ok) {
+        char range[96];
+        bounds_text(type, lo, hi, flags, range, sizeof range);
+        fprintf(stderr, "fastflow: option %s takes %s in %s, got '%s'\n", name,
+                type == FF_PARAM_F32 ? "a number" : "a whole number", range, v);
+        *bad = true;
+    }
+    return true;
+}
+
+bool cli_opt_param_i32(int argc, char **argv, int *i, const char *name, int32_t kind, int32_t key, int32_t *out,
+                       bool *bad) {
+    int64_t x = 0;
+    double unused = 0;
+    if (!opt_param(argc, argv, i, name, kind, key, FF_PARAM_I32, &x, &unused, bad)) return false;
+    if (!*bad) *out = (int32_t)x;
+    return true;
+}
+
+bool cli_opt_param_i64(int argc, char **argv, int *i, const char *name, int32_t kind, int32_t key, int64_t *out,
+                       bool *bad) {
+    int64_t x = 0;
+    double unused = 0;
+    if (!opt_param(argc, argv, i, name, kind, key, FF_PARAM_I64, &x, &unused, bad)) return false;
+    if (!*bad) *out = x;
+    return true;
+}
+
+bool cli_opt_param_f32(int argc, char **argv, int *i, const char *name, int32_t kind, int32_t key, float *out,
+                       bool *bad) {
+    int64_t unused = 0;
+    double x = 0;
+    if (!opt_param(argc, argv, i, name, kind, key, FF_PARAM_F32, &unused, &x, bad)) return false;
+    if (!*bad) *out = (float)x;
+    return true;
+}
+
+const char *cli_param_help(int32_t kind, int32_t key, char *buf, size_t cap) {
+    int32_t type = 0, flags = 0;
+    double lo = 0, hi = 0, def = 0;
+    if (ff_param_info(kind, key, &type, &lo, &hi, &def, &flags) != FF_OK) {
+        snprintf(buf, cap, "?");
+        return buf;
+    }
+    char range[96];
+    bounds_text(type, lo, hi, flags, range, sizeof range);
+    if (type == FF_PARAM_F32) snprintf(buf, cap, "%s, default %g", range, (double)(float)def);
+    else snprintf(buf, cap, "%s, default %.0f", range, def);
+    return buf;
+}
+
+double cli_param_default(int32_t kind, int32_t key) {
+    double def = 0;
+    return ff_param_info(kind, key, NULL, NULL, NULL, &def, NULL) == FF_OK ? def : 0;
+}
+
+const char *cli_param_bounds(int32_t kind, int32_t key, char *buf, size_t cap) {
+    int32_t type = 0, flags = 0;
+    double lo = 0, hi = 0;
+    if (ff_param_info(kind, key, &type, &lo, &hi, NULL, &flags) != FF_OK) snprintf(buf, cap, "?");
+    else bounds_text(type, lo, hi, flags, buf, cap);
+    return buf;
+}
+
+const char *cli_arch_list(int column, int indent, char *buf, size_t cap) {
+    size_t used = 0;
+    int col = column;
+    buf[0] = '\0';
+    for (int32_t i = 0; i < ff_backbone_arch_count() && used < cap; i++) {
+        const char *name = ff_backbone_arch_name(i);
+        int last = i + 1 == ff_backbone_arch_count();
+        int len = (int)strlen(name) + (last ? 0 : 1);
+        int k;
+        if (i > 0 && col + 1 + len > 80) {
+            k = snprintf(buf + used, cap - used, "\n%*s%s%s", indent, "", name, last ? "" : ",");
+            col = indent + len;
+        } else {
+            k = snprintf(buf + used, cap - used, "%s%s%s", i ? " " : "", name, last ? "" : ",");
+            col += (i ? 1 : 0) + len;
+        }
+        if (k < 0) break;
+        used += (size_t)k;
+    }
+    return buf;
+}
+
+int cli_buffer_open(const char *cmd, cli_buffer *b) {
+    b->buf = NULL;
+    b->len = 0;
+    b->f = open_memstream(&b->buf, &b->len);
+    if (b->f) return 0;
+    fprintf(stderr, "fastflow %s: out of memory\n", cmd);
+    return 1;
+}
+
+int cli_buffer_commit(const char *cmd, cli_buffer *b, const char *path, bool ok) {
+    int rc = 0;
+    if (fclose(b->f) != 0 || !b->buf) {
+        fprintf(stderr, "fastflow %s: out of memory\n", cmd);
+        rc = 1;
+    } else if (!ok) {
+        rc = 1;
+    } else {
+        ff_status st = ff_write_file_atomic(path, b->buf, b->len);
+        if (st != FF_OK) rc = cli_fail(cmd, path, st);
+    }
+    free(b->buf);
+    b->buf = NULL;
+    b->f = NULL;
+    return rc;
+}

@@ -4,7 +4,9 @@
 #define FF_CLI_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "fastflow.h"
 
@@ -25,5 +27,42 @@ bool cli_opt_i64(int argc, char **argv, int *i, const char *name, int64_t lo, in
                  bool *bad);
 bool cli_opt_f32(int argc, char **argv, int *i, const char *name, float lo, float hi, float *out, bool *bad);
 bool cli_flag(char **argv, int i, const char *name);
+
+/* Options that set a library option (kind: enum ff_object_kind, key: its
+ * enum): type, bounds, the exclusive minimum and the multiple of 16 come
+ * from the library's table (ff_param_info), so the CLI never re-types a
+ * limit. The key must have the helper's type. */
+bool cli_opt_param_i32(int argc, char **argv, int *i, const char *name, int32_t kind, int32_t key, int32_t *out,
+                       bool *bad);
+bool cli_opt_param_i64(int argc, char **argv, int *i, const char *name, int32_t kind, int32_t key, int64_t *out,
+                       bool *bad);
+bool cli_opt_param_f32(int argc, char **argv, int *i, const char *name, int32_t kind, int32_t key, float *out,
+                       bool *bad);
+/* The option's bounds and default for help texts, e.g. "[1, 4096], default
+ * 32" or "(0, 16], divisible by 16, default 1" (written into buf). */
+const char *cli_param_help(int32_t kind, int32_t key, char *buf, size_t cap);
+/* The option's default (exact for i32 and f32 keys). */
+double cli_param_default(int32_t kind, int32_t key);
+/* The bounds alone: "[1, 4096]". */
+const char *cli_param_bounds(int32_t kind, int32_t key, char *buf, size_t cap);
+/* The backbone architectures the library supports, comma-separated, with
+ * a line break and `indent` spaces wherever a line would pass 80 columns
+ * at `column` (written into buf). */
+const char *cli_arch_list(int column, int indent, char *buf, size_t cap);
+
+/* A file written in memory first, then atomically (a reader never sees
+ * half of it): cli_buffer_open, write to b->f, cli_buffer_commit. */
+typedef struct {
+    FILE *f;
+    char *buf;
+    size_t len;
+} cli_buffer;
+
+/* Returns 0, or prints "out of memory" and returns 1. */
+int cli_buffer_open(const char *cmd, cli_buffer *b);
+/* Closes the stream and, when `ok`, writes the bytes to `path`
+ * (ff_write_file_atomic); frees the buffer either way. Returns 0, or
+ * prints an error and returns 1 (also when !ok, printing nothing). */
+int cli_buffer_commit(const char *cmd, cli_buffer *b, const char *path, bool ok);
 
 #endif

@@ -14,6 +14,7 @@
 #include "eval/dataset.h"
 #include "eval_run.h"
 #include "fastflow.h"
+#include "report.h"
 #include "synth_dataset.h"
 #include "train_loop.h"
 
@@ -32,30 +33,35 @@ static const char *const CMD = "demo";
 #endif
 
 static void help(void) {
+    char batch[96], side[96], threads[96];
     printf("usage: fastflow demo [--out DIR] [--data DIR [--category NAME]] [--epochs N]\n"
            "                     [--weights W.safetensors] [options]\n\n"
            "Runs the whole pipeline: generates a synthetic inspection data set (brushed metal,\n"
            "fabric or granite surfaces with scratches, spots and stains, with masks; the same\n"
            "bytes for the same seed) in DIR/data, trains a resnet18 FastFlow model on its normal\n"
-           "images, evaluates it, and writes DIR/model.safetensors, DIR/metrics.json and\n"
-           "heatmap overlays in DIR/heatmaps/<type>/.\n\n"
+           "images, evaluates it, and writes DIR/model.safetensors, DIR/metrics.json,\n"
+           "heatmap overlays in DIR/heatmaps/<type>/ and the HTML report DIR/report.html.\n\n"
            "  --out DIR          output folder (default fastflow-demo)\n"
            "  --data DIR         use this MVTec AD category instead of generating one\n"
            "  --category NAME    with --data: DIR/NAME\n"
            "  --epochs N         training epochs (default 8)\n"
-           "  --batch N          batch size (default 16)\n"
+           "  --batch N          batch size, %s (default 16)\n"
            "  --weights FILE     resnet18 weights (torchvision/timm safetensors); default: the\n"
            "                     first of $FASTFLOW_WEIGHTS, " SHARED_WEIGHTS "\n"
            "                     and " FETCHED_WEIGHTS ", each looked up from the\n"
            "                     current folder and from the source tree\n"
-           "  --size N           image and model input side (default 256; divisible by 16)\n"
+           "  --size N           image and model input side (default 256): %s,\n"
+           "                     and at most 1024 for the synthetic images\n"
            "  --texture NAME     synthetic surface: metal (default), fabric or granite\n"
            "  --train N          synthetic training images (default 60)\n"
            "  --test-good N      synthetic good test images (default 10)\n"
            "  --test-defect N    synthetic test images per defect type (default 10)\n"
            "  --seed N           data set, flow initialisation and shuffling seed (default 0)\n"
            "  --generate-only    only write the synthetic data set to DIR/data (no weights needed)\n"
-           "  --threads N        computation threads (default: all cores)\n");
+           "  --threads N        computation threads, %s (0: all cores)\n",
+           cli_param_bounds(FF_OBJECT_TRAINER, FF_TRAINER_BATCH_SIZE, batch, sizeof batch),
+           cli_param_bounds(FF_OBJECT_FLOW_OPTIONS, FF_FLOW_INPUT_WIDTH, side, sizeof side),
+           cli_param_help(FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, threads, sizeof threads));
 }
 
 /* The first existing weights file among the documented places, or NULL. */
@@ -108,18 +114,23 @@ static int parse(int argc, char **argv, demo_args *a) {
         if (cli_opt_str(argc, argv, &i, "--weights", &a->weights, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--texture", &a->texture, &bad)) continue;
         if (cli_opt_i32(argc, argv, &i, "--epochs", 1, 100000, &a->epochs, &bad)) continue;
-        if (cli_opt_i32(argc, argv, &i, "--batch", 1, 4096, &a->batch, &bad)) continue;
-        if (cli_opt_i32(argc, argv, &i, "--size", 32, 1024, &a->size, &bad)) continue;
+        if (cli_opt_param_i32(argc, argv, &i, "--batch", FF_OBJECT_TRAINER, FF_TRAINER_BATCH_SIZE, &a->batch, &bad))
+            continue;
+        if (cli_opt_param_i32(argc, argv, &i, "--size", FF_OBJECT_FLOW_OPTIONS, FF_FLOW_INPUT_WIDTH, &a->size, &bad))
+            continue;
         if (cli_opt_i32(argc, argv, &i, "--train", 1, 100000, &a->n_train, &bad)) continue;
         if (cli_opt_i32(argc, argv, &i, "--test-good", 1, 100000, &a->n_good, &bad)) continue;
         if (cli_opt_i32(argc, argv, &i, "--test-defect", 1, 100000, &a->n_defect, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--seed", INT64_MIN, INT64_MAX, &a->seed, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &a->threads, &bad)) continue;
+        if (cli_opt_param_i64(argc, argv, &i, "--seed", FF_OBJECT_FLOW_OPTIONS, FF_FLOW_SEED, &a->seed, &bad)) continue;
+        if (cli_opt_param_i64(argc, argv, &i, "--threads", FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, &a->threads,
+                              &bad))
+            continue;
         fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
         bad = true;
     }
     if (bad) return cli_usage_error(CMD, "invalid arguments");
-    if (a->size % 16) return cli_usage_error(CMD, "--size must be divisible by 16");
+    /* the synthetic images are drawn at the model's size: keep them small */
+    if (a->size > 1024) return cli_usage_error(CMD, "--size is at most 1024 for the demo");
     if (a->category && !a->data) return cli_usage_error(CMD, "--category needs --data");
     if (a->generate_only && a->data) return cli_usage_error(CMD, "--generate-only and --data exclude each other");
     if (a->texture && synth_texture_from_name(a->texture) < 0)
@@ -153,10 +164,11 @@ int ff_cmd_demo(int argc, char **argv) {
     }
     if (cli_mkdir_p(CMD, a.out) != 0) return 1;
 
-    char data_dir[4096], model_path[4096], heat_dir[4096], json_path[4096];
+    char data_dir[4096], model_path[4096], heat_dir[4096], json_path[4096], report_path[4096];
     if (!cli_join(model_path, sizeof model_path, a.out, "model.safetensors") ||
         !cli_join(heat_dir, sizeof heat_dir, a.out, "heatmaps") ||
         !cli_join(json_path, sizeof json_path, a.out, "metrics.json") ||
+        !cli_join(report_path, sizeof report_path, a.out, "report.html") ||
         !cli_join(data_dir, sizeof data_dir, a.out, "data")) {
         fprintf(stderr, "fastflow %s: output folder name too long\n", CMD);
         return 1;
@@ -215,8 +227,10 @@ int ff_cmd_demo(int argc, char **argv) {
 
     printf("[3/3] evaluating on %zu test images\n", ds->num_test);
     fflush(stdout);
-    if (eval_run(CMD, flow, ds, heat_dir, &r) != 0) goto done;
+    if (eval_run(CMD, flow, ds, heat_dir, 1, &r) != 0) goto done;
     if (eval_write_json(CMD, &r, model_path, ds->root, json_path) != 0) goto done;
+    report_input in = {model_path, flow, ds, &r, REPORT_DEFAULT_MAX_IMAGES};
+    if (report_write(CMD, report_path, &in) != 0) goto done;
 
     printf("\n");
     eval_print_table(&r, stdout);
@@ -224,6 +238,7 @@ int ff_cmd_demo(int argc, char **argv) {
            t_train, r.seconds, 1e3 * r.seconds / (double)ds->num_test, cli_now_seconds() - t_start);
     printf("model    %s\nmetrics  %s\nheatmaps %s/<type>/<image>.png\n", model_path, json_path, heat_dir);
     if (!a.data) printf("data     %s\n", data_dir);
+    printf("report   %s (open it in a browser)\n", report_path);
     rc = 0;
 done:
     eval_result_free(&r);

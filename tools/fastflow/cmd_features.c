@@ -12,19 +12,22 @@
 
 static const char *const CMD = "features";
 
+/* the flow options' table (ff_param_info) bounds the input sides */
+enum { FLOW = FF_OBJECT_FLOW_OPTIONS };
+
 static void help(void) {
+    char archs[512], sides[96];
     printf("usage: fastflow features --backbone ARCH --weights W.safetensors --image IMG\n"
            "                         [--size N | --height H --width W] --out F.safetensors\n\n"
            "Writes the backbone's feature maps of IMG (pre-processed as the model expects) as\n"
            "F32 tensors features.0, features.1, ... each [1, C, H, W].\n\n"
-           "  --backbone ARCH   resnet18, resnet34, resnet50, wide_resnet50_2,\n"
-           "                    deit_base_distilled_patch16_384, cait_m48_448,\n"
-           "                    deit_small_distilled_patch16_224 or cait_s24_224\n"
+           "  --backbone ARCH   %s\n"
            "  --weights FILE    torchvision/timm state dict (safetensors)\n"
            "  --image FILE      PNG or JPEG\n"
            "  --size N          model input side (default: the backbone's, 256 for ResNets and\n"
-           "                    the native side for transformers; divisible by 16)\n"
-           "  --out FILE        output safetensors file (written atomically)\n");
+           "                    the native side for transformers), %s\n"
+           "  --out FILE        output safetensors file (written atomically)\n",
+           cli_arch_list(20, 20, archs, sizeof archs), cli_param_bounds(FLOW, FF_FLOW_INPUT_WIDTH, sides, sizeof sides));
 }
 
 /* The backbone's default input side, as a flow over it takes by default
@@ -76,9 +79,9 @@ int ff_cmd_features(int argc, char **argv) {
         if (cli_opt_str(argc, argv, &i, "--weights", &weights, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--image", &image, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--out", &out_path, &bad)) continue;
-        if (cli_opt_i32(argc, argv, &i, "--size", 32, 4096, &size, &bad)) continue;
-        if (cli_opt_i32(argc, argv, &i, "--height", 32, 4096, &height, &bad)) continue;
-        if (cli_opt_i32(argc, argv, &i, "--width", 32, 4096, &width, &bad)) continue;
+        if (cli_opt_param_i32(argc, argv, &i, "--size", FLOW, FF_FLOW_INPUT_WIDTH, &size, &bad)) continue;
+        if (cli_opt_param_i32(argc, argv, &i, "--height", FLOW, FF_FLOW_INPUT_HEIGHT, &height, &bad)) continue;
+        if (cli_opt_param_i32(argc, argv, &i, "--width", FLOW, FF_FLOW_INPUT_WIDTH, &width, &bad)) continue;
         fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
         bad = true;
     }
@@ -87,7 +90,6 @@ int ff_cmd_features(int argc, char **argv) {
         return cli_usage_error(CMD, "--backbone, --weights, --image and --out are required");
     if (!height) height = size;
     if (!width) width = size;
-    if (height % 16 || width % 16) return cli_usage_error(CMD, "the input size must be divisible by 16");
 
     ff_backbone *bb = NULL;
     ff_extractor *ex = NULL;

@@ -16,11 +16,13 @@
 #include "commands.h"
 #include "fastflow.h"
 #include "heatmap_png.h"
+#include "progress.h"
 #include "tensor/safetensors.h"
 
 static const char *const CMD = "score";
 
 static void help(void) {
+    char sigma[96], threads[96];
     printf("usage: fastflow score --model MODEL.safetensors [options] IMAGE...\n\n"
            "Prints each image's anomaly score (the maximum of its anomaly map; higher is more\n"
            "anomalous), as 'path score' lines or, with --json, a JSON array.\n\n"
@@ -32,12 +34,14 @@ static void help(void) {
            "                   with --normalized, else the model's statistics' [min, max], else [-1, 0])\n"
            "  --map-size WHICH 'model' (default: the model's input size) or 'image' (each\n"
            "                   image's own size, bilinear) for --maps and --heatmaps\n"
-           "  --sigma S        Gaussian smoothing of the maps before the score (default 0 = off)\n"
+           "  --sigma S        Gaussian smoothing of the maps before the score, %s (0 = off)\n"
            "  --normalized     scores and maps normalised to [0, 1] with 0.5 at the threshold,\n"
            "                   and a decision (anomalous/normal) per image; needs a model with\n"
            "                   score statistics ('fastflow train --val-fraction F' or '--val DIR')\n"
            "  --json           print [{\"path\": ..., \"score\": ...[, \"anomalous\": ...]}, ...]\n"
-           "  --threads N      computation threads (default: all cores)\n");
+           "  --threads N      computation threads, %s (0: all cores)\n",
+           cli_param_help(FF_OBJECT_SCORER, FF_SCORER_SMOOTH_SIGMA, sigma, sizeof sigma),
+           cli_param_help(FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, threads, sizeof threads));
 }
 
 /* The file name without folders and without its last extension. */
@@ -111,8 +115,11 @@ static int parse(int argc, char **argv, score_args *a) {
         if (cli_opt_str(argc, argv, &i, "--maps", &a->maps_dir, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--heatmaps", &a->heat_dir, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--map-size", &a->map_size, &bad)) continue;
-        if (cli_opt_f32(argc, argv, &i, "--sigma", 0.0f, 64.0f, &a->sigma, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &a->threads, &bad)) continue;
+        if (cli_opt_param_f32(argc, argv, &i, "--sigma", FF_OBJECT_SCORER, FF_SCORER_SMOOTH_SIGMA, &a->sigma, &bad))
+            continue;
+        if (cli_opt_param_i64(argc, argv, &i, "--threads", FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, &a->threads,
+                              &bad))
+            continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
             bad = true;
@@ -235,6 +242,7 @@ int ff_cmd_score(int argc, char **argv) {
     buffers b = {0};
     rc = 1;
     bool want_map = a.maps_dir || a.heat_dir, open_json = false;
+    cli_progress progress = {0};
     float lo = 0, hi = 0;
     ff_status st = ff_flow_load(a.model, NULL, &flow);
     if (st != FF_OK) {
@@ -251,11 +259,14 @@ int ff_cmd_score(int argc, char **argv) {
         printf("[");
         open_json = true;
     }
+    progress_begin(&progress, "scoring", (uint64_t)a.n_images);
     for (int i = 0; i < a.n_images; i++) {
         const char *img = a.images[i];
         float score = 0.0f;
         int32_t mh = 0, mw = 0, iw = 0, ih = 0, anomalous = 0;
-        if (score_one(sc, &a, img, &b, want_map, &score, &mw, &mh, &iw, &ih) != 0) goto done;
+        int failed = score_one(sc, &a, img, &b, want_map, &score, &mw, &mh, &iw, &ih);
+        progress_clear(&progress); /* the result line (or the error) goes where the bar was */
+        if (failed) goto done;
         if (a.normalized && (st = ff_scorer_last_decisions(sc, &anomalous, 1)) != FF_OK) {
             rc = cli_fail(CMD, img, st);
             goto done;
@@ -287,9 +298,11 @@ int ff_cmd_score(int argc, char **argv) {
             if (cli_write_heatmap(CMD, path, b.map, mw, mh, lo, hi, b.pixels, iw, ih, NULL, b.rgb) != 0) goto done;
         }
         fflush(stdout);
+        progress_update(&progress, (uint64_t)i + 1, NULL);
     }
     rc = 0;
 done:
+    progress_end(&progress);
     if (open_json) printf(rc == 0 ? "\n]\n" : "]\n");
     free(b.map);
     free(b.pixels);

@@ -19,7 +19,11 @@
 
 static const char *const CMD = "train";
 
+/* option tables (ff_param_info) behind the options' bounds and defaults */
+enum { GLOBAL = FF_OBJECT_GLOBAL, FLOW = FF_OBJECT_FLOW_OPTIONS, TRAINER = FF_OBJECT_TRAINER };
+
 static void help(void) {
+    char archs[512], b[5][96];
     printf("usage: fastflow train --data DIR [--category NAME] --backbone ARCH --weights W.safetensors\n"
            "                      --epochs N --out MODEL.safetensors [options]\n\n"
            "Trains FastFlow on normal images and writes a model file that embeds the backbone.\n"
@@ -27,18 +31,21 @@ static void help(void) {
            "or a folder of normal PNG/JPEG images.\n\n"
            "  --data DIR          training data\n"
            "  --category NAME     MVTec AD category inside DIR\n"
-           "  --backbone ARCH     resnet18, resnet34, resnet50, wide_resnet50_2,\n"
-           "                      deit_base_distilled_patch16_384, cait_m48_448,\n"
-           "                      deit_small_distilled_patch16_224 or cait_s24_224\n"
+           "  --backbone ARCH     %s\n"
            "  --weights FILE      backbone state dict (safetensors)\n"
            "  --epochs N|auto     training epochs, or auto: choose the stopping epoch (below)\n"
-           "  --batch N           batch size (default 32)\n"
-           "  --lr X              Adam learning rate (default 1e-3)\n"
-           "  --weight-decay X    L2 weight decay (default 1e-5)\n"
+           "  --batch N           batch size, %s\n"
+           "  --lr X              Adam learning rate, %s\n"
+           "  --weight-decay X    L2 weight decay, %s\n"
            "  --seed N            seeds the flow's initialisation and the shuffling (default 0)\n"
-           "  --threads N         computation threads (default: all cores)\n"
-           "  --out FILE          model file to write (atomically)\n\n"
-           "Resuming (not with --epochs auto):\n"
+           "  --threads N         computation threads, %s (0: all cores)\n"
+           "  --out FILE          model file to write (atomically)\n\n",
+           cli_arch_list(22, 22, archs, sizeof archs),
+           cli_param_help(TRAINER, FF_TRAINER_BATCH_SIZE, b[0], sizeof b[0]),
+           cli_param_help(TRAINER, FF_TRAINER_LEARNING_RATE, b[1], sizeof b[1]),
+           cli_param_help(TRAINER, FF_TRAINER_WEIGHT_DECAY, b[2], sizeof b[2]),
+           cli_param_help(GLOBAL, FF_GLOBAL_NUM_THREADS, b[3], sizeof b[3]));
+    printf("Resuming (not with --epochs auto):\n"
            "  --checkpoint-every N  write a trainer checkpoint after every N-th epoch\n"
            "  --checkpoint FILE   where (default: the --out path + \".ckpt\"; written atomically)\n"
            "  --resume FILE       continue the run that wrote this checkpoint (same data and\n"
@@ -53,14 +60,19 @@ static void help(void) {
            "                      the training images (2 to 16, drawn by --seed) are held out and\n"
            "                      each gets two synthetic anomalies (CutPaste, noise patch,\n"
            "                      scratch, spot). The best epoch's parameters are saved, with\n"
-           "                      the criterion's curve in the model's \"training\" metadata.\n\n"
-           "Flow settings (default: the backbone's; ResNets 8 steps, hidden ratio 1.0, 3x3-only,\n"
+           "                      the criterion's curve in the model's \"training\" metadata.\n\n");
+    printf("Flow settings (default: the backbone's; ResNets 8 steps, hidden ratio 1.0, 3x3-only,\n"
            "size 256; transformers 20 steps, hidden ratio 0.16, alternating, their native side):\n"
-           "  --flow-steps N      coupling steps per level\n"
-           "  --hidden-ratio X    subnet hidden channels / input channels\n"
+           "  --flow-steps N      coupling steps per level, %s\n"
+           "  --hidden-ratio X    subnet hidden channels / input channels, %s\n"
            "  --conv3x3-only      3x3 convolutions in every step\n"
            "  --alternate-kernels 3x3 in even steps, 1x1 in odd steps\n"
-           "  --size N            model input side (divisible by 16; transformers take only theirs)\n\n"
+           "  --size N            model input side, %s\n"
+           "                      (transformers take only theirs)\n\n",
+           cli_param_bounds(FLOW, FF_FLOW_STEPS, b[0], sizeof b[0]),
+           cli_param_bounds(FLOW, FF_FLOW_HIDDEN_RATIO, b[1], sizeof b[1]),
+           cli_param_bounds(FLOW, FF_FLOW_INPUT_WIDTH, b[4], sizeof b[4]));
+    printf(
            "Score statistics (for 'fastflow score --normalized' and its decisions; default: none):\n"
            "  --val-fraction F    hold out this fraction of the training images (0 < F < 1, spread\n"
            "                      evenly over the sorted list) and compute the statistics on them:\n"
@@ -120,14 +132,16 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
             }
             continue;
         }
-        if (cli_opt_i32(argc, argv, &i, "--batch", 1, 4096, &a->batch, &bad)) continue;
-        if (cli_opt_i32(argc, argv, &i, "--flow-steps", 1, 64, &a->steps, &bad)) continue;
-        if (cli_opt_i32(argc, argv, &i, "--size", 32, 4096, &a->size, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--seed", INT64_MIN, INT64_MAX, &a->seed, &bad)) continue;
-        if (cli_opt_i64(argc, argv, &i, "--threads", 0, 1024, &a->threads, &bad)) continue;
-        if (cli_opt_f32(argc, argv, &i, "--lr", 1e-12f, 1.0f, &a->lr, &bad)) continue;
-        if (cli_opt_f32(argc, argv, &i, "--weight-decay", 0.0f, 1.0f, &a->wd, &bad)) continue;
-        if (cli_opt_f32(argc, argv, &i, "--hidden-ratio", 1e-6f, 16.0f, &a->hidden_ratio, &bad)) continue;
+        if (cli_opt_param_i32(argc, argv, &i, "--batch", TRAINER, FF_TRAINER_BATCH_SIZE, &a->batch, &bad)) continue;
+        if (cli_opt_param_i32(argc, argv, &i, "--flow-steps", FLOW, FF_FLOW_STEPS, &a->steps, &bad)) continue;
+        if (cli_opt_param_i32(argc, argv, &i, "--size", FLOW, FF_FLOW_INPUT_WIDTH, &a->size, &bad)) continue;
+        if (cli_opt_param_i64(argc, argv, &i, "--seed", FLOW, FF_FLOW_SEED, &a->seed, &bad)) continue;
+        if (cli_opt_param_i64(argc, argv, &i, "--threads", GLOBAL, FF_GLOBAL_NUM_THREADS, &a->threads, &bad)) continue;
+        if (cli_opt_param_f32(argc, argv, &i, "--lr", TRAINER, FF_TRAINER_LEARNING_RATE, &a->lr, &bad)) continue;
+        if (cli_opt_param_f32(argc, argv, &i, "--weight-decay", TRAINER, FF_TRAINER_WEIGHT_DECAY, &a->wd, &bad))
+            continue;
+        if (cli_opt_param_f32(argc, argv, &i, "--hidden-ratio", FLOW, FF_FLOW_HIDDEN_RATIO, &a->hidden_ratio, &bad))
+            continue;
         if (cli_opt_str(argc, argv, &i, "--val", &v->val, &bad)) continue;
         if (cli_opt_f32(argc, argv, &i, "--val-fraction", 1e-6f, 0.999f, &v->val_fraction, &bad)) continue;
         fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
@@ -148,7 +162,6 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
     if (v->patience == 0) v->patience = 3;
     if (v->val && v->val_fraction > 0.0f) return cli_usage_error(CMD, "--val and --val-fraction exclude each other");
     if (alt && only3) return cli_usage_error(CMD, "--conv3x3-only and --alternate-kernels exclude each other");
-    if (a->size % 16) return cli_usage_error(CMD, "--size must be divisible by 16");
     if (alt || only3) a->conv3x3_only = alt ? 0 : 1; /* else unset: the backbone's default */
     return 0;
 }

@@ -5,28 +5,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli_paths.h"
 #include "cli_util.h"
 #include "eval/mask.h"
 #include "heatmap_png.h"
+#include "progress.h"
 #include "tensor/safetensors.h"
 #include "train_loop.h"
-
-/* Decodes `path` as RGB8 into *pixels (grown as needed). */
-static ff_status decode_rgb(const char *path, uint8_t **pixels, size_t *cap, int32_t *w, int32_t *h) {
-    ff_status st = ff_image_probe_file(path, NULL, w, h);
-    if (st != FF_OK) return st;
-    size_t need = (size_t)*w * (size_t)*h * 3;
-    if (need > *cap) {
-        uint8_t *p = realloc(*pixels, need);
-        if (!p) return FF_E_OUT_OF_MEMORY;
-        *pixels = p;
-        *cap = need;
-    }
-    return ff_image_decode_file(path, FF_PIXEL_RGB8, *pixels, *cap, 0);
-}
 
 typedef struct {
     size_t n, hw;
@@ -47,7 +33,7 @@ static int score_all(const char *cmd, const ff_flow *flow, const ff_dataset *ds,
     uint8_t *pixels = NULL;
     size_t cap = 0;
     int rc = 1;
-    bool tty = isatty(fileno(stderr)) != 0;
+    cli_progress p;
     ff_status st = ff_scorer_create(flow, &sc);
     if (st == FF_OK) st = ff_scorer_map_shape(sc, mw, mh);
     if (st != FF_OK) return cli_fail(cmd, "creating the scorer", st);
@@ -61,26 +47,27 @@ static int score_all(const char *cmd, const ff_flow *flow, const ff_dataset *ds,
         fprintf(stderr, "fastflow %s: out of memory for %zu maps of %dx%d\n", cmd, s->n, (int)*mw, (int)*mh);
         goto done;
     }
+    progress_begin(&p, "scoring", s->n);
     for (size_t i = 0; i < s->n; i++) {
         const char *path = ds->test_paths[i];
         int32_t w = 0, h = 0;
-        if ((st = decode_rgb(path, &pixels, &cap, &w, &h)) != FF_OK ||
+        if ((st = cli_decode_rgb(path, &pixels, &cap, &w, &h)) != FF_OK ||
             (st = ff_scorer_score_image(sc, pixels, w, h, 0, FF_PIXEL_RGB8, s->maps + i * s->hw, s->hw,
                                         &s->scores[i])) != FF_OK) {
-            if (tty) fputc('\n', stderr);
+            progress_end(&p);
             rc = cli_fail(cmd, path, st);
             goto done;
         }
         s->labels[i] = ds->test_labels[i] ? 1 : 0;
         if (ds->has_masks && ds->test_mask_paths[i] &&
             (st = ff_mask_load(ds->test_mask_paths[i], *mw, *mh, s->masks + i * s->hw)) != FF_OK) {
-            if (tty) fputc('\n', stderr);
+            progress_end(&p);
             rc = cli_fail(cmd, ds->test_mask_paths[i], st);
             goto done;
         }
-        if (tty) fprintf(stderr, "\rscoring %zu/%zu", i + 1, s->n);
+        progress_update(&p, i + 1, NULL);
     }
-    if (tty) fputc('\n', stderr);
+    progress_end(&p);
     rc = 0;
 done:
     free(pixels);
@@ -184,7 +171,7 @@ static int write_heatmaps(const char *cmd, const ff_dataset *ds, const scored_se
         char stem[1024], out[4096];
         cli_stem(path, stem, sizeof stem);
         snprintf(out, sizeof out, "%s/%s/%s.png", dir, ds->type_names[ds->test_types[i]], stem);
-        ff_status st = decode_rgb(path, &pixels, &cap, &w, &h);
+        ff_status st = cli_decode_rgb(path, &pixels, &cap, &w, &h);
         if (st != FF_OK) {
             rc = cli_fail(cmd, path, st);
             goto done;
@@ -199,7 +186,7 @@ done:
     return rc;
 }
 
-int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const char *heatmaps_dir,
+int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const char *heatmaps_dir, int keep_images,
              eval_result *out) {
     if (ds->num_good == 0 || ds->num_defect == 0) {
         fprintf(stderr, "fastflow %s: %s needs good and defect test images (found %zu good, %zu defect)\n", cmd,
@@ -208,6 +195,8 @@ int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const c
     }
     eval_result r;
     memset(&r, 0, sizeof r);
+    ff_curve_init(&r.roc, 0.0);
+    ff_curve_init(&r.pro_curve, EVAL_PRO_CURVE_STEP);
     scored_set s;
     memset(&s, 0, sizeof s);
     double t0 = cli_now_seconds();
@@ -217,6 +206,8 @@ int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const c
     r.n_good = ds->num_good;
     r.n_defect = ds->num_defect;
     r.image_auroc = auroc(cmd, "image AUROC", s.scores, s.labels, s.n);
+    if (isfinite(r.image_auroc) && ff_roc_curve(s.scores, s.labels, s.n, &r.roc) != FF_OK)
+        fprintf(stderr, "fastflow %s: warning: no ROC curve: %s\n", cmd, ff_last_error_message());
     double f1 = NAN;
     float thr = NAN;
     ff_status st = ff_metric_f1_optimal(s.scores, s.labels, s.n, &f1, &thr);
@@ -225,7 +216,11 @@ int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const c
     r.pixel_auroc = r.pro = NAN;
     if (ds->has_masks) {
         r.pixel_auroc = auroc(cmd, "pixel AUROC", s.maps, s.masks, (uint64_t)s.n * s.hw);
-        r.pro = pro(cmd, "PRO", s.maps, s.masks, s.n, r.map_width, r.map_height);
+        /* the area of the plotted curve, equal to ff_metric_pro's */
+        double v = NAN;
+        st = ff_pro_curve(s.maps, s.masks, (int32_t)s.n, r.map_width, r.map_height, EVAL_PRO_MAX_FPR, &r.pro_curve,
+                          &v);
+        r.pro = metric_or_nan(cmd, "PRO", st, v);
     }
     if ((rc = per_type(cmd, ds, &s, r.map_height, r.map_width, &r)) != 0) goto fail;
     if (ff_flow_get_statistic(flow, FF_STAT_IMAGE_THRESHOLD, &r.stored_threshold) == FF_OK) {
@@ -245,6 +240,14 @@ int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const c
     if (heatmaps_dir &&
         (rc = write_heatmaps(cmd, ds, &s, r.map_height, r.map_width, r.map_lo, r.map_hi, heatmaps_dir)) != 0)
         goto fail;
+    if (keep_images) { /* hand the buffers over */
+        r.n_images = s.n;
+        r.scores = s.scores;
+        r.labels = s.labels;
+        r.maps = s.maps;
+        r.masks = s.masks;
+        memset(&s, 0, sizeof s);
+    }
     scored_free(&s);
     *out = r;
     return 0;
@@ -258,6 +261,15 @@ void eval_result_free(eval_result *r) {
     free(r->types);
     r->types = NULL;
     r->num_types = 0;
+    ff_curve_free(&r->roc);
+    ff_curve_free(&r->pro_curve);
+    free(r->scores);
+    free(r->maps);
+    free(r->labels);
+    free(r->masks);
+    r->scores = r->maps = NULL;
+    r->labels = r->masks = NULL;
+    r->n_images = 0;
 }
 
 static void print_metric(FILE *f, double v) {
@@ -300,13 +312,9 @@ static void json_string(FILE *f, const char *s) {
 }
 
 int eval_write_json(const char *cmd, const eval_result *r, const char *model, const char *data, const char *path) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        fprintf(stderr, "fastflow %s: out of memory\n", cmd);
-        return 1;
-    }
+    cli_buffer b;
+    if (cli_buffer_open(cmd, &b) != 0) return 1;
+    FILE *f = b.f;
     fputs("{\n  \"image_auroc\": ", f);
     json_number(f, r->image_auroc);
     fputs(",\n  \"pixel_auroc\": ", f);
@@ -337,14 +345,7 @@ int eval_write_json(const char *cmd, const eval_result *r, const char *model, co
     json_string(f, data ? data : "");
     fprintf(f, ",\n  \"map_height\": %d,\n  \"map_width\": %d,\n  \"seconds\": %.3f\n}\n", (int)r->map_height,
             (int)r->map_width, r->seconds);
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        fprintf(stderr, "fastflow %s: out of memory\n", cmd);
-        return 1;
-    }
-    ff_status st = ff_write_file_atomic(path, buf, len);
-    free(buf);
-    return st == FF_OK ? 0 : cli_fail(cmd, path, st);
+    return cli_buffer_commit(cmd, &b, path, true);
 }
 
 void eval_print_stored_threshold(const eval_result *r, FILE *f) {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "eval/curves.h"
 #include "eval/dataset.h"
 #include "fastflow.h"
 
@@ -34,19 +35,32 @@ typedef struct {
     size_t tp, fp, tn, fn;
     double seconds;          /* scoring time, decoding included */
     int32_t map_height, map_width;
+    /* the curves behind image AUROC and PRO (lib/eval/curves.h; empty when
+     * undefined), for the report's plots */
+    ff_curve roc, pro_curve;
+    /* with keep_images: every test image's score, label (1 = defect), map
+     * and mask (map_height x map_width each; zeros for good images), in
+     * the data set's order; NULL otherwise */
+    size_t n_images;
+    float *scores, *maps;
+    uint8_t *labels, *masks;
 } eval_result;
 
 /* PRO is integrated up to this false-positive rate (MVTec AD protocol). */
 #define EVAL_PRO_MAX_FPR 0.3
+/* Resolution of the PRO curve kept for plotting (points closer than this
+ * in FPR and PRO are merged; the area is computed from every point). */
+#define EVAL_PRO_CURVE_STEP 1e-3
 
 /* Scores ds's test split with `flow` and fills *out. With heatmaps_dir,
  * writes each test image's overlay to heatmaps_dir/<type>/<stem>.png: the
  * picture at the model's input size, the Turbo-coloured anomaly map on one
  * colour scale for the whole set (the minimum to the maximum of all maps),
  * alpha 0.5, and the ground-truth contour in white when a mask is known.
+ * keep_images keeps the per-image results in *out (for the report).
  * Returns 0, or prints an error prefixed with "fastflow <cmd>:" and
  * returns 1. */
-int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const char *heatmaps_dir,
+int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const char *heatmaps_dir, int keep_images,
              eval_result *out);
 void eval_result_free(eval_result *r);
 

@@ -25,12 +25,12 @@ static uint8_t *dilate(const uint8_t *mask, int32_t h, int32_t w) {
     return out;
 }
 
-int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32_t map_width, int32_t map_height,
-                      float lo, float hi, const uint8_t *rgb, int32_t width, int32_t height, const uint8_t *mask,
-                      uint8_t *work) {
+int cli_render_heatmap(const char *cmd, const char *what, const float *map, int32_t map_width, int32_t map_height,
+                       float lo, float hi, const uint8_t *rgb, int32_t width, int32_t height, const uint8_t *mask,
+                       float alpha, uint8_t *work) {
     size_t bytes = (size_t)map_height * (size_t)map_width * 3;
-    ff_status st = ff_heatmap_render(map, map_width, map_height, lo, hi, rgb, width, height, 0, FF_PIXEL_RGB8,
-                                     CLI_HEATMAP_ALPHA, work, bytes, 0);
+    ff_status st = ff_heatmap_render(map, map_width, map_height, lo, hi, rgb, width, height, 0, FF_PIXEL_RGB8, alpha,
+                                     work, bytes, 0);
     if (st == FF_OK && mask) {
         uint8_t *grown = dilate(mask, map_height, map_width);
         if (!grown) {
@@ -41,6 +41,28 @@ int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32
                                      map_height, bytes, 0);
         free(grown);
     }
-    if (st == FF_OK) st = ff_image_write_png(path, work, map_width, map_height, 0, FF_PIXEL_RGB8);
+    return st == FF_OK ? 0 : cli_fail(cmd, what, st);
+}
+
+int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32_t map_width, int32_t map_height,
+                      float lo, float hi, const uint8_t *rgb, int32_t width, int32_t height, const uint8_t *mask,
+                      uint8_t *work) {
+    if (cli_render_heatmap(cmd, path, map, map_width, map_height, lo, hi, rgb, width, height, mask,
+                           CLI_HEATMAP_ALPHA, work) != 0)
+        return 1;
+    ff_status st = ff_image_write_png(path, work, map_width, map_height, 0, FF_PIXEL_RGB8);
     return st == FF_OK ? 0 : cli_fail(cmd, path, st);
+}
+
+ff_status cli_decode_rgb(const char *path, uint8_t **pixels, size_t *cap, int32_t *w, int32_t *h) {
+    ff_status st = ff_image_probe_file(path, NULL, w, h);
+    if (st != FF_OK) return st;
+    size_t need = (size_t)*w * (size_t)*h * 3;
+    if (need > *cap) {
+        uint8_t *p = realloc(*pixels, need);
+        if (!p) return FF_E_OUT_OF_MEMORY;
+        *pixels = p;
+        *cap = need;
+    }
+    return ff_image_decode_file(path, FF_PIXEL_RGB8, *pixels, *cap, 0);
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fastflow.h"
+
 /* Blend weight of the colour over the picture. */
 #define CLI_HEATMAP_ALPHA 0.5f
 #define CLI_HEATMAP_CONTOUR 0xFFFFFFu
@@ -20,5 +22,15 @@
 int cli_write_heatmap(const char *cmd, const char *path, const float *map, int32_t map_width, int32_t map_height,
                       float lo, float hi, const uint8_t *rgb, int32_t width, int32_t height, const uint8_t *mask,
                       uint8_t *work);
+
+/* The same overlay rendered into `work` only, at blend weight `alpha`
+ * (0 gives the picture alone at the map's size); errors name `what`. */
+int cli_render_heatmap(const char *cmd, const char *what, const float *map, int32_t map_width, int32_t map_height,
+                       float lo, float hi, const uint8_t *rgb, int32_t width, int32_t height, const uint8_t *mask,
+                       float alpha, uint8_t *work);
+
+/* Decodes `path` as packed RGB8 into *pixels, grown (realloc) to *cap
+ * bytes as needed; *w, *h receive its size. */
+ff_status cli_decode_rgb(const char *path, uint8_t **pixels, size_t *cap, int32_t *w, int32_t *h);
 
 #endif

@@ -7,16 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli_util.h"
+#include "progress.h"
 #include "select_run.h"
 
 void train_args_defaults(train_args *a) {
     memset(a, 0, sizeof *a);
-    a->batch = 32;
-    a->lr = 1e-3f;
-    a->wd = 1e-5f;
+    /* the trainer's own defaults, from the library's option table */
+    a->batch = (int32_t)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_BATCH_SIZE);
+    a->lr = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_LEARNING_RATE);
+    a->wd = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_WEIGHT_DECAY);
     a->conv3x3_only = -1; /* steps, size, hidden_ratio 0: unset */
 }
 
@@ -24,13 +25,6 @@ double cli_now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void format_duration(double s, char *buf, size_t n) {
-    long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(buf, n, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-    else if (t >= 60) snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
-    else snprintf(buf, n, "%lds", t);
 }
 
 static int build_flow(const char *CMD, const train_args *a, ff_backbone *bb, ff_flow **flow) {
@@ -68,36 +62,25 @@ static int configure(const char *CMD, const train_args *a, ff_trainer *t) {
     return st == FF_OK ? 0 : cli_fail(CMD, "configuring the trainer", st);
 }
 
-static int add_images(const char *CMD, const ff_dataset *ds, ff_trainer *t, bool tty) {
+static int add_images(const char *CMD, const ff_dataset *ds, ff_trainer *t) {
     double t0 = cli_now_seconds();
+    cli_progress p;
+    progress_begin(&p, "caching features", ds->num_train);
     for (size_t i = 0; i < ds->num_train; i++) {
         ff_status st = ff_trainer_add_image_file(t, ds->train_paths[i]);
         if (st != FF_OK) {
-            if (tty) fputc('\n', stderr);
+            progress_end(&p);
             return cli_fail(CMD, ds->train_paths[i], st);
         }
-        if (tty) fprintf(stderr, "\rcaching features %zu/%zu", i + 1, ds->num_train);
+        progress_update(&p, i + 1, NULL);
     }
+    progress_end(&p);
     int64_t bytes = 0;
     ff_trainer_get_i64(t, FF_TRAINER_FEATURE_BYTES, &bytes);
-    if (tty) fputc('\n', stderr);
     printf("cached features of %zu images (%.1f MiB) in %.1f s\n", ds->num_train, (double)bytes / 1048576.0,
            cli_now_seconds() - t0);
     fflush(stdout);
     return 0;
-}
-
-static void draw_bar(int32_t epoch, int32_t epochs, int64_t batch, int64_t batches, float loss, double left) {
-    const int width = 24;
-    int filled = (int)((double)width * (double)batch / (double)batches);
-    char bar[32];
-    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
-    bar[width] = '\0';
-    char eta[32];
-    format_duration(left, eta, sizeof eta);
-    fprintf(stderr, "\repoch %d/%d [%s] batch %lld/%lld loss %.4g left %s   ", (int)epoch, (int)epochs, bar,
-            (long long)batch, (long long)batches, (double)loss, eta);
-    fflush(stderr);
 }
 
 static int save_checkpoint(const char *CMD, const train_args *a, const ff_trainer *t, int32_t epoch) {
@@ -108,7 +91,11 @@ static int save_checkpoint(const char *CMD, const train_args *a, const ff_traine
     return 0;
 }
 
-static int train(const char *CMD, const train_args *a, ff_trainer *t, bool tty) {
+/* One progress line over the whole run, counted in images (the ETA is the
+ * training's), relabelled per epoch and erased before each epoch's log line.
+ * A resumed trainer starts after its completed epochs (and batches); with
+ * --epochs auto the selection decides after each epoch whether to go on. */
+static int train(const char *CMD, const train_args *a, ff_trainer *t, uint64_t images) {
     int64_t batches = 0, done = 0, skip = 0;
     ff_trainer_get_i64(t, FF_TRAINER_BATCHES_PER_EPOCH, &batches);
     ff_trainer_get_i64(t, FF_TRAINER_EPOCH, &done);
@@ -118,41 +105,52 @@ static int train(const char *CMD, const train_args *a, ff_trainer *t, bool tty) 
         printf("resuming after epoch %lld%s\n", (long long)done, skip ? " (in the middle of the next)" : "");
         fflush(stdout);
     }
-    double start = cli_now_seconds(), epoch_total = 0.0;
+    uint64_t batch = (uint64_t)a->batch;
+    double epoch_total = 0.0;
     int32_t run = 0;
+    cli_progress p;
+    progress_begin(&p, "epoch", (uint64_t)epochs * images);
     for (int32_t e = (int32_t)done + 1; e <= epochs; e++) {
         double t0 = cli_now_seconds();
         double sum = 0.0;
+        char label[64], extra[64];
+        snprintf(label, sizeof label, "epoch %d/%d", (int)e, (int)epochs);
+        progress_label(&p, label);
         int64_t first = e == done + 1 ? skip + 1 : 1;
         for (int64_t b = first; b <= batches; b++) {
             float loss = 0.0f;
             ff_status st = ff_trainer_run_batch(t, &loss);
             if (st != FF_OK) {
-                if (tty) fputc('\n', stderr);
+                progress_end(&p);
                 return cli_fail(CMD, "training", st);
             }
             sum += loss;
-            if (tty) {
-                double dn = (double)(e - 1 - done) * (double)batches + (double)(b - first + 1);
-                double total = (double)(epochs - done) * (double)batches;
-                double left = (cli_now_seconds() - start) / dn * (total - dn);
-                draw_bar(e, epochs, b, batches, loss, left);
-            }
+            /* the last batch of an epoch may be short: count what was seen */
+            uint64_t seen = (uint64_t)b * batch < images ? (uint64_t)b * batch : images;
+            snprintf(extra, sizeof extra, "batch %lld/%lld  loss %.4g", (long long)b, (long long)batches,
+                     (double)loss);
+            progress_update(&p, (uint64_t)(e - 1) * images + seen, extra);
         }
         double secs = cli_now_seconds() - t0;
         epoch_total += secs;
         run++;
-        if (tty) fputc('\n', stderr);
+        progress_clear(&p);
         printf("epoch %d/%d loss %.6g time %.2f s\n", (int)e, (int)epochs, sum / (double)(batches - first + 1),
                secs);
         fflush(stdout);
         bool stop = false;
-        if (a->select && sel_run_epoch(a->select, t, e, &stop) != 0) return 1;
-        if (a->checkpoint_every > 0 && e % a->checkpoint_every == 0 && e < epochs && !stop &&
-            save_checkpoint(CMD, a, t, e) != 0)
+        if (a->select && sel_run_epoch(a->select, t, e, &stop) != 0) {
+            progress_end(&p);
             return 1;
+        }
+        if (a->checkpoint_every > 0 && e % a->checkpoint_every == 0 && e < epochs && !stop &&
+            save_checkpoint(CMD, a, t, e) != 0) {
+            progress_end(&p);
+            return 1;
+        }
         if (stop) break;
     }
+    progress_end(&p);
     if (run > 0)
         printf("trained %d epochs in %.1f s (%.2f s per epoch)\n", (int)run, epoch_total, epoch_total / (double)run);
     return 0;
@@ -179,7 +177,6 @@ static int resume(const char *CMD, const train_args *a, ff_trainer *t) {
 
 int train_prepare(const char *CMD, const train_args *a, const ff_dataset *ds, ff_flow **flow_out,
                   ff_trainer **trainer_out) {
-    bool tty = isatty(fileno(stderr)) != 0;
     ff_backbone *bb = NULL;
     ff_flow *flow = NULL;
     ff_trainer *t = NULL;
@@ -194,7 +191,7 @@ int train_prepare(const char *CMD, const train_args *a, const ff_dataset *ds, ff
         rc = cli_fail(CMD, "creating the trainer", st);
         goto done;
     }
-    if ((rc = configure(CMD, a, t)) != 0 || (rc = add_images(CMD, ds, t, tty)) != 0) goto done;
+    if ((rc = configure(CMD, a, t)) != 0 || (rc = add_images(CMD, ds, t)) != 0) goto done;
     *flow_out = flow;
     *trainer_out = t;
     flow = NULL;
@@ -207,12 +204,11 @@ done:
 }
 
 int train_model(const char *CMD, const train_args *a, const ff_dataset *ds, ff_flow **trained) {
-    bool tty = isatty(fileno(stderr)) != 0;
     ff_flow *flow = NULL;
     ff_trainer *t = NULL;
     int rc = train_prepare(CMD, a, ds, &flow, &t);
     if (rc == 0 && a->resume) rc = resume(CMD, a, t);
-    if (rc == 0 && (rc = train(CMD, a, t, tty)) == 0) {
+    if (rc == 0 && (rc = train(CMD, a, t, ds->num_train)) == 0) {
         if (a->select) {
             rc = sel_run_finish(a->select, trained);
         } else {

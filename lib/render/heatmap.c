@@ -8,7 +8,9 @@
 #include "core/memory.h"
 #include "core/settings.h"
 #include "fastflow.h"
-#include "score/colormap.h"
+#include "image/resample.h"
+#include "image/resize_aa.h"
+#include "render/colormap.h"
 
 /* Bytes a width x height picture of `channels` bytes per pixel needs with
  * rows `stride` apart; false on overflow. */
@@ -38,66 +40,6 @@ static ff_status check_picture(const char *what, int32_t width, int32_t height, 
     return FF_OK;
 }
 
-/* Antialiased bilinear resampling weights for one axis (PIL's BILINEAR
- * filter: a triangle stretched by the scale when shrinking). Output i reads
- * input [first[i], first[i] + count[i]) with weights w[i * taps ...]. */
-typedef struct {
-    int32_t *first, *count;
-    float *w;
-    int32_t taps;
-} axis_taps;
-
-static void taps_free(axis_taps *t) {
-    ff_free(t->first);
-    ff_free(t->count);
-    ff_free(t->w);
-}
-
-static ff_status taps_make(int32_t in, int32_t out, axis_taps *t) {
-    double scale = (double)in / (double)out;
-    double support = scale > 1.0 ? scale : 1.0;
-    t->taps = (int32_t)ceil(support) * 2 + 1;
-    t->first = ff_calloc((size_t)out, sizeof(int32_t));
-    t->count = ff_calloc((size_t)out, sizeof(int32_t));
-    t->w = ff_calloc((size_t)out * (size_t)t->taps, sizeof(float));
-    if (!t->first || !t->count || !t->w) {
-        taps_free(t);
-        return ff_fail(FF_E_OUT_OF_MEMORY, "heatmap: cannot allocate resize weights");
-    }
-    for (int32_t i = 0; i < out; i++) {
-        double center = (i + 0.5) * scale;
-        int32_t lo = (int32_t)floor(center - support + 0.5), hi = (int32_t)floor(center + support + 0.5);
-        if (lo < 0) lo = 0;
-        if (hi > in) hi = in;
-        if (hi - lo > t->taps) hi = lo + t->taps;
-        double sum = 0.0;
-        float *w = t->w + (size_t)i * (size_t)t->taps;
-        for (int32_t k = lo; k < hi; k++) {
-            double x = fabs((k + 0.5 - center) / support);
-            double v = x < 1.0 ? 1.0 - x : 0.0;
-            w[k - lo] = (float)v;
-            sum += v;
-        }
-        for (int32_t k = 0; k < hi - lo; k++) w[k] = sum > 0.0 ? (float)(w[k] / sum) : 0.0f;
-        t->first[i] = lo;
-        t->count[i] = hi - lo;
-    }
-    return FF_OK;
-}
-
-/* Bytes per pixel, 0 for an unknown format (kept local so that this file
- * depends on no other layer). */
-static int32_t format_channels(int32_t format) {
-    switch (format) {
-    case FF_PIXEL_GRAY8: return 1;
-    case FF_PIXEL_RGB8: return 3;
-    case FF_PIXEL_RGBA8: return 4;
-    case FF_PIXEL_BGR8: return 3;
-    default: return 0;
-    }
-}
-
-/* Reads pixel x of a row as RGB. */
 static inline void read_rgb(const uint8_t *row, int32_t x, int32_t format, float rgb[3]) {
     switch (format) {
     case FF_PIXEL_GRAY8: rgb[0] = rgb[1] = rgb[2] = row[x]; break;
@@ -107,13 +49,14 @@ static inline void read_rgb(const uint8_t *row, int32_t x, int32_t format, float
     }
 }
 
-/* The picture resized to width x height as packed float RGB in [0, 255]. */
+/* The picture resized to width x height as packed float RGB in [0, 255],
+ * with PIL's weights (ff_aa_filter_init_pil) and plain in-order sums. */
 static ff_status resize_to_rgb(const uint8_t *image, int32_t iw, int32_t ih, size_t stride, int32_t format,
                                int32_t width, int32_t height, float **out) {
-    axis_taps tx = {0}, ty = {0};
+    ff_aa_filter tx = {0}, ty = {0};
     float *tmp = NULL, *dst = NULL;
-    ff_status st = taps_make(iw, width, &tx);
-    if (st == FF_OK) st = taps_make(ih, height, &ty);
+    ff_status st = ff_aa_filter_init_pil(&tx, iw, width);
+    if (st == FF_OK) st = ff_aa_filter_init_pil(&ty, ih, height);
     if (st == FF_OK) st = ff_alloc_floats((size_t)ih * (size_t)width * 3, "heatmap resize", &tmp);
     if (st == FF_OK) st = ff_alloc_floats((size_t)height * (size_t)width * 3, "heatmap resize", &dst);
     if (st != FF_OK) goto done;
@@ -122,10 +65,10 @@ static ff_status resize_to_rgb(const uint8_t *image, int32_t iw, int32_t ih, siz
         const uint8_t *row = image + (size_t)y * stride;
         float *o = tmp + (size_t)y * (size_t)width * 3;
         for (int32_t x = 0; x < width; x++) {
-            const float *w = tx.w + (size_t)x * (size_t)tx.taps;
+            const float *w = tx.weights + (size_t)x * (size_t)tx.taps;
             float acc[3] = {0, 0, 0}, px[3];
             for (int32_t k = 0; k < tx.count[x]; k++) {
-                read_rgb(row, tx.first[x] + k, format, px);
+                read_rgb(row, tx.start[x] + k, format, px);
                 acc[0] += w[k] * px[0], acc[1] += w[k] * px[1], acc[2] += w[k] * px[2];
             }
             memcpy(o + 3 * (size_t)x, acc, sizeof acc);
@@ -133,11 +76,11 @@ static ff_status resize_to_rgb(const uint8_t *image, int32_t iw, int32_t ih, siz
     }
     /* vertical pass */
     for (int32_t y = 0; y < height; y++) {
-        const float *w = ty.w + (size_t)y * (size_t)ty.taps;
+        const float *w = ty.weights + (size_t)y * (size_t)ty.taps;
         float *o = dst + (size_t)y * (size_t)width * 3;
         memset(o, 0, sizeof(float) * 3 * (size_t)width);
         for (int32_t k = 0; k < ty.count[y]; k++) {
-            const float *r = tmp + (size_t)(ty.first[y] + k) * (size_t)width * 3;
+            const float *r = tmp + (size_t)(ty.start[y] + k) * (size_t)width * 3;
             for (size_t i = 0; i < 3 * (size_t)width; i++) o[i] += w[k] * r[i];
         }
     }
@@ -146,8 +89,8 @@ static ff_status resize_to_rgb(const uint8_t *image, int32_t iw, int32_t ih, siz
 done:
     ff_free(dst);
     ff_free(tmp);
-    taps_free(&tx);
-    taps_free(&ty);
+    ff_aa_filter_free(&tx);
+    ff_aa_filter_free(&ty);
     return st;
 }
 
@@ -174,7 +117,7 @@ FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t heig
         if (isnan(map[i])) return ff_fail(FF_E_INVALID_ARGUMENT, "heatmap: map[%zu] is NaN", i);
     float *rgb = NULL;
     if (image) {
-        int32_t channels = format_channels(image_format);
+        int32_t channels = ff_pixel_format_channels(image_format);
         FF_CHECK_ARG(channels > 0, "heatmap: unknown image pixel format %d", (int)image_format);
         FF_TRY(check_picture("heatmap image", image_width, image_height, (size_t)channels, &image_stride, 0, false));
         FF_TRY(resize_to_rgb(image, image_width, image_height, image_stride, image_format, width, height, &rgb));
@@ -196,17 +139,6 @@ FF_API ff_status ff_heatmap_render(const float *map, int32_t width, int32_t heig
     return FF_OK;
 }
 
-/* PyTorch's nearest_idx (interpolate(mode="nearest")): identity for equal
- * sizes, dst/2 for an exact 2x upscale, else floor(dst * (float)in/out)
- * computed in float, capped at in - 1. */
-static int32_t nearest_index(int32_t dst, int32_t in, int32_t out) {
-    if (in == out) return dst;
-    if (out == 2 * in) return dst >> 1;
-    float scale = (float)in / (float)out;
-    int32_t src = (int32_t)floorf((float)dst * scale);
-    return src < in - 1 ? src : in - 1;
-}
-
 FF_API ff_status ff_heatmap_draw_contour(const uint8_t *mask, int32_t mask_width, int32_t mask_height,
                                          size_t mask_stride, uint32_t color_rgb, uint8_t *rgb, int32_t width,
                                          int32_t height, size_t rgb_capacity, size_t rgb_stride) {
@@ -217,14 +149,10 @@ FF_API ff_status ff_heatmap_draw_contour(const uint8_t *mask, int32_t mask_width
     FF_TRY(check_picture("contour mask", mask_width, mask_height, 1, &mask_stride, 0, false));
     FF_TRY(check_picture("contour picture", width, height, 3, &rgb_stride, rgb_capacity, true));
     /* the mask at the picture's size, nearest neighbour exactly as the
-     * evaluation resizes masks (lib/eval/mask.h, PyTorch's nearest_idx) */
+     * evaluation resizes masks (image/resample.h, PyTorch's nearest_idx) */
     uint8_t *bin = ff_alloc((size_t)width * (size_t)height);
     if (!bin) return ff_fail(FF_E_OUT_OF_MEMORY, "contour: cannot allocate %dx%d", (int)width, (int)height);
-    for (int32_t y = 0; y < height; y++) {
-        const uint8_t *row = mask + (size_t)nearest_index(y, mask_height, height) * mask_stride;
-        for (int32_t x = 0; x < width; x++)
-            bin[(size_t)y * (size_t)width + (size_t)x] = row[nearest_index(x, mask_width, width)] != 0;
-    }
+    ff_mask_resize_nearest(mask, mask_height, mask_width, mask_stride, height, width, bin);
     const uint8_t col[3] = {(uint8_t)(color_rgb >> 16), (uint8_t)(color_rgb >> 8), (uint8_t)color_rgb};
     for (int32_t y = 0; y < height; y++) {
         for (int32_t x = 0; x < width; x++) {

@@ -1,4 +1,4 @@
-#include "score/image_input.h"
+#include "image/image_input.h"
 
 #include <stdlib.h>
 

@@ -17,7 +17,7 @@
 
 #include "core/error.h"
 #include "core/memory.h"
-#include "tensor/safetensors.h"
+#include "core/file_io.h"
 
 ff_status ff_read_file(const char *path, uint8_t **data_out, size_t *size_out) {
     FF_CHECK_ARG(path && data_out && size_out, "ff_read_file: NULL argument");

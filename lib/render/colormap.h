@@ -1,6 +1,6 @@
 /* Colormaps for heatmaps. */
-#ifndef FF_SCORE_COLORMAP_H
-#define FF_SCORE_COLORMAP_H
+#ifndef FF_RENDER_COLORMAP_H
+#define FF_RENDER_COLORMAP_H
 
 #include <stdint.h>
 

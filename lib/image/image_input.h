@@ -1,8 +1,8 @@
 /* Image files and pixel buffers to a pre-processed model input, with a
  * reusable decode buffer: shared by the scorer and the trainer, which both
  * turn many images of varying sizes into [3, H, W] tensors. */
-#ifndef FF_SCORE_IMAGE_INPUT_H
-#define FF_SCORE_IMAGE_INPUT_H
+#ifndef FF_IMAGE_IMAGE_INPUT_H
+#define FF_IMAGE_IMAGE_INPUT_H
 
 #include <stddef.h>
 #include <stdint.h>
