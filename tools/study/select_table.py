@@ -112,6 +112,18 @@ def main():
             name = m.group(1) if g == "all" else "%s [%s types]" % (m.group(1), g)
             sets.setdefault(name, []).append((int(m.group(2)), bool(m.group(3)), head, epochs, ema, g))
     table = {}
+    max_all = args.max_epochs or max((r[2]["max_epochs"] for rs in sets.values() for r in rs), default=0)
+    for name in list(sets):
+        # a run that has not reached the maximum epoch cannot be replayed fairly (no fixed-10, no late epochs)
+        done = [r for r in sets[name] if len(r[3]) >= max_all]
+        for r in sets[name]:
+            if r not in done:
+                print("(%s seed %d left out: %d of %d epochs recorded)" % (name, r[0], len(r[3]), max_all))
+        if done:
+            sets[name] = done
+        else:
+            del sets[name]
+    print()
     print("| set | seeds (epochs recorded) | rule | chosen epochs | image AUROC | pixel AUROC | PRO | "
           "d image | d pixel | time vs fixed-10 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
