@@ -11,6 +11,9 @@
 
 /* Milliseconds on a monotonic clock. */
 double bench_now_ms(void);
+/* CPU milliseconds of the whole process (all threads): on a loaded machine
+ * a steadier measure of work done than the wall clock. */
+double bench_cpu_ms(void);
 /* Sorts the n run times ascending: t[0] is the min, t[n / 2] the median. */
 void bench_sort(double *t, int n);
 /* Uniform in [0, 1) from a linear congruential generator at *state. */

@@ -154,6 +154,44 @@ enum ff_global_param {
 FF_API ff_status ff_global_set_i64(int32_t key, int64_t value);
 FF_API ff_status ff_global_get_i64(int32_t key, int64_t *value_out);
 
+/* CPU features a program may ask about (ff_cpu_supports). Values are
+ * pinned. */
+enum ff_cpu_feature {
+    /* native bf16 arithmetic (AVX512-BF16 or AMX), as oneDNN sees it (the
+     * environment variable ONEDNN_MAX_CPU_ISA lowers it): FF_PRECISION_BF16
+     * is available */
+    FF_CPU_BF16 = 1
+};
+/* *supported_out = 1 when this CPU has `feature` (enum ff_cpu_feature),
+ * else 0. Any thread. Errors: FF_E_INVALID_ARGUMENT (unknown feature,
+ * NULL supported_out). */
+FF_API ff_status ff_cpu_supports(int32_t feature, int32_t *supported_out);
+
+/* Arithmetic precision of the networks (FF_SCORER_PRECISION). Values are
+ * pinned. */
+enum ff_precision {
+    /* float32 everywhere: results match the PyTorch reference to float
+     * rounding (the default). */
+    FF_PRECISION_FP32 = 0,
+    /* bfloat16 inputs and weights for the backbone's convolutions and the
+     * flows' subnet convolutions (accumulation in float32); LayerNorm
+     * statistics, the coupling's elementwise math, log-dets and anomaly
+     * maps stay in float32/double. Maps move by ~3e-3 of their range.
+     * Faster than FP32 only where the CPU's bf16 dot products outrun its
+     * float32 FMAs (AMX); where they issue at half the FMA rate, as on
+     * the machine docs/performance.md was measured on, it is slower.
+     * Transformer backbones keep float32 matmuls. Needs
+     * ff_cpu_supports(FF_CPU_BF16), else FF_E_UNSUPPORTED. */
+    FF_PRECISION_BF16 = 1,
+    /* float32, with the 3x3 stride-1 convolutions (backbone and flows)
+     * computed by Winograd's algorithm where oneDNN has it for the shape
+     * (AVX-512 CPUs; elsewhere this equals FF_PRECISION_FP32): fewer
+     * multiplications, rounded differently; maps stay within 1e-4 of
+     * FF_PRECISION_FP32's (docs/performance.md). Transformer matmuls are
+     * unchanged. */
+    FF_PRECISION_FP32_WINOGRAD = 2
+};
+
 /* Options described at run time, in the spirit of ZSTD_cParam_getBounds:
  * every key of every keyed object has one descriptor (type, bounds,
  * default, flags) in the library, which its setters enforce, so bindings
@@ -546,13 +584,21 @@ enum ff_trainer_param {
                                      batch                                      */
     FF_TRAINER_NUM_THREADS = 5,   /* i32, default 0 = FF_GLOBAL_NUM_THREADS,
                                      [0, 1024]: threads of this trainer's calls */
+    /* i64, bytes, default 0 = no limit, >= 0; settable only before the
+     * first image is added (FF_E_STATE after). The cached features of the
+     * first floor(CACHE_MEMORY / bytes per image) images stay in memory;
+     * the rest are written to a temporary file in $TMPDIR (else /tmp),
+     * deleted when the trainer is destroyed, and read back per batch. The
+     * trained model is bit-identical with any budget. */
+    FF_TRAINER_CACHE_MEMORY = 6,
     /* read-only counters (get only) */
     FF_TRAINER_NUM_IMAGES = 100,        /* i64 images added                    */
     FF_TRAINER_EPOCH = 101,             /* i64 completed epochs                */
     FF_TRAINER_BATCH_IN_EPOCH = 102,    /* i64 batches done in current epoch   */
     FF_TRAINER_BATCHES_PER_EPOCH = 103, /* i64 ceil(images / batch size)       */
     FF_TRAINER_STEPS = 104,             /* i64 optimiser steps so far          */
-    FF_TRAINER_FEATURE_BYTES = 105      /* i64 bytes of cached features        */
+    FF_TRAINER_FEATURE_BYTES = 105,     /* i64 bytes of cached features        */
+    FF_TRAINER_FEATURE_BYTES_SPILLED = 106 /* i64 of those, bytes in the file */
 };
 
 /* The trainer starts from a copy of `flow`'s parameters.
@@ -566,7 +612,8 @@ FF_API ff_status ff_trainer_create(const ff_flow *flow, ff_trainer **out);
 FF_API void ff_trainer_destroy(ff_trainer *trainer);
 /* Settings and counters, enum ff_trainer_param; one type per key (another type or an unknown key
  * is FF_E_INVALID_ARGUMENT). i32: FF_TRAINER_BATCH_SIZE ([1, 4096]; FF_E_STATE in the middle of
- * an epoch). i64: FF_TRAINER_SEED (shuffling, any value; FF_E_STATE once a batch has run); the
+ * an epoch). i64: FF_TRAINER_SEED (shuffling, any value; FF_E_STATE once a batch has run),
+ * FF_TRAINER_CACHE_MEMORY (bytes >= 0; FF_E_STATE once an image was added); the
  * get_i64 getter also reads every read-only counter and, widened, FF_TRAINER_BATCH_SIZE;
  * FF_TRAINER_BATCHES_PER_EPOCH is ceil(images / batch size) over the images of the current epoch
  * when one is under way, else over all images added. f32: FF_TRAINER_LEARNING_RATE ((0, 1]) and
@@ -715,7 +762,11 @@ enum ff_scorer_param {
     /* i32, default 0 = FF_GLOBAL_NUM_THREADS, [0, 1024]: threads of this
      * scorer's calls. Maps and scores are identical for equal thread
      * counts, whether set here or globally. */
-    FF_SCORER_NUM_THREADS = 4
+    FF_SCORER_NUM_THREADS = 4,
+    /* i32, enum ff_precision, default FF_PRECISION_FP32. FF_PRECISION_BF16
+     * on a CPU without native bf16 is FF_E_UNSUPPORTED. Changing it
+     * rebuilds the scorer's primitives at the next score call. */
+    FF_SCORER_PRECISION = 5
 };
 /* Values of FF_SCORER_MAP_SIZE. */
 enum ff_scorer_map_size {
@@ -723,11 +774,13 @@ enum ff_scorer_map_size {
     FF_SCORER_MAP_IMAGE_SIZE = 1  /* the scored image's own size */
 };
 /* Set and read scorer options (enum ff_scorer_param); one thread at a time. i32:
- * FF_SCORER_MAP_SIZE (enum ff_scorer_map_size) and FF_SCORER_NORMALIZED (0/1); f32:
- * FF_SCORER_SMOOTH_SIGMA ([0, 64], 0 = off). Errors: FF_E_INVALID_ARGUMENT (unknown key, wrong
- * type, value out of range: the option is unchanged), FF_E_STATE (FF_SCORER_NORMALIZED 1 on a
- * flow without statistics, see ff_flow_get_statistic). With every option at its default the
- * results are anomalib's, bit for bit. */
+ * FF_SCORER_MAP_SIZE (enum ff_scorer_map_size), FF_SCORER_NORMALIZED (0/1) and
+ * FF_SCORER_PRECISION (enum ff_precision); f32: FF_SCORER_SMOOTH_SIGMA ([0, 64], 0 = off).
+ * Errors: FF_E_INVALID_ARGUMENT (unknown key, wrong type, value out of range: the option is
+ * unchanged), FF_E_STATE (FF_SCORER_NORMALIZED 1 on a flow without statistics, see
+ * ff_flow_get_statistic), FF_E_UNSUPPORTED (FF_PRECISION_BF16 on a CPU without native bf16; the
+ * message names oneDNN's instruction set). With every option at its default the results are
+ * anomalib's, bit for bit. */
 FF_API ff_status ff_scorer_set_i32(ff_scorer *scorer, int32_t key, int32_t value);
 FF_API ff_status ff_scorer_set_f32(ff_scorer *scorer, int32_t key, float value);
 FF_API ff_status ff_scorer_get_i32(const ff_scorer *scorer, int32_t key, int32_t *value_out);

@@ -47,7 +47,10 @@ unsigned long long at_backbone_seed(void) {
     return seed;
 }
 
-void at_check_maps(const ff_flow *flow, const char *what) {
+void at_check_maps(const ff_flow *flow, const char *what) { at_check_maps_at(flow, what, FF_PRECISION_FP32, 1e-4, NULL); }
+
+void at_check_maps_at(const ff_flow *flow, const char *what, int32_t precision, double tol, float **maps_out) {
+    if (maps_out) *maps_out = NULL;
     ff_st_file *ref = NULL;
     CHECK_OK(ff_st_open(ff_test_golden_path(AT_REF), &ref));
     if (!ref || !flow) {
@@ -62,6 +65,7 @@ void at_check_maps(const ff_flow *flow, const char *what) {
     CHECK_OK(ff_scorer_create(flow, &sc));
     int32_t mh = 0, mw = 0;
     if (sc) CHECK_OK(ff_scorer_map_shape(sc, &mw, &mh));
+    if (sc && precision != FF_PRECISION_FP32) CHECK_OK(ff_scorer_set_i32(sc, FF_SCORER_PRECISION, precision));
     CHECK(images != NULL && images->dtype == FF_DT_U8 && images->ndim == 4 && images->shape[3] == 3);
     if (sc && images && maps && scores && images->ndim == 4 && (size_t)images->shape[0] == nscores &&
         nmaps == nscores * (size_t)mh * (size_t)mw) {
@@ -73,9 +77,13 @@ void at_check_maps(const ff_flow *flow, const char *what) {
                                            FF_PIXEL_RGB8, got + (size_t)i * hw, hw, got_scores + i));
         char label[256];
         snprintf(label, sizeof label, "%s: maps", what);
-        if (got) ff_test_close_rel_max(label, got, maps, nmaps, 1e-4);
+        if (got) ff_test_close_rel_max(label, got, maps, nmaps, tol);
         snprintf(label, sizeof label, "%s: scores", what);
-        if (got_scores) ff_test_close_rel_max(label, got_scores, scores, nscores, 1e-4);
+        if (got_scores) ff_test_close_rel_max(label, got_scores, scores, nscores, tol);
+        if (maps_out) {
+            *maps_out = got;
+            got = NULL;
+        }
         free(got);
         free(got_scores);
     } else {

@@ -5,6 +5,7 @@
 #define FF_TESTS_ANOMALIB_TESTLIB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fastflow.h"
 
@@ -20,6 +21,10 @@ unsigned long long at_backbone_seed(void);
 /* Scores the golden images with `flow` and compares maps and scores with the
  * PyTorch reference (max abs error <= 1e-4 x max|ref|); counts as checks. */
 void at_check_maps(const ff_flow *flow, const char *what);
+/* The same with the scorer at FF_SCORER_PRECISION `precision` and a
+ * tolerance `tol` (max abs error / max|ref|); maps_out (may be NULL)
+ * receives the maps (malloc'd, free it; NULL on failure). */
+void at_check_maps_at(const ff_flow *flow, const char *what, int32_t precision, double tol, float **maps_out);
 
 /* The Python that runs the converter: $FF_PYTHON, else /usr/bin/python3. */
 const char *at_python(void);

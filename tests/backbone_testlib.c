@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backbone/resnet_arch.h"
+#include "test_util.h"
 
 float bt_uniform(uint64_t seed, uint64_t i) {
     uint64_t z = seed + (i + 1) * UINT64_C(0x9E3779B97F4A7C15);
@@ -124,4 +125,22 @@ float *bt_golden(const ff_st_file *f, const char *name, size_t *count) {
     }
     if (count) *count = (size_t)t->numel;
     return v;
+}
+
+int bt_check_levels(const ff_st_file *g, float *const got[3], const size_t counts[3], const char *label, double tol) {
+    int identical = 0;
+    for (int l = 0; l < 3 && got[l]; l++) {
+        char name[32], what[160];
+        snprintf(name, sizeof name, "features.%d", l);
+        size_t n = 0;
+        float *ref = bt_golden(g, name, &n);
+        CHECK(ref && n == counts[l]);
+        snprintf(what, sizeof what, "%s level %d", label, l);
+        if (ref && n == counts[l]) {
+            ff_test_close_rel_max(what, got[l], ref, n, tol);
+            identical += memcmp(got[l], ref, n * sizeof *ref) == 0;
+        }
+        free(ref);
+    }
+    return identical;
 }

@@ -28,6 +28,12 @@ uint8_t *bt_random_weights(const char *arch, uint64_t seed, const char *prefix, 
 ff_status bt_extract(const ff_backbone *bb, ff_extractor *ex, const float *input, int32_t batch, int32_t w,
                      int32_t h, float *levels[3], size_t counts[3]);
 
+/* Compares got[l] (counts[l] floats) with the golden's "features.<l>" for
+ * the three levels at max-relative tolerance tol (a check each, labelled
+ * "<label> level <l>"). Returns how many levels equal the golden bit for
+ * bit. */
+int bt_check_levels(const ff_st_file *g, float *const got[3], const size_t counts[3], const char *label, double tol);
+
 /* Reads F32 tensor `name` of a golden file into a malloc'd array. */
 float *bt_golden(const ff_st_file *f, const char *name, size_t *count);
 

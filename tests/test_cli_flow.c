@@ -55,6 +55,29 @@ int main(void) {
         CHECK_OK(ff_flow_get_i32(flow, FF_FLOW_INPUT_HEIGHT, &v));
         CHECK(v == SIZE);
     }
+    /* --cache-memory 1K: every image's features spill to the temporary file; the model is the same bytes */
+    char model2[700];
+    snprintf(model2, sizeof model2, "%s.spilled.safetensors", model);
+    const char *train_spill[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights,
+                                 "--epochs", "2", "--batch", "2", "--flow-steps", "1", "--size", "64",
+                                 "--cache-memory", "1K", "--out", model2};
+    CHECK(ct_run_to(out, ff_cmd_train, 19, train_spill) == 0);
+    log = ct_slurp(out);
+    CHECK(log && strstr(log, "in a temporary file beyond --cache-memory"));
+    free(log);
+    FILE *fa = fopen(model, "rb"), *fb = fopen(model2, "rb");
+    int same_bytes = fa && fb;
+    for (int ca = 0, cb = 0; same_bytes && ca != EOF;) {
+        ca = fgetc(fa);
+        cb = fgetc(fb);
+        same_bytes = ca == cb;
+    }
+    CHECK(same_bytes);
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    const char *bad_size[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights, "--epochs",
+                              "1", "--cache-memory", "4X", "--out", model2};
+    CHECK(ct_run(ff_cmd_train, 13, bad_size) == 2);
     /* usage errors */
     const char *no_out[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights, "--epochs", "1"};
     CHECK(ct_run(ff_cmd_train, 9, no_out) == 2);
@@ -86,6 +109,16 @@ int main(void) {
         CHECK_OK(ff_scorer_score_file(sc, img_path[3], m3, SIZE * SIZE, &l3));
         CHECK(fabsf(l0 - s0) <= 1e-6f * fabsf(l0) && fabsf(l3 - s3) <= 1e-6f * fabsf(l3));
     }
+    /* --precision winograd: float32 to 1e-4; an unknown precision is a usage error */
+    const char *wino[] = {"score", "--model", model, "--precision", "winograd", img_path[0]};
+    CHECK(ct_run_to(out, ff_cmd_score, 6, wino) == 0);
+    text = ct_slurp(out);
+    float w0 = NAN;
+    CHECK(text && sscanf(text, "%799s %f", p0, &w0) == 2);
+    CHECK(fabsf(w0 - s0) <= 1e-4f * fabsf(s0));
+    free(text);
+    const char *bad_prec[] = {"score", "--model", model, "--precision", "fp16", img_path[0]};
+    CHECK(ct_run(ff_cmd_score, 6, bad_prec) == 2);
     /* --json and --maps */
     const char *js[] = {"score", "--json", "--maps", maps, "--model", model, img_path[0], img_path[3]};
     CHECK(ct_run_to(out, ff_cmd_score, 8, js) == 0);

@@ -342,6 +342,8 @@ def binding_constant(name):
              ("FF_TRAINER_", lambda k: getattr(trainer, k, None)),
              ("FF_SCORER_", lambda k: getattr(scorer, k, None)),
              ("FF_STAT_", lambda k: getattr(scorer, "STAT_" + k, None)),
+             ("FF_PRECISION_", lambda k: getattr(scorer, "PRECISION_" + k, None)),
+             ("FF_CPU_", lambda k: getattr(fastflow, "_CPU_" + k, None)),
              ("FF_GLOBAL_", lambda k: getattr(fastflow, "_" + k, None))]
     for prefix, get in rules:
         if name.startswith(prefix):

@@ -164,9 +164,11 @@ static void test_float_to_double(void) {
     CHECK((float)ff_adam_float_to_double(3.14159274f) == 3.14159274f);
 }
 
-static ff_trainer *trainer_with_images(const ff_flow *flow, int32_t batch, int64_t seed) {
+/* budget: FF_TRAINER_CACHE_MEMORY (0 = none) */
+static ff_trainer *trainer_with_budget(const ff_flow *flow, int32_t batch, int64_t seed, int64_t budget) {
     ff_trainer *t = NULL;
     if (ff_trainer_create(flow, &t) != FF_OK) return NULL;
+    if (budget) CHECK_OK(ff_trainer_set_i64(t, FF_TRAINER_CACHE_MEMORY, budget));
     ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, batch);
     ff_trainer_set_i64(t, FF_TRAINER_SEED, seed);
     for (int i = 0; i < NIMG; i++) {
@@ -180,6 +182,10 @@ static ff_trainer *trainer_with_images(const ff_flow *flow, int32_t batch, int64
         }
     }
     return t;
+}
+
+static ff_trainer *trainer_with_images(const ff_flow *flow, int32_t batch, int64_t seed) {
+    return trainer_with_budget(flow, batch, seed, 0);
 }
 
 static int64_t get(const ff_trainer *t, int32_t key) {
@@ -316,6 +322,40 @@ done:
     ff_trainer_destroy(c);
 }
 
+/* A cache budget moves features to the spill file, never changes them:
+ * the trained parameters are bit-identical to the unbounded cache's. */
+static void test_cache_budget(const ff_flow *flow) {
+    const int64_t per = 4 * (64 * 16 * 16 + 128 * 8 * 8 + 256 * 4 * 4);
+    ff_trainer *t[3] = {trainer_with_images(flow, 4, 5), trainer_with_budget(flow, 4, 5, 2 * per + per / 2),
+                        trainer_with_budget(flow, 4, 5, 1)};
+    CHECK(t[0] && t[1] && t[2]);
+    if (!t[0] || !t[1] || !t[2]) goto done;
+    CHECK(get(t[0], FF_TRAINER_CACHE_MEMORY) == 0 && get(t[1], FF_TRAINER_CACHE_MEMORY) == 2 * per + per / 2);
+    CHECK(get(t[0], FF_TRAINER_FEATURE_BYTES_SPILLED) == 0);
+    CHECK(get(t[1], FF_TRAINER_FEATURE_BYTES_SPILLED) == (NIMG - 2) * per); /* 2 images fit */
+    CHECK(get(t[2], FF_TRAINER_FEATURE_BYTES_SPILLED) == NIMG * per);       /* none fits */
+    for (int i = 0; i < 3; i++) CHECK(get(t[i], FF_TRAINER_FEATURE_BYTES) == NIMG * per);
+    /* the budget is fixed once images are cached; it is a size */
+    CHECK_STATUS(ff_trainer_set_i64(t[1], FF_TRAINER_CACHE_MEMORY, 0), FF_E_STATE);
+    CHECK_MSG("before images are added");
+    ff_trainer *fresh = NULL;
+    CHECK_OK(ff_trainer_create(flow, &fresh));
+    if (fresh) CHECK_STATUS(ff_trainer_set_i64(fresh, FF_TRAINER_CACHE_MEMORY, -1), FF_E_INVALID_ARGUMENT);
+    ff_trainer_destroy(fresh);
+    for (int i = 0; i < 3; i++) CHECK_OK(ff_trainer_run_epoch(t[i], NULL));
+    ff_flow *s[3] = {0};
+    for (int i = 0; i < 3; i++) CHECK_OK(ff_trainer_snapshot(t[i], &s[i]));
+    if (s[0] && s[1] && s[2]) {
+        size_t n = flow->layout.num_params * sizeof(float);
+        CHECK(memcmp(s[0]->params, flow->params, n) != 0);
+        CHECK(memcmp(s[0]->params, s[1]->params, n) == 0);
+        CHECK(memcmp(s[0]->params, s[2]->params, n) == 0);
+    }
+    for (int i = 0; i < 3; i++) ff_flow_destroy(s[i]);
+done:
+    for (int i = 0; i < 3; i++) ff_trainer_destroy(t[i]);
+}
+
 static void test_nan(const ff_backbone *bb) {
     ff_flow *f = ft_flow(bb, SIZE, STEPS, 1, 3);
     if (!f) return;
@@ -356,6 +396,7 @@ int main(void) {
         test_settings(flow);
         test_counters(flow);
         test_determinism_and_learning(flow);
+        test_cache_budget(flow);
         test_nan(bb);
     }
     ff_flow_destroy(flow);

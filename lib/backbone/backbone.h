@@ -21,6 +21,14 @@ ff_status ff_backbone_export_tensors(const ff_backbone *bb, ff_st_writer *w, con
 ff_status ff_backbone_load_st(const char *arch, const ff_st_file *f, const char *prefix,
                               ff_backbone **out);
 
+/* Runs the extractor's ResNet convolutions in `precision` (enum
+ * ff_precision; FF_PRECISION_FP32 at creation) from the next run: with
+ * bf16, activations and weights are bf16 (weights converted once per
+ * built shape), accumulation and the feature maps read back are float32.
+ * Transformers ignore it (their matmuls stay float32). FF_E_UNSUPPORTED
+ * for bf16 on a CPU without native bf16. */
+ff_status ff_extractor_set_precision(ff_extractor *ex, int32_t precision);
+
 /* Whether the backbone's feature maps go through the flow's LayerNorm
  * (ResNets: 1, ViTs: 0). */
 int32_t ff_backbone_uses_layernorm(const ff_backbone *bb);

@@ -168,7 +168,7 @@ static ff_status load_conv(loader *ld, int32_t index) {
  * them instead of each holding a reordered copy. */
 static ff_status share_default_formats(ff_backbone *bb) {
     ff_resnet_pds pds;
-    FF_TRY(ff_resnet_pds_create(&bb->layout, 1, FF_BACKBONE_DEFAULT_SIDE, FF_BACKBONE_DEFAULT_SIDE, &pds));
+    FF_TRY(ff_resnet_pds_create(&bb->layout, 1, FF_BACKBONE_DEFAULT_SIDE, FF_BACKBONE_DEFAULT_SIDE, FF_PRECISION_FP32, &pds));
     ff_status st = FF_OK;
     for (int32_t i = 0; i < bb->layout.nconv && st == FF_OK; i++) {
         ff_conv_weights *cw = &bb->w[i];

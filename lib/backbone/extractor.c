@@ -9,6 +9,7 @@
 #include "backbone/resnet_plan.h"
 #include "backbone/vit_backbone.h"
 #include "backbone/vit_forward.h"
+#include "core/cpu_features.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
 #include "core/finite.h"
@@ -45,6 +46,7 @@ struct ff_extractor {
     const ff_backbone *bb;
     ff_vit_runner *vit; /* runs transformer backbones (bb->vit); the rest is for ResNets */
     dnnl_stream_t stream;
+    int32_t precision; /* enum ff_precision of the ResNet convolutions */
     /* built shape (0 = none) */
     int32_t n, h, w;
     int has_run;
@@ -207,6 +209,24 @@ static ff_status allocate(ff_extractor *ex) {
     return FF_OK;
 }
 
+/* Reorders weights from the backbone's layout to `want`; through plain
+ * OIHW when oneDNN cannot go directly (its Winograd formats are reached
+ * from plain layouts only). */
+static ff_status reorder_weights(const dnnl_memory_desc_t *have, const void *src, const dnnl_memory_desc_t *want,
+                                 void *dst) {
+    dnnl_memory_desc_t plain;
+    if (dnnl_memory_desc_init_by_tag(&plain, 4, have->dims, dnnl_f32, dnnl_oihw) != dnnl_success)
+        return ff_fail(FF_E_INTERNAL, "cannot describe plain weights");
+    if (dnnl_memory_desc_equal(have, &plain) || want->format_kind != dnnl_format_kind_wino)
+        return ff_reorder_once(have, src, want, dst);
+    void *tmp = ff_alloc(dnnl_memory_desc_get_size(&plain));
+    if (!tmp) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory laying out weights");
+    ff_status st = ff_reorder_once(have, src, &plain, tmp);
+    if (st == FF_OK) st = ff_reorder_once(&plain, tmp, want, dst);
+    ff_free(tmp);
+    return st;
+}
+
 /* The weights of conv ci in the layout its primitive wants: the backbone's
  * copy when the layouts agree (the default shape), else a private reorder. */
 static ff_status weights_for(ff_extractor *ex, int32_t ci, const dnnl_memory_desc_t *want, void **out) {
@@ -218,7 +238,7 @@ static ff_status weights_for(ff_extractor *ex, int32_t ci, const dnnl_memory_des
     if (!ex->own_weights[ci]) {
         void *dst = ff_alloc(dnnl_memory_desc_get_size(want));
         if (!dst) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory laying out weights");
-        ff_status st = ff_reorder_once(&cw->md, cw->data, want, dst);
+        ff_status st = reorder_weights(&cw->md, cw->data, want, dst);
         if (st != FF_OK) {
             ff_free(dst);
             return st;
@@ -264,7 +284,7 @@ static ff_status create_memories(ff_extractor *ex) {
 
 static ff_status build(ff_extractor *ex, int32_t n, int32_t h, int32_t w) {
     release_plan(ex);
-    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, w, h, &ex->pds);
+    ff_status st = ff_resnet_pds_create(&ex->bb->layout, n, w, h, ex->precision, &ex->pds);
     if (st == FF_OK) {
         ex->n = n;
         ex->h = h;
@@ -278,6 +298,17 @@ static ff_status build(ff_extractor *ex, int32_t n, int32_t h, int32_t w) {
 }
 
 /* ---- public --------------------------------------------------------------- */
+
+ff_status ff_extractor_set_precision(ff_extractor *ex, int32_t precision) {
+    FF_CHECK_ARG(ex != NULL, "extractor is NULL");
+    FF_TRY(ff_check_precision(precision, "the extractor's precision"));
+    if (precision != ex->precision) {
+        /* the next run rebuilds the plan (and the bf16 weight copies) */
+        release_plan(ex);
+        ex->precision = precision;
+    }
+    return FF_OK;
+}
 
 ff_status ff_extractor_create(const ff_backbone *backbone, ff_extractor **out) {
     ff_clear_error();

@@ -45,9 +45,11 @@ static int64_t pad_right(int64_t in, int64_t out, int64_t k, int64_t stride, int
     return (out - 1) * stride + k - in - pl;
 }
 
-static ff_status conv_pd(const ff_conv_spec *c, const dnnl_memory_desc_t *src, int64_t n, int64_t ih,
-                         int64_t iw, const dnnl_memory_desc_t *dst_fixed, int sum, int relu,
+static ff_status conv_pd(const ff_conv_spec *c, int32_t precision, const dnnl_memory_desc_t *src, int64_t n,
+                         int64_t ih, int64_t iw, const dnnl_memory_desc_t *dst_fixed, int sum, int relu,
                          dnnl_primitive_desc_t *out) {
+    const dnnl_data_type_t dt = precision == FF_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    const int winograd = precision == FF_PRECISION_FP32_WINOGRAD && c->k == 3 && c->stride == 1;
     const int64_t oh = (ih + 2 * c->pad - c->k) / c->stride + 1;
     const int64_t ow = (iw + 2 * c->pad - c->k) / c->stride + 1;
     dnnl_dims_t sd = {n, c->ic, ih, iw}, wd = {c->oc, c->ic, c->k, c->k}, bd = {c->oc},
@@ -55,10 +57,15 @@ static ff_status conv_pd(const ff_conv_spec *c, const dnnl_memory_desc_t *src, i
     dnnl_dims_t strides = {c->stride, c->stride}, pl = {c->pad, c->pad},
                 pr = {pad_right(ih, oh, c->k, c->stride, c->pad), pad_right(iw, ow, c->k, c->stride, c->pad)};
     dnnl_memory_desc_t s_any, w_any, b_md, d_any;
-    dnnl_status_t s = dnnl_memory_desc_init_by_tag(&s_any, 4, sd, dnnl_f32, dnnl_format_tag_any);
-    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&w_any, 4, wd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_status_t s = dnnl_memory_desc_init_by_tag(&s_any, 4, sd, dt, dnnl_format_tag_any);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&w_any, 4, wd, dt, dnnl_format_tag_any);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a);
-    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&d_any, 4, dd, dnnl_f32, dnnl_format_tag_any);
+    /* oneDNN's Winograd kernels read and write nChw16c only: with Winograd
+     * the stem writes that format, so that every later activation (chained
+     * from it) has it too; `any` would give nhwc, which they cannot use. */
+    const dnnl_format_tag_t dtag =
+        precision == FF_PRECISION_FP32_WINOGRAD && src == NULL ? dnnl_nChw16c : dnnl_format_tag_any;
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&d_any, 4, dd, dt, dtag);
     dnnl_convolution_desc_t cd;
     if (s == dnnl_success)
         s = dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
@@ -67,7 +74,7 @@ static ff_status conv_pd(const ff_conv_spec *c, const dnnl_memory_desc_t *src, i
     if (s != dnnl_success) return ff_fail(FF_E_INTERNAL, "oneDNN error %d describing convolution %s", (int)s, c->conv);
     dnnl_primitive_attr_t attr;
     FF_TRY(ff_attr_create(sum, relu, &attr));
-    s = dnnl_primitive_desc_create(out, &cd, attr, ff_dnnl_engine(), NULL);
+    s = ff_conv_pd_create(&cd, attr, winograd, NULL, out);
     dnnl_primitive_attr_destroy(attr);
     if (s != dnnl_success) {
         *out = NULL;
@@ -85,7 +92,7 @@ static ff_status pool_pd(const dnnl_memory_desc_t *src, dnnl_primitive_desc_t *o
                 pr = {pad_right(ih, oh, 3, 2, 1), pad_right(iw, ow, 3, 2, 1)};
     dnnl_memory_desc_t d_any;
     dnnl_pooling_desc_t pd;
-    dnnl_status_t s = dnnl_memory_desc_init_by_tag(&d_any, 4, dd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_status_t s = dnnl_memory_desc_init_by_tag(&d_any, 4, dd, src->data_type, dnnl_format_tag_any);
     if (s == dnnl_success)
         s = dnnl_pooling_forward_desc_init(&pd, dnnl_forward_inference, dnnl_pooling_max, src, &d_any,
                                            strides, kernel, pl, pr);
@@ -105,14 +112,14 @@ static ff_status create_all(const ff_resnet_layout *L, ff_resnet_pds *P) {
     if (!ff_dnnl_engine()) return FF_E_INTERNAL;
     const ff_conv_spec *cv = L->convs;
     /* stem: conv1 + bn1 + relu, then maxpool */
-    FF_TRY(conv_pd(&cv[0], NULL, P->n, P->h, P->w, NULL, 0, 1, &P->conv[0]));
+    FF_TRY(conv_pd(&cv[0], P->precision, NULL, P->n, P->h, P->w, NULL, 0, 1, &P->conv[0]));
     FF_TRY(pool_pd(ff_pd_dst(P->conv[0]), &P->pool));
     dnnl_memory_desc_t cur = *ff_pd_dst(P->pool);
     for (int32_t b = 0; b < L->nblocks; b++) {
         const ff_block_spec *blk = &L->blocks[b];
         dnnl_memory_desc_t shortcut = cur;
         if (blk->down >= 0) {
-            FF_TRY(conv_pd(&cv[blk->down], &cur, cur.dims[0], cur.dims[2], cur.dims[3], NULL, 0, 0,
+            FF_TRY(conv_pd(&cv[blk->down], P->precision, &cur, cur.dims[0], cur.dims[2], cur.dims[3], NULL, 0, 0,
                            &P->conv[blk->down]));
             shortcut = *ff_pd_dst(P->conv[blk->down]);
         }
@@ -120,7 +127,7 @@ static ff_status create_all(const ff_resnet_layout *L, ff_resnet_pds *P) {
         for (int32_t i = 0; i < blk->nmain; i++) {
             const int last = i == blk->nmain - 1;
             const int32_t ci = blk->main[i];
-            FF_TRY(conv_pd(&cv[ci], &x, x.dims[0], x.dims[2], x.dims[3], last ? &shortcut : NULL, last, 1,
+            FF_TRY(conv_pd(&cv[ci], P->precision, &x, x.dims[0], x.dims[2], x.dims[3], last ? &shortcut : NULL, last, 1,
                            &P->conv[ci]));
             x = *ff_pd_dst(P->conv[ci]);
         }
@@ -130,8 +137,9 @@ static ff_status create_all(const ff_resnet_layout *L, ff_resnet_pds *P) {
 }
 
 ff_status ff_resnet_pds_create(const ff_resnet_layout *L, int32_t n, int32_t w, int32_t h,
-                               ff_resnet_pds *out) {
+                               int32_t precision, ff_resnet_pds *out) {
     memset(out, 0, sizeof *out);
+    out->precision = precision;
     out->n = n;
     out->h = h;
     out->w = w;

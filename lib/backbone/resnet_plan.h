@@ -14,14 +14,20 @@
 
 typedef struct ff_resnet_pds {
     int32_t n, h, w;
+    int32_t precision;   /* enum ff_precision */
     dnnl_primitive_desc_t conv[FF_RESNET_MAX_CONVS]; /* indexed like layout->convs */
     dnnl_primitive_desc_t pool;                      /* maxpool 3x3 s2 p1 after the stem */
 } ff_resnet_pds;
 
 /* Creates every descriptor (user scratchpad mode, bias + ReLU / sum + ReLU
- * post-ops). On failure nothing is left allocated. */
+ * post-ops) for `precision` (enum ff_precision): with bf16, activations
+ * and weights are bf16 (bias float32) and stay bf16 from layer to layer,
+ * so no conversion happens between convolutions; with FP32_WINOGRAD the
+ * 3x3 stride-1 convolutions use oneDNN's Winograd algorithm where it has
+ * one for the shape (direct otherwise). On failure nothing is left
+ * allocated. */
 ff_status ff_resnet_pds_create(const ff_resnet_layout *layout, int32_t n, int32_t w, int32_t h,
-                               ff_resnet_pds *out);
+                               int32_t precision, ff_resnet_pds *out);
 void ff_resnet_pds_destroy(ff_resnet_pds *pds);
 
 /* Shorthands for dnnl_primitive_desc_query_md. */

@@ -28,3 +28,14 @@ ff_status ff_dnnl_check(dnnl_status_t s, const char *what) {
     default: return ff_fail(FF_E_INTERNAL, "oneDNN error %d while %s", (int)s, what);
     }
 }
+
+dnnl_status_t ff_conv_pd_create(dnnl_convolution_desc_t *d, const_dnnl_primitive_attr_t attr, int winograd,
+                                const_dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *out) {
+    if (winograd) {
+        d->alg_kind = dnnl_convolution_winograd;
+        dnnl_status_t s = dnnl_primitive_desc_create(out, d, attr, ff_dnnl_engine(), hint);
+        if (s != dnnl_unimplemented) return s;
+    }
+    d->alg_kind = dnnl_convolution_direct;
+    return dnnl_primitive_desc_create(out, d, attr, ff_dnnl_engine(), hint);
+}

@@ -39,6 +39,7 @@ static const ff_param_desc scorer_rows[] = {
     ROW(FF_SCORER_SMOOTH_SIGMA, "smooth_sigma", F32, 0, FF_SMOOTH_SIGMA_MAX, 0, 0),
     ROW(FF_SCORER_NORMALIZED, "normalized", I32, 0, 1, 0, 0),
     ROW(FF_SCORER_NUM_THREADS, "num_threads", I32, 0, FF_MAX_THREADS, 0, 0),
+    ROW(FF_SCORER_PRECISION, "precision", I32, FF_PRECISION_FP32, FF_PRECISION_FP32_WINOGRAD, FF_PRECISION_FP32, 0),
 };
 
 static const ff_param_desc trainer_rows[] = {
@@ -47,12 +48,14 @@ static const ff_param_desc trainer_rows[] = {
     ROW(FF_TRAINER_WEIGHT_DECAY, "weight_decay", F32, 0, 1, (double)1e-5f, 0),
     ROW(FF_TRAINER_SEED, "seed", I64, I64_MIN_D, I64_MAX_D, 0, 0),
     ROW(FF_TRAINER_NUM_THREADS, "num_threads", I32, 0, FF_MAX_THREADS, 0, 0),
+    ROW(FF_TRAINER_CACHE_MEMORY, "cache_memory", I64, 0, I64_MAX_D, 0, 0),
     ROW(FF_TRAINER_NUM_IMAGES, "num_images", I64, 0, I64_MAX_D, 0, RO),
     ROW(FF_TRAINER_EPOCH, "epoch", I64, 0, I64_MAX_D, 0, RO),
     ROW(FF_TRAINER_BATCH_IN_EPOCH, "batch_in_epoch", I64, 0, I64_MAX_D, 0, RO),
     ROW(FF_TRAINER_BATCHES_PER_EPOCH, "batches_per_epoch", I64, 0, I64_MAX_D, 0, RO),
     ROW(FF_TRAINER_STEPS, "steps", I64, 0, I64_MAX_D, 0, RO),
     ROW(FF_TRAINER_FEATURE_BYTES, "feature_bytes", I64, 0, I64_MAX_D, 0, RO),
+    ROW(FF_TRAINER_FEATURE_BYTES_SPILLED, "feature_bytes_spilled", I64, 0, I64_MAX_D, 0, RO),
 };
 
 static const ff_param_desc extractor_rows[] = {

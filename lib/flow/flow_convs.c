@@ -135,18 +135,22 @@ static ff_status make_reorder(ff_flow_convs *cv, int from, int to, int sum, dnnl
     return st;
 }
 
-static ff_status conv_pd(const dnnl_convolution_desc_t *d, int relu, const_dnnl_primitive_desc_t hint,
+static ff_status conv_pd(dnnl_convolution_desc_t *d, int relu, int winograd, const_dnnl_primitive_desc_t hint,
                          dnnl_primitive_desc_t *pd, const char *what) {
     dnnl_primitive_attr_t attr = make_attr(relu, 0);
     if (attr == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "creating oneDNN attributes for %s", what);
-    dnnl_status_t s = dnnl_primitive_desc_create(pd, d, attr, ff_dnnl_engine(), hint);
+    dnnl_status_t s = ff_conv_pd_create(d, attr, winograd, hint, pd);
     dnnl_primitive_attr_destroy(attr);
     return ff_dnnl_check(s, what);
 }
 
-static ff_status init_md(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag) {
-    FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(md, nd, dims, dnnl_f32, tag), "describing a flow tensor");
+static ff_status init_md_dt(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims, dnnl_data_type_t dt,
+                            dnnl_format_tag_t tag) {
+    FF_DNNL_TRY(dnnl_memory_desc_init_by_tag(md, nd, dims, dt, tag), "describing a flow tensor");
     return FF_OK;
+}
+static ff_status init_md(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag) {
+    return init_md_dt(md, nd, dims, dnnl_f32, tag);
 }
 
 /* Reserves a workspace slot of the size of role's descriptor. */
@@ -192,11 +196,15 @@ static ff_status build_forward(ff_flow_convs *cv, dnnl_primitive_desc_t *c1pd, d
     cv->md[M_DW2U] = cv->md[M_W2U];
     cv->md[M_DB1] = cv->md[M_B1];
     cv->md[M_DB2] = cv->md[M_B2];
+    /* conv2's output a stays float32 whatever the precision: the coupling
+     * pass reads it plain */
+    const dnnl_data_type_t dt = s->precision == FF_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    const int winograd = s->precision == FF_PRECISION_FP32_WINOGRAD && k == 3;
     dnnl_memory_desc_t any_x1, any_w1, any_h, any_w2, any_a;
-    FF_TRY(init_md(&any_x1, 4, dx1, dnnl_format_tag_any));
-    FF_TRY(init_md(&any_w1, 4, dw1, dnnl_format_tag_any));
-    FF_TRY(init_md(&any_h, 4, dh, dnnl_format_tag_any));
-    FF_TRY(init_md(&any_w2, 4, dw2, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_x1, 4, dx1, dt, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_w1, 4, dw1, dt, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_h, 4, dh, dt, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_w2, 4, dw2, dt, dnnl_format_tag_any));
     FF_TRY(init_md(&any_a, 4, da, dnnl_format_tag_any));
     dnnl_prop_kind_t prop = cv->training ? dnnl_forward_training : dnnl_forward_inference;
 
@@ -204,7 +212,7 @@ static ff_status build_forward(ff_flow_convs *cv, dnnl_primitive_desc_t *c1pd, d
     FF_DNNL_TRY(dnnl_convolution_forward_desc_init(&d, prop, dnnl_convolution_direct, &any_x1, &any_w1,
                                                    &cv->md[M_B1], &any_h, k_strides, pad, pad),
                 "describing the flow's first subnet convolution");
-    FF_TRY(conv_pd(&d, 1, NULL, c1pd, "creating the flow's first subnet convolution"));
+    FF_TRY(conv_pd(&d, 1, winograd, NULL, c1pd, "creating the flow's first subnet convolution"));
     query(cv, *c1pd, dnnl_query_src_md, M_X1C);
     query(cv, *c1pd, dnnl_query_weights_md, M_W1C);
     query(cv, *c1pd, dnnl_query_dst_md, M_H);
@@ -214,7 +222,7 @@ static ff_status build_forward(ff_flow_convs *cv, dnnl_primitive_desc_t *c1pd, d
     FF_DNNL_TRY(dnnl_convolution_forward_desc_init(&d, prop, dnnl_convolution_direct, &cv->md[M_H], &any_w2,
                                                    &cv->md[M_B2], &any_a, k_strides, pad, pad),
                 "describing the flow's second subnet convolution");
-    FF_TRY(conv_pd(&d, 0, NULL, c2pd, "creating the flow's second subnet convolution"));
+    FF_TRY(conv_pd(&d, 0, winograd, NULL, c2pd, "creating the flow's second subnet convolution"));
     query(cv, *c2pd, dnnl_query_weights_md, M_W2C);
     query(cv, *c2pd, dnnl_query_dst_md, M_AC);
     FF_TRY(make_prim(cv, *c2pd, &cv->c2f, "creating the flow's second subnet convolution"));
@@ -252,7 +260,7 @@ static ff_status build_backward(ff_flow_convs *cv, const_dnnl_primitive_desc_t c
     FF_DNNL_TRY(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &cv->md[M_DH], &any_w2,
                                                          &any_a, k_strides, pad, pad),
                 "describing the subnet's backward-data convolution");
-    FF_TRY(conv_pd(&d, 0, c2pd, &pd, "creating the subnet's backward-data convolution"));
+    FF_TRY(conv_pd(&d, 0, 0, c2pd, &pd, "creating the subnet's backward-data convolution"));
     query(cv, pd, dnnl_query_weights_md, M_W2B);
     query(cv, pd, dnnl_query_diff_dst_md, M_DAC);
     st = make_prim(cv, pd, &cv->c2bd, "creating the subnet's backward-data convolution");
@@ -264,7 +272,7 @@ static ff_status build_backward(ff_flow_convs *cv, const_dnnl_primitive_desc_t c
                                                             &cv->md[M_DB2], &cv->md[M_DAC], k_strides, pad,
                                                             pad),
                 "describing the subnet's backward-weights convolution");
-    FF_TRY(conv_pd(&d, 0, c2pd, &pd, "creating the subnet's backward-weights convolution"));
+    FF_TRY(conv_pd(&d, 0, 0, c2pd, &pd, "creating the subnet's backward-weights convolution"));
     query(cv, pd, dnnl_query_diff_weights_md, M_DW2C);
     st = make_prim(cv, pd, &cv->c2bw, "creating the subnet's backward-weights convolution");
     dnnl_primitive_desc_destroy(pd);
@@ -274,7 +282,7 @@ static ff_status build_backward(ff_flow_convs *cv, const_dnnl_primitive_desc_t c
     FF_DNNL_TRY(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &any_x1, &any_w1,
                                                          &cv->md[M_DH], k_strides, pad, pad),
                 "describing the subnet's backward-data convolution");
-    FF_TRY(conv_pd(&d, 0, c1pd, &pd, "creating the subnet's backward-data convolution"));
+    FF_TRY(conv_pd(&d, 0, 0, c1pd, &pd, "creating the subnet's backward-data convolution"));
     query(cv, pd, dnnl_query_weights_md, M_W1B);
     query(cv, pd, dnnl_query_diff_src_md, M_DX1C);
     st = make_prim(cv, pd, &cv->c1bd, "creating the subnet's backward-data convolution");
@@ -285,7 +293,7 @@ static ff_status build_backward(ff_flow_convs *cv, const_dnnl_primitive_desc_t c
                                                             &any_w1, &cv->md[M_DB1], &cv->md[M_DH], k_strides,
                                                             pad, pad),
                 "describing the subnet's backward-weights convolution");
-    FF_TRY(conv_pd(&d, 0, c1pd, &pd, "creating the subnet's backward-weights convolution"));
+    FF_TRY(conv_pd(&d, 0, 0, c1pd, &pd, "creating the subnet's backward-weights convolution"));
     query(cv, pd, dnnl_query_diff_weights_md, M_DW1C);
     st = make_prim(cv, pd, &cv->c1bw, "creating the subnet's backward-weights convolution");
     dnnl_primitive_desc_destroy(pd);
@@ -335,6 +343,11 @@ ff_status ff_flow_convs_create(const ff_flow_conv_shape *shape, int32_t training
     FF_CHECK_ARG(shape->n >= 1 && shape->c1 >= 1 && shape->c2 >= 1 && shape->hidden >= 1 &&
                      (shape->kernel == 1 || shape->kernel == 3),
                  "invalid flow convolution shape");
+    FF_CHECK_ARG(shape->precision == FF_PRECISION_FP32 || shape->precision == FF_PRECISION_BF16 ||
+                     shape->precision == FF_PRECISION_FP32_WINOGRAD,
+                 "invalid flow convolution precision %d", (int)shape->precision);
+    if (training && shape->precision != FF_PRECISION_FP32)
+        return ff_fail(FF_E_UNSUPPORTED, "training runs the flow convolutions in float32 (direct) only");
     if (ff_dnnl_engine() == NULL) return FF_E_INTERNAL;
     ff_flow_convs *cv = ff_calloc(1, sizeof *cv);
     if (cv == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for flow convolutions");

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/cpu_features.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
 #include "core/memory.h"
@@ -63,6 +64,7 @@ struct ff_flow_engine {
     float *dy, *dx, *da;     /* backward, sized for the largest level */
     int32_t fwd_n;           /* batch of the last successful forward, 0 = none */
     int32_t params_constant; /* ff_flow_engine_set_params_constant */
+    int32_t precision;       /* ff_flow_engine_set_precision */
     unsigned char *ws;       /* convolution temporaries, shared by all sets */
     size_t ws_cap;
     int32_t max_c;
@@ -165,7 +167,7 @@ ff_status ff_flow_engine_create(const ff_flow_layout *layout, int32_t training, 
 static ff_status build_set(ff_flow_engine *e, int32_t l, int32_t n, conv_set *s) {
     const ff_flow_layout *L = e->L;
     const ff_flow_level_layout *ll = &L->level[l];
-    ff_flow_conv_shape sh = {n, ll->c, ll->h, ll->w, ll->c1, ll->c2, ll->hidden, 3};
+    ff_flow_conv_shape sh = {n, ll->c, ll->h, ll->w, ll->c1, ll->c2, ll->hidden, 3, e->precision};
     for (int32_t k = 0; k < L->num_steps; k++) {
         int32_t kind = ll->step[k].kernel == 3 ? 0 : 1;
         if (s->cv[kind]) continue;
@@ -309,6 +311,23 @@ ff_status ff_flow_engine_set_params_constant(ff_flow_engine *e, int32_t constant
     e->params_constant = constant ? 1 : 0;
     for (int32_t l = 0; l < FF_MAX_LEVELS; l++)
         for (int32_t i = 0; i < FF_CONV_SETS; i++) e->lv[l].sets[i].cached = NULL;
+    return FF_OK;
+}
+
+ff_status ff_flow_engine_set_precision(ff_flow_engine *e, int32_t precision) {
+    FF_CHECK_ARG(e != NULL, "engine is NULL");
+    FF_TRY(ff_check_precision(precision, "the flow's precision"));
+    if (e->training && precision != FF_PRECISION_FP32)
+        return ff_fail(FF_E_UNSUPPORTED, "training runs the flow convolutions in float32 (direct) only");
+    if (precision == e->precision) return FF_OK;
+    /* the primitives (and cached weights) of the old precision are dropped;
+     * the next forward builds new ones */
+    for (int32_t l = 0; l < FF_MAX_LEVELS; l++) {
+        for (int32_t i = 0; i < FF_CONV_SETS; i++) free_set(&e->lv[l].sets[i]);
+        e->lv[l].cur = NULL;
+    }
+    e->precision = precision;
+    e->fwd_n = 0;
     return FF_OK;
 }
 

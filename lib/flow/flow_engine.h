@@ -31,6 +31,13 @@ void ff_flow_engine_destroy(ff_flow_engine *engine);
  * use 0). Inference engines only (FF_E_STATE for training engines). */
 ff_status ff_flow_engine_set_params_constant(ff_flow_engine *engine, int32_t constant);
 
+/* Runs the subnet convolutions in `precision` (enum ff_precision;
+ * FF_PRECISION_FP32 at creation) from the next forward; everything else
+ * (LayerNorm, couplings, log-dets, maps) stays float32/double. bf16 is
+ * for inference engines only (FF_E_UNSUPPORTED for training ones, and on
+ * a CPU without native bf16). Forgets the last forward's results. */
+ff_status ff_flow_engine_set_precision(ff_flow_engine *engine, int32_t precision);
+
 /* Forward pass on a batch of `n` samples. feats[l] is level l's feature map,
  * NCHW float32 [n, C_l, H_l, W_l], before the LayerNorm (the engine applies
  * it when the level has one). Outputs, each optional (NULL = not wanted):

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "backbone/backbone.h"
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/params.h"
@@ -40,6 +41,7 @@ struct ff_scorer {
     int32_t map_mode;
     float sigma;
     int32_t normalized;
+    int32_t precision;
     int32_t threads; /* FF_SCORER_NUM_THREADS: 0 = the global count */
     float kernel[FF_SMOOTH_MAX_KERNEL];
     int32_t kernel_size;
@@ -100,6 +102,20 @@ void ff_scorer_destroy(ff_scorer *s) {
 /* ----------------------------------------------------------- options -- */
 /* Types, bounds and defaults are the table's (core/params_table.c). */
 
+/* Both networks switch together; on a failure the old precision stays
+ * (the extractor is switched back). */
+static ff_status set_precision(ff_scorer *s, int32_t value) {
+    FF_TRY(ff_check_precision(value, "FF_SCORER_PRECISION"));
+    FF_TRY(ff_extractor_set_precision(s->extractor, value));
+    ff_status st = ff_flow_engine_set_precision(s->engine, value);
+    if (st != FF_OK) {
+        ff_extractor_set_precision(s->extractor, s->precision);
+        return st;
+    }
+    s->precision = value;
+    return FF_OK;
+}
+
 ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
@@ -107,6 +123,7 @@ ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
     switch (key) {
     case FF_SCORER_MAP_SIZE: s->map_mode = value; break;
     case FF_SCORER_NUM_THREADS: s->threads = value; break;
+    case FF_SCORER_PRECISION: return set_precision(s, value);
     default: /* FF_SCORER_NORMALIZED */
         if (value == 1 && !s->flow->has_stats)
             return ff_fail(FF_E_STATE, "FF_SCORER_NORMALIZED needs score statistics, and this model has none: "
@@ -135,7 +152,9 @@ ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out)
     ff_clear_error();
     FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
     FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_I32, 0, NULL));
-    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : key == FF_SCORER_NUM_THREADS ? s->threads : s->normalized;
+    *value_out = key == FF_SCORER_MAP_SIZE ? s->map_mode : key == FF_SCORER_NUM_THREADS ? s->threads
+                 : key == FF_SCORER_PRECISION   ? s->precision
+                                                : s->normalized;
     return FF_OK;
 }
 

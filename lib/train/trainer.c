@@ -136,7 +136,8 @@ ff_status ff_trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
     FF_TRY(ff_param_set_check_int(FF_OBJECT_TRAINER, key, FF_PARAM_I64, value));
-    if (t->steps > 0 || t->in_epoch) /* FF_TRAINER_SEED, the only settable i64 */
+    if (key == FF_TRAINER_CACHE_MEMORY) return ff_feature_cache_set_budget(&t->cache, value);
+    if (t->steps > 0 || t->in_epoch) /* FF_TRAINER_SEED */
         return ff_fail(FF_E_STATE, "the shuffling seed can only be set before training starts");
     t->seed = value;
     ff_rng_seed(&t->rng, (uint64_t)value);
@@ -182,6 +183,8 @@ ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_ou
         v = batches_per_epoch(t, t->in_epoch ? t->epoch_images : t->cache.count);
         break;
     case FF_TRAINER_STEPS: v = t->steps; break;
+    case FF_TRAINER_CACHE_MEMORY: v = t->cache.budget; break;
+    case FF_TRAINER_FEATURE_BYTES_SPILLED: v = ff_feature_cache_spilled_bytes(&t->cache); break;
     default: v = ff_feature_cache_bytes(&t->cache); break; /* FF_TRAINER_FEATURE_BYTES */
     }
     *value_out = v;
@@ -282,7 +285,7 @@ static ff_status run_batch(ff_trainer *t, float *loss_out) {
     int64_t left = t->epoch_images - start;
     int32_t n = (int32_t)(left < t->batch_size ? left : t->batch_size);
     FF_TRY(ensure_batch_buffers(t, t->batch_size));
-    ff_feature_cache_gather(&t->cache, t->order + start, n, t->batch);
+    FF_TRY(ff_feature_cache_gather(&t->cache, t->order + start, n, t->batch));
     const float *feats[FF_MAX_LEVELS];
     for (int32_t l = 0; l < t->layout->num_levels; l++) feats[l] = t->batch[l];
     float loss = 0.0f;

@@ -85,6 +85,18 @@ def get_num_threads():
     return _get(_NUM_THREADS)
 
 
+#: enum ff_cpu_feature
+_CPU_BF16 = 1
+
+
+def cpu_supports_bf16():
+    """True when the CPU runs bf16 natively (AVX512-BF16 or AMX, as oneDNN
+    sees it), so that Scorer(precision="bf16") is available."""
+    v = ctypes.c_int32()
+    call("ff_cpu_supports", _CPU_BF16, ctypes.byref(v))
+    return v.value == 1
+
+
 def set_max_image_pixels(n):
     """Images with more pixels are rejected before decoding (global)."""
     call("ff_global_set_i64", _MAX_IMAGE_PIXELS, int(n))
@@ -101,5 +113,5 @@ __all__ = [
     "FastFlowError", "InvalidArgument", "IOFailure", "BadFormat", "Unsupported", "OutOfMemory",
     "BufferTooSmall", "LimitExceeded", "StateError", "NumericError", "InternalError",
     "version", "version_number", "build_info", "library_path", "numpy_enabled", "set_num_threads",
-    "get_num_threads", "set_max_image_pixels", "get_max_image_pixels",
+    "get_num_threads", "set_max_image_pixels", "get_max_image_pixels", "cpu_supports_bf16",
 ]

@@ -76,6 +76,7 @@ PROTOTYPES = {
     "ff_build_info": (c_char_p, []),
     "ff_global_set_i64": (ff_status, [c_int32, c_int64]),
     "ff_global_get_i64": (ff_status, [c_int32, P(c_int64)]),
+    "ff_cpu_supports": (ff_status, [c_int32, P(c_int32)]),
     "ff_param_info": (ff_status, [c_int32, c_int32, P(c_int32), P(c_double), P(c_double), P(c_double), P(c_int32)]),
     "ff_param_name": (c_char_p, [c_int32, c_int32]),
     "ff_param_key": (ff_status, [c_int32, c_char_p, P(c_int32)]),

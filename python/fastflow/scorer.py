@@ -11,8 +11,10 @@ from .image import decode, pixel_args, probe, RGB8
 
 #: Scorer option keys and values, statistic keys (include/fastflow.h:
 #: enum ff_scorer_param, ff_scorer_map_size, ff_stat).
-MAP_SIZE, SMOOTH_SIGMA, NORMALIZED, NUM_THREADS = 1, 2, 3, 4
+MAP_SIZE, SMOOTH_SIGMA, NORMALIZED, NUM_THREADS, PRECISION = 1, 2, 3, 4, 5
 MAP_MODEL_SIZE, MAP_IMAGE_SIZE = 0, 1
+PRECISION_FP32, PRECISION_BF16, PRECISION_FP32_WINOGRAD = 0, 1, 2
+_PRECISIONS = {"fp32": PRECISION_FP32, "bf16": PRECISION_BF16, "winograd": PRECISION_FP32_WINOGRAD}
 STAT_IMAGE_THRESHOLD, STAT_PIXEL_THRESHOLD, STAT_MIN, STAT_MAX = 1, 2, 3, 4
 _MAP_SIZES = {"model": MAP_MODEL_SIZE, "image": MAP_IMAGE_SIZE}
 
@@ -41,11 +43,14 @@ class Scorer(Handle):
     before the score is taken, 0 = off); ``normalized`` (scores and maps in
     [0, 1] with 0.5 at the threshold; needs a flow with statistics);
     ``num_threads`` (threads of this scorer's calls; 0, the default, = the
-    global fastflow.set_num_threads count)."""
+    global fastflow.set_num_threads count); ``precision`` "fp32" (default),
+    "bf16" (bf16 convolutions; needs fastflow.cpu_supports_bf16(), else
+    Unsupported) or "winograd" (fp32 with Winograd 3x3 convolutions)."""
 
     _destroy_name = "ff_scorer_destroy"
 
-    def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None, num_threads=None):
+    def __init__(self, flow, map_size=None, smooth_sigma=None, normalized=None, num_threads=None,
+                 precision=None):
         out = _lib.scorer_p()
         call("ff_scorer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -63,6 +68,8 @@ class Scorer(Handle):
             self.normalized = normalized
         if num_threads is not None:
             self.num_threads = num_threads
+        if precision is not None:
+            self.precision = precision
 
     # -- options -----------------------------------------------------------
     def _get_i32(self, key):
@@ -107,6 +114,18 @@ class Scorer(Handle):
     @num_threads.setter
     def num_threads(self, value):
         call("ff_scorer_set_i32", self._handle(), NUM_THREADS, int(value))
+
+    @property
+    def precision(self):
+        """"fp32", "bf16" or "winograd"."""
+        v = self._get_i32(PRECISION)
+        return next(k for k, x in _PRECISIONS.items() if x == v)
+
+    @precision.setter
+    def precision(self, value):
+        if value not in _PRECISIONS:
+            raise ValueError("precision must be 'fp32', 'bf16' or 'winograd', not %r" % (value,))
+        call("ff_scorer_set_i32", self._handle(), PRECISION, _PRECISIONS[value])
 
     def map_shape_for(self, width, height):
         """(height, width) of the map score() returns for an image of that size."""

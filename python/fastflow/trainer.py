@@ -12,8 +12,9 @@ from .image import decode, pixel_args, RGB8
 from .scorer import _is_encoded
 
 #: enum ff_trainer_param
-BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, SEED, NUM_THREADS = 1, 2, 3, 4, 5
+BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, SEED, NUM_THREADS, CACHE_MEMORY = 1, 2, 3, 4, 5, 6
 NUM_IMAGES, EPOCH, BATCH_IN_EPOCH, BATCHES_PER_EPOCH, STEPS, FEATURE_BYTES = 100, 101, 102, 103, 104, 105
+FEATURE_BYTES_SPILLED = 106
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 
@@ -24,11 +25,16 @@ class Trainer(Handle):
     Add images (their backbone features are computed now and cached: 688 KiB
     each for resnet18 at 256x256), then call :meth:`run_batch` or
     :meth:`run_epoch` as often as you like, or :meth:`fit` for N epochs with
-    a progress display. :meth:`snapshot` returns the trained Flow."""
+    a progress display. :meth:`snapshot` returns the trained Flow.
+
+    ``cache_memory`` (bytes, 0 = no limit; only before the first image):
+    features beyond it go to a temporary file and are read back per batch;
+    the trained model is the same."""
 
     _destroy_name = "ff_trainer_destroy"
 
-    def __init__(self, flow, batch_size=None, learning_rate=None, weight_decay=None, seed=None, num_threads=None):
+    def __init__(self, flow, batch_size=None, learning_rate=None, weight_decay=None, seed=None, num_threads=None,
+                 cache_memory=None):
         out = _lib.trainer_p()
         call("ff_trainer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -42,6 +48,8 @@ class Trainer(Handle):
             self.seed = seed
         if num_threads is not None:
             self.num_threads = num_threads
+        if cache_memory is not None:
+            self.cache_memory = cache_memory
 
     def _i32(self, key):
         v = ctypes.c_int32()
@@ -75,6 +83,10 @@ class Trainer(Handle):
     batches_per_epoch = property(lambda self: self._i64(BATCHES_PER_EPOCH))
     steps = property(lambda self: self._i64(STEPS), doc="optimiser steps so far")
     feature_bytes = property(lambda self: self._i64(FEATURE_BYTES), doc="bytes of cached features")
+    cache_memory = property(lambda self: self._i64(CACHE_MEMORY),
+                            lambda self, v: call("ff_trainer_set_i64", self._handle(), CACHE_MEMORY, int(v)))
+    feature_bytes_spilled = property(lambda self: self._i64(FEATURE_BYTES_SPILLED),
+                                     doc="of feature_bytes, those in the temporary file beyond cache_memory")
 
     def add(self, image, pixel_format=None):
         """Adds one normal image: a path, encoded bytes, or pixels."""

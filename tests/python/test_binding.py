@@ -487,6 +487,9 @@ class TestFlowAndTrainer(unittest.TestCase):
             self.assertEqual(tr.num_images, 6)
             per_image = 4 * (64 * 16 * 16 + 128 * 8 * 8 + 256 * 4 * 4)
             self.assertEqual(tr.feature_bytes, 6 * per_image)
+            self.assertEqual((tr.cache_memory, tr.feature_bytes_spilled), (0, 0))
+            with self.assertRaises(fastflow.StateError):
+                tr.cache_memory = per_image
             self.assertEqual(tr.batches_per_epoch, 3)
             seen = []
             losses = tr.fit(2, progress=seen.append)
@@ -513,6 +516,16 @@ class TestFlowAndTrainer(unittest.TestCase):
                 tr.save(saved)
                 with fastflow.Flow.load(saved) as back:
                     self.assertEqual(support.flat(back.score(paths[1]).map), support.flat(snap.score(paths[1]).map))
+
+    def test_cache_memory(self):
+        m = tinymodel.get()
+        per_image = 4 * (64 * 16 * 16 + 128 * 8 * 8 + 256 * 4 * 4)
+        with fastflow.Trainer(m.untrained, batch_size=2, cache_memory=per_image) as tr:
+            self.assertEqual(tr.cache_memory, per_image)
+            for img in m.train_images[:3]:
+                tr.add(img)
+            self.assertEqual((tr.feature_bytes, tr.feature_bytes_spilled), (3 * per_image, 2 * per_image))
+            self.assertTrue(math.isfinite(tr.run_epoch()))
 
     def test_training_is_deterministic(self):
         m = tinymodel.get()
@@ -690,6 +703,28 @@ class TestScoring(unittest.TestCase):
 
 
 class TestScorerOptionsAndStatistics(unittest.TestCase):
+    def test_precision(self):
+        m = tinymodel.get()
+        path = m.test_paths[0]
+        with m.flow.scorer() as sc:
+            self.assertEqual(sc.precision, "fp32")
+            ref = sc.score(path).score
+            with self.assertRaises(ValueError):
+                sc.precision = "fp16"
+            sc.precision = "winograd"
+            self.assertEqual(sc.precision, "winograd")
+            self.assertAlmostEqual(sc.score(path).score, ref, delta=1e-4 * max(abs(ref), 1e-3))
+            if fastflow.cpu_supports_bf16():
+                sc.precision = "bf16"
+                self.assertEqual(sc.precision, "bf16")
+                self.assertAlmostEqual(sc.score(path).score, ref, delta=2e-2 * max(abs(ref), 1e-3))
+            else:
+                with self.assertRaises(fastflow.Unsupported) as cm:
+                    sc.precision = "bf16"
+                self.assertIn("AVX512-BF16", cm.exception.message)
+            sc.precision = "fp32"
+            self.assertEqual(sc.score(path).score, ref)
+
     def test_no_statistics(self):
         m = tinymodel.get()
         self.assertIsNone(m.flow.statistics)

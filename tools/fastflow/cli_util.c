@@ -50,6 +50,47 @@ bool cli_opt_str(int argc, char **argv, int *i, const char *name, const char **o
     return true;
 }
 
+bool cli_opt_size(int argc, char **argv, int *i, const char *name, int64_t *out, bool *bad) {
+    const char *v = NULL;
+    if (!cli_opt_str(argc, argv, i, name, &v, bad)) return false;
+    if (*bad) return true;
+    static const char *const units[] = {"", "K", "M", "G", "T"};
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    int shift = -1;
+    for (int u = 0; u < 5 && end != v && errno == 0 && v[0] != '-'; u++) {
+        char full[8];
+        snprintf(full, sizeof full, "%siB", units[u]);
+        if (strcmp(end, units[u]) == 0 || (u > 0 && strcmp(end, full) == 0)) shift = 10 * u;
+    }
+    if (shift < 0 || n > (1ull << 50) >> shift) {
+        fprintf(stderr, "fastflow: %s must be a size such as 4G, 512M or 1000000 (at most 1P), got '%s'\n", name, v);
+        *bad = true;
+        return true;
+    }
+    *out = (int64_t)(n << shift);
+    return true;
+}
+
+bool cli_opt_precision(int argc, char **argv, int *i, int32_t *out, bool *bad) {
+    const char *v = NULL;
+    if (!cli_opt_str(argc, argv, i, "--precision", &v, bad)) return false;
+    if (*bad) return true;
+    static const struct {
+        const char *name;
+        int32_t value;
+    } names[] = {{"fp32", FF_PRECISION_FP32}, {"bf16", FF_PRECISION_BF16}, {"winograd", FF_PRECISION_FP32_WINOGRAD}};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strcmp(v, names[k].name) == 0) {
+            *out = names[k].value;
+            return true;
+        }
+    fprintf(stderr, "fastflow: --precision must be fp32, bf16 or winograd, got '%s'\n", v);
+    *bad = true;
+    return true;
+}
+
 bool cli_opt_i64(int argc, char **argv, int *i, const char *name, int64_t lo, int64_t hi, int64_t *out,
                  bool *bad) {
     const char *v = NULL;

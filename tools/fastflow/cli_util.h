@@ -27,6 +27,16 @@ bool cli_opt_i64(int argc, char **argv, int *i, const char *name, int64_t lo, in
                  bool *bad);
 bool cli_opt_f32(int argc, char **argv, int *i, const char *name, float lo, float hi, float *out, bool *bad);
 bool cli_flag(char **argv, int i, const char *name);
+/* A byte size: digits with an optional binary suffix K, M, G or T (also
+ * KiB, MiB, GiB, TiB), e.g. `--cache-memory 4G`; at most 2^50. */
+bool cli_opt_size(int argc, char **argv, int *i, const char *name, int64_t *out, bool *bad);
+/* `--precision fp32|bf16|winograd` into enum ff_precision. */
+bool cli_opt_precision(int argc, char **argv, int *i, int32_t *out, bool *bad);
+/* Help line for --precision, shared by the commands that take it. */
+#define CLI_PRECISION_HELP                                                                          \
+    "  --precision P    network arithmetic: fp32 (default), bf16 (needs AVX512-BF16; maps\n"      \
+    "                   within ~1e-3) or winograd (fp32, Winograd 3x3 convolutions)\n"
+
 
 /* Options that set a library option (kind: enum ff_object_kind, key: its
  * enum): type, bounds, the exclusive minimum and the multiple of 16 come

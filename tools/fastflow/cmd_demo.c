@@ -227,7 +227,7 @@ int ff_cmd_demo(int argc, char **argv) {
 
     printf("[3/3] evaluating on %zu test images\n", ds->num_test);
     fflush(stdout);
-    if (eval_run(CMD, flow, ds, heat_dir, 1, &r) != 0) goto done;
+    if (eval_run(CMD, flow, ds, heat_dir, 1, FF_PRECISION_FP32, &r) != 0) goto done;
     if (eval_write_json(CMD, &r, model_path, ds->root, json_path) != 0) goto done;
     report_input in = {model_path, flow, ds, &r, REPORT_DEFAULT_MAX_IMAGES};
     if (report_write(CMD, report_path, &in) != 0) goto done;

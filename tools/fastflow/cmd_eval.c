@@ -15,7 +15,7 @@ static void help(void) {
     char threads[96];
     printf("usage: fastflow eval --model MODEL.safetensors --data DIR [--category NAME]\n"
            "                     [--json OUT.json] [--heatmaps DIR] [--report OUT.html]\n"
-           "                     [--report-max-images N] [--threads N]\n\n"
+           "                     [--report-max-images N] [--threads N] [--precision P]\n\n"
            "Scores every test image of an MVTec AD layout (DIR/test/<type>/*, masks in\n"
            "DIR/ground_truth/<type>/<stem>_mask.png) and prints image AUROC, pixel AUROC and\n"
            "PRO (integrated to FPR 0.3) per defect type (against the good images) and overall,\n"
@@ -31,13 +31,14 @@ static void help(void) {
            "                   histogram, per-type table and a gallery of test images, worst\n"
            "                   errors first (one self-contained file; open it in a browser)\n"
            "  --report-max-images N  images in the report's gallery (default 100)\n"
-           "  --threads N      computation threads, %s (0: all cores)\n",
+           "  --threads N      computation threads, %s (0: all cores)\n" CLI_PRECISION_HELP,
            cli_param_help(FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, threads, sizeof threads));
 }
 
 int ff_cmd_eval(int argc, char **argv) {
     const char *model = NULL, *data = NULL, *category = NULL, *json = NULL, *heatmaps = NULL, *report = NULL;
     int64_t threads = 0, max_images = REPORT_DEFAULT_MAX_IMAGES;
+    int32_t precision = FF_PRECISION_FP32;
     bool bad = false;
     for (int i = 1; i < argc && !bad; i++) {
         if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
@@ -53,6 +54,7 @@ int ff_cmd_eval(int argc, char **argv) {
         if (cli_opt_i64(argc, argv, &i, "--report-max-images", 0, 1000000, &max_images, &bad)) continue;
         if (cli_opt_param_i64(argc, argv, &i, "--threads", FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, &threads, &bad))
             continue;
+        if (cli_opt_precision(argc, argv, &i, &precision, &bad)) continue;
         fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
         bad = true;
     }
@@ -76,7 +78,7 @@ int ff_cmd_eval(int argc, char **argv) {
     }
     printf("evaluating %s on %zu test images of %s\n", model, ds->num_test, ds->root);
     fflush(stdout);
-    if (eval_run(CMD, flow, ds, heatmaps, report != NULL, &r) != 0) goto done;
+    if (eval_run(CMD, flow, ds, heatmaps, report != NULL, precision, &r) != 0) goto done;
     eval_print_table(&r, stdout);
     eval_print_stored_threshold(&r, stdout);
     printf("scored %zu images in %.1f s (%.1f ms per image)\n", ds->num_test, r.seconds,

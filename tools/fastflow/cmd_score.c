@@ -39,7 +39,7 @@ static void help(void) {
            "                   and a decision (anomalous/normal) per image; needs a model with\n"
            "                   score statistics ('fastflow train --val-fraction F' or '--val DIR')\n"
            "  --json           print [{\"path\": ..., \"score\": ...[, \"anomalous\": ...]}, ...]\n"
-           "  --threads N      computation threads, %s (0: all cores)\n",
+           "  --threads N      computation threads, %s (0: all cores)\n" CLI_PRECISION_HELP,
            cli_param_help(FF_OBJECT_SCORER, FF_SCORER_SMOOTH_SIGMA, sigma, sizeof sigma),
            cli_param_help(FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, threads, sizeof threads));
 }
@@ -91,6 +91,7 @@ typedef struct {
     bool json, normalized;
     float sigma;
     int64_t threads;
+    int32_t precision;
     char **images;
     int n_images;
 } score_args;
@@ -120,6 +121,7 @@ static int parse(int argc, char **argv, score_args *a) {
         if (cli_opt_param_i64(argc, argv, &i, "--threads", FF_OBJECT_GLOBAL, FF_GLOBAL_NUM_THREADS, &a->threads,
                               &bad))
             continue;
+        if (cli_opt_precision(argc, argv, &i, &a->precision, &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);
             bad = true;
@@ -153,6 +155,7 @@ static int configure(ff_scorer *sc, const score_args *a) {
     if (st == FF_OK && a->map_size && strcmp(a->map_size, "image") == 0)
         st = ff_scorer_set_i32(sc, FF_SCORER_MAP_SIZE, FF_SCORER_MAP_IMAGE_SIZE);
     if (st == FF_OK && a->normalized) st = ff_scorer_set_i32(sc, FF_SCORER_NORMALIZED, 1);
+    if (st == FF_OK) st = ff_scorer_set_i32(sc, FF_SCORER_PRECISION, a->precision);
     return st == FF_OK ? 0 : cli_fail(CMD, a->model, st);
 }
 

@@ -39,6 +39,9 @@ static void help(void) {
            "  --weight-decay X    L2 weight decay, %s\n"
            "  --seed N            seeds the flow's initialisation and the shuffling (default 0)\n"
            "  --threads N         computation threads, %s (0: all cores)\n"
+           "  --cache-memory SIZE memory for cached features (e.g. 4G; default: no limit); the\n"
+           "                      features beyond it go to a temporary file in $TMPDIR (else /tmp)\n"
+           "                      and are read back each epoch; the model is the same either way\n"
            "  --out FILE          model file to write (atomically)\n\n",
            cli_arch_list(22, 22, archs, sizeof archs),
            cli_param_help(TRAINER, FF_TRAINER_BATCH_SIZE, b[0], sizeof b[0]),
@@ -142,6 +145,7 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
             continue;
         if (cli_opt_param_f32(argc, argv, &i, "--hidden-ratio", FLOW, FF_FLOW_HIDDEN_RATIO, &a->hidden_ratio, &bad))
             continue;
+        if (cli_opt_size(argc, argv, &i, "--cache-memory", &a->cache_memory, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--val", &v->val, &bad)) continue;
         if (cli_opt_f32(argc, argv, &i, "--val-fraction", 1e-6f, 0.999f, &v->val_fraction, &bad)) continue;
         fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);

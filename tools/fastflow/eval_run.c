@@ -27,14 +27,15 @@ static void scored_free(scored_set *s) {
     free(s->masks);
 }
 
-static int score_all(const char *cmd, const ff_flow *flow, const ff_dataset *ds, int32_t *mh, int32_t *mw,
-                     scored_set *s) {
+static int score_all(const char *cmd, const ff_flow *flow, const ff_dataset *ds, int32_t precision, int32_t *mh,
+                     int32_t *mw, scored_set *s) {
     ff_scorer *sc = NULL;
     uint8_t *pixels = NULL;
     size_t cap = 0;
     int rc = 1;
     cli_progress p;
     ff_status st = ff_scorer_create(flow, &sc);
+    if (st == FF_OK) st = ff_scorer_set_i32(sc, FF_SCORER_PRECISION, precision);
     if (st == FF_OK) st = ff_scorer_map_shape(sc, mw, mh);
     if (st != FF_OK) return cli_fail(cmd, "creating the scorer", st);
     s->n = ds->num_test;
@@ -187,7 +188,7 @@ done:
 }
 
 int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const char *heatmaps_dir, int keep_images,
-             eval_result *out) {
+             int32_t precision, eval_result *out) {
     if (ds->num_good == 0 || ds->num_defect == 0) {
         fprintf(stderr, "fastflow %s: %s needs good and defect test images (found %zu good, %zu defect)\n", cmd,
                 ds->root, ds->num_good, ds->num_defect);
@@ -200,7 +201,7 @@ int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const c
     scored_set s;
     memset(&s, 0, sizeof s);
     double t0 = cli_now_seconds();
-    int rc = score_all(cmd, flow, ds, &r.map_height, &r.map_width, &s);
+    int rc = score_all(cmd, flow, ds, precision, &r.map_height, &r.map_width, &s);
     r.seconds = cli_now_seconds() - t0;
     if (rc != 0) goto fail;
     r.n_good = ds->num_good;

@@ -52,7 +52,8 @@ typedef struct {
  * in FPR and PRO are merged; the area is computed from every point). */
 #define EVAL_PRO_CURVE_STEP 1e-3
 
-/* Scores ds's test split with `flow` and fills *out. With heatmaps_dir,
+/* Scores ds's test split with `flow` at `precision` (enum ff_precision)
+ * and fills *out. With heatmaps_dir,
  * writes each test image's overlay to heatmaps_dir/<type>/<stem>.png: the
  * picture at the model's input size, the Turbo-coloured anomaly map on one
  * colour scale for the whole set (the minimum to the maximum of all maps),
@@ -61,7 +62,7 @@ typedef struct {
  * Returns 0, or prints an error prefixed with "fastflow <cmd>:" and
  * returns 1. */
 int eval_run(const char *cmd, const ff_flow *flow, const ff_dataset *ds, const char *heatmaps_dir, int keep_images,
-             eval_result *out);
+             int32_t precision, eval_result *out);
 void eval_result_free(eval_result *r);
 
 /* The per-type and overall table. */

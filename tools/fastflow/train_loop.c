@@ -59,6 +59,7 @@ static int configure(const char *CMD, const train_args *a, ff_trainer *t) {
     if (st == FF_OK) st = ff_trainer_set_f32(t, FF_TRAINER_LEARNING_RATE, a->lr);
     if (st == FF_OK) st = ff_trainer_set_f32(t, FF_TRAINER_WEIGHT_DECAY, a->wd);
     if (st == FF_OK) st = ff_trainer_set_i64(t, FF_TRAINER_SEED, a->seed);
+    if (st == FF_OK) st = ff_trainer_set_i64(t, FF_TRAINER_CACHE_MEMORY, a->cache_memory);
     return st == FF_OK ? 0 : cli_fail(CMD, "configuring the trainer", st);
 }
 
@@ -75,10 +76,12 @@ static int add_images(const char *CMD, const ff_dataset *ds, ff_trainer *t) {
         progress_update(&p, i + 1, NULL);
     }
     progress_end(&p);
-    int64_t bytes = 0;
+    int64_t bytes = 0, spilled = 0;
     ff_trainer_get_i64(t, FF_TRAINER_FEATURE_BYTES, &bytes);
-    printf("cached features of %zu images (%.1f MiB) in %.1f s\n", ds->num_train, (double)bytes / 1048576.0,
-           cli_now_seconds() - t0);
+    ff_trainer_get_i64(t, FF_TRAINER_FEATURE_BYTES_SPILLED, &spilled);
+    printf("cached features of %zu images (%.1f MiB", ds->num_train, (double)bytes / 1048576.0);
+    if (spilled > 0) printf(", %.1f MiB of them in a temporary file beyond --cache-memory", (double)spilled / 1048576.0);
+    printf(") in %.1f s\n", cli_now_seconds() - t0);
     fflush(stdout);
     return 0;
 }

@@ -16,6 +16,7 @@ typedef struct {
     const char *data, *category, *arch, *weights, *out;
     int32_t epochs, batch, steps, size, conv3x3_only;
     int64_t seed, threads;
+    int64_t cache_memory; /* FF_TRAINER_CACHE_MEMORY, 0 = no limit */
     float lr, wd, hidden_ratio;
     /* resuming: a trainer checkpoint written every checkpoint_every epochs
      * (0: never) to `checkpoint`; `resume` restores one before training */

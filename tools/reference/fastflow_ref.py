@@ -13,6 +13,8 @@ Only the flow (LayerNorm + coupling steps), loss and anomaly map are here;
 the backbone is a separate reference. Used by gen_flow_golden.py and
 bench/flow_ref.py."""
 import math
+import os
+import sys
 
 import numpy as np
 import torch
@@ -134,3 +136,23 @@ class FastFlowRef(nn.Module):
         1e-5 added to the gradient (L2, not AdamW), as libfastflow's trainer."""
         return torch.optim.Adam([p for _, p in self.trainable()], lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                                 weight_decay=1e-5)
+
+
+def from_model_file(path, shapes, size):
+    """The reference model with every parameter and permutation taken from a
+    libfastflow model file (anomalib names; w_perm as I64 indices)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import st_io
+    tensors, meta = st_io.load(path)
+    steps = int(meta["flow_steps"])
+    perms = [[tensors[f"fast_flow_blocks.{l}.module_list.{k}.w_perm"].astype(np.int64) for k in range(steps)]
+             for l in range(len(shapes))]
+    model = FastFlowRef(shapes, (size, size), flow_steps=steps, conv3x3_only=meta["conv3x3_only"] == "true",
+                        hidden_ratio=float(meta["hidden_ratio"]), perms=perms)
+    state = model.state_dict()
+    for name in state:
+        if name.endswith("w_perm") or name.endswith("w_perm_inv"):
+            continue
+        state[name] = torch.from_numpy(tensors[name].reshape(state[name].shape).copy())
+    model.load_state_dict(state)
+    return model

@@ -74,22 +74,8 @@ def list_images(d):
             if f.lower().endswith(eval_maps.IMAGE_EXT) and not f.startswith(".")]
 
 
-def init_from_model_file(path, shapes, size):
-    """The reference model with every parameter and permutation taken from a
-    libfastflow model file (anomalib names; w_perm as I64 indices)."""
-    tensors, meta = st_io.load(path)
-    steps = int(meta["flow_steps"])
-    perms = [[tensors[f"fast_flow_blocks.{l}.module_list.{k}.w_perm"].astype(np.int64) for k in range(steps)]
-             for l in range(len(shapes))]
-    model = ref.FastFlowRef(shapes, (size, size), flow_steps=steps, conv3x3_only=meta["conv3x3_only"] == "true",
-                            hidden_ratio=float(meta["hidden_ratio"]), perms=perms)
-    state = model.state_dict()
-    for name in state:
-        if name.endswith("w_perm") or name.endswith("w_perm_inv"):
-            continue
-        state[name] = torch.from_numpy(tensors[name].reshape(state[name].shape).copy())
-    model.load_state_dict(state)
-    return model
+# The reference model from a libfastflow model file (kept under this name for the scripts that import it).
+init_from_model_file = ref.from_model_file
 
 
 def main():
