@@ -672,6 +672,22 @@ FF_API ff_status ff_trainer_run_epoch(ff_trainer *trainer, float *loss_out);
  * Take one whenever you want to score or save mid-training. Errors: FF_E_OUT_OF_MEMORY. */
 FF_API ff_status ff_trainer_snapshot(const ff_trainer *trainer, ff_flow **out);
 
+/* Checkpoints, for resuming a long run: ff_trainer_save_checkpoint writes
+ * the trainer's whole state (parameters, Adam's moments and step count,
+ * epoch and batch position with the epoch's shuffled order, the shuffling
+ * generator, batch size, learning rate, weight decay and seed, and
+ * fingerprints of the starting flow and of the added images) atomically
+ * (temporary file, fsync, rename: an interrupted save leaves the previous
+ * file intact). ff_trainer_restore_checkpoint loads one into a trainer
+ * created from the same flow with the same images added in the same order
+ * (FF_E_STATE, naming both fingerprints, otherwise); the settings are the
+ * checkpoint's. Training on from there gives bit for bit the parameters an
+ * uninterrupted run gives (same FF_GLOBAL_NUM_THREADS). A corrupt or
+ * truncated file is FF_E_BAD_FORMAT (the tensors carry a checksum); on any
+ * error the trainer is unchanged. Format: docs/model-format.md. */
+FF_API ff_status ff_trainer_save_checkpoint(const ff_trainer *trainer, const char *path);
+FF_API ff_status ff_trainer_restore_checkpoint(ff_trainer *trainer, const char *path);
+
 /* ------------------------------------------------------------------------ */
 /* Scoring                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -901,6 +917,20 @@ FF_API ff_status ff_flow_with_statistics(const ff_flow *flow, float image_thresh
  * anomalib.*) metadata. Any thread.
  * FF_E_INVALID_ARGUMENT for an unknown key. */
 FF_API ff_status ff_flow_get_statistic(const ff_flow *flow, int32_t key, float *value_out);
+
+/* A new flow equal to `flow` (parameters, statistics) that carries `text`
+ * as its training record: how it was trained, by convention one JSON
+ * object (`fastflow train --epochs auto` writes the stopping criterion,
+ * the chosen epoch and the criterion's value after every epoch).
+ * ff_flow_save stores it in the model file's "training" metadata and
+ * ff_flow_load reads it back; ff_flow_with_statistics keeps it. Printable
+ * ASCII, 1 to 65536 bytes; NULL = no record. Any thread. */
+FF_API ff_status ff_flow_with_training_record(const ff_flow *flow, const char *text, ff_flow **out);
+/* Copies the training record with its NUL into buffer (capacity bytes);
+ * length_out (may be NULL) receives its length without the NUL, also on
+ * FF_E_BUFFER_TOO_SMALL. FF_E_STATE when the flow has none. Any thread. */
+FF_API ff_status ff_flow_get_training_record(const ff_flow *flow, char *buffer, size_t capacity,
+                                             size_t *length_out);
 
 /* ------------------------------------------------------------------------ */
 /* Evaluation metrics                                                       */

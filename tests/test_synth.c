@@ -25,7 +25,8 @@ static void test_splitmix(void) {
 static void test_names(void) {
     CHECK(strcmp(synth_kind_name(SYNTH_SCRATCH), "scratch") == 0);
     CHECK(strcmp(synth_kind_name(SYNTH_GOOD), "good") == 0);
-    CHECK(synth_kind_name(4) == NULL && synth_kind_name(-1) == NULL);
+    CHECK(strcmp(synth_kind_name(SYNTH_CRACK), "crack") == 0 && strcmp(synth_kind_name(SYNTH_DENT), "dent") == 0);
+    CHECK(synth_kind_name(SYNTH_NUM_KINDS) == NULL && synth_kind_name(-1) == NULL);
     CHECK(synth_texture_from_name("metal") == SYNTH_METAL);
     CHECK(synth_texture_from_name("granite") == SYNTH_GRANITE);
     CHECK(synth_texture_from_name("velvet") == -1 && synth_texture_from_name(NULL) == -1);
@@ -94,13 +95,16 @@ static void test_defects(void) {
                     continue;
                 }
                 /* sizes at 96 px: scratch >= 40 px of line, spot r 2-5 px,
-                 * stain r 7-12 px; none covers a quarter of the image */
+                 * stain r 7-12 px, crack 15-27 segments, dent r 3-7 px; none
+                 * covers a quarter of the image. The stain is faint and the
+                 * dent (shading only, +-depth) fainter. */
                 CHECK(inside >= 10 && inside < N * N / 4);
                 double mean = diff_in / (double)(inside ? inside : 1);
-                if (!(mean > (kind == SYNTH_STAIN ? 12.0 : 40.0)))
+                const double least = kind == SYNTH_DENT ? 5.0 : kind == SYNTH_STAIN ? 12.0 : 40.0;
+                if (!(mean > least))
                     fprintf(stderr, "texture %d kind %d index %d: mean |diff| in mask %.1f\n", (int)t, (int)kind,
                             (int)idx, mean);
-                CHECK(mean > (kind == SYNTH_STAIN ? 12.0 : 40.0));
+                CHECK(mean > least);
             }
         }
     }
@@ -112,7 +116,7 @@ static void test_bad_args(void) {
     CHECK(synth_render(NULL, SYNTH_TEST, SYNTH_GOOD, 0, work, img, NULL) == -1);
     CHECK(synth_render(&p, SYNTH_TEST, SYNTH_GOOD, 0, NULL, img, NULL) == -1);
     CHECK(synth_render(&p, SYNTH_TEST, SYNTH_GOOD, 0, work, NULL, NULL) == -1);
-    CHECK(synth_render(&p, SYNTH_TEST, 4, 0, work, img, NULL) == -1);
+    CHECK(synth_render(&p, SYNTH_TEST, SYNTH_NUM_KINDS, 0, work, img, NULL) == -1);
     CHECK(synth_render(&p, SYNTH_TEST, SYNTH_GOOD, -1, work, img, NULL) == -1);
     CHECK(synth_render(&p, 2, SYNTH_GOOD, 0, work, img, NULL) == -1);
     CHECK(synth_render(&p, SYNTH_TRAIN, SYNTH_SPOT, 0, work, img, NULL) == -1); /* training is defect-free */

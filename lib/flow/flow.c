@@ -164,6 +164,7 @@ void ff_flow_destroy(ff_flow *flow) {
     if (atomic_fetch_sub_explicit(&flow->refcount, 1, memory_order_acq_rel) != 1) return;
     ff_free(flow->params);
     ff_free(flow->perms);
+    free(flow->training_record);
     ff_backbone_destroy((ff_backbone *)(uintptr_t)flow->backbone);
     free(flow);
 }

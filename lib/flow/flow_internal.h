@@ -39,7 +39,19 @@ struct ff_flow {
     int32_t has_stats;
     float stats[4];
     char stats_source[32]; /* how they were computed (score.source) */
+    /* How the parameters were trained (ff_flow_with_training_record; the
+     * file's "training" metadata), malloc'd; NULL when none. Immutable. */
+    char *training_record;
 };
+
+/* Limit of a training record, in bytes without the NUL. */
+#define FF_TRAINING_RECORD_MAX 65536
+
+/* Sets the training record of a flow under construction (text NULL: none;
+ * else checked as ff_flow_with_training_record does). */
+ff_status ff_flow_set_training_record(ff_flow *flow, const char *text);
+/* Copies src's training record (if any) into dst. */
+ff_status ff_flow_copy_training_record(const ff_flow *src, ff_flow *dst);
 
 /* Defaults of every option (the table's: ResNet values), none marked as
  * set; other backbones' come from ff_backbone_get_flow_defaults (filled in

@@ -38,6 +38,11 @@ ff_status ff_flow_with_statistics(const ff_flow *flow, float image_threshold, fl
     f->stats[FF_STAT_MIN - 1] = min;
     f->stats[FF_STAT_MAX - 1] = max;
     memcpy(f->stats_source, source, len + 1);
+    ff_status st = ff_flow_copy_training_record(flow, f);
+    if (st != FF_OK) {
+        ff_flow_destroy(f);
+        return st;
+    }
     *out = f;
     return FF_OK;
 }

@@ -67,6 +67,7 @@ static ff_status fill_writer(const ff_flow *flow, ff_st_writer *w, int32_t embed
         FF_TRY(set_meta_float(w, "score.max", flow->stats[FF_STAT_MAX - 1]));
         FF_TRY(ff_st_writer_set_meta(w, "score.source", flow->stats_source));
     }
+    if (flow->training_record) FF_TRY(ff_st_writer_set_meta(w, "training", flow->training_record));
     if (embed) FF_TRY(ff_backbone_export_tensors(flow->backbone, w, FF_BACKBONE_PREFIX));
     size_t n = ff_flow_names_count(L);
     for (size_t i = 0; i < n; i++) {
@@ -387,6 +388,8 @@ static ff_status load_st(const ff_st_file *f, const ff_backbone *backbone, ff_fl
     if (st == FF_OK) st = ff_flow_alloc(backbone, &layout, o.seed, &flow);
     if (st == FF_OK) st = read_flow(f, flow);
     if (st == FF_OK) st = read_stats(f, flow);
+    if (st == FF_OK && ff_flow_set_training_record(flow, ff_st_meta(f, "training")) != FF_OK)
+        st = ff_fail_context(FF_E_BAD_FORMAT, "metadata 'training'");
     ff_backbone_destroy(own); /* the flow holds its own reference */
     if (st != FF_OK) {
         ff_flow_destroy(flow);

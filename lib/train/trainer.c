@@ -24,6 +24,7 @@
 #include "image/image_input.h"
 #include "train/adam.h"
 #include "train/feature_cache.h"
+#include "train/trainer_state.h"
 
 struct ff_trainer {
     const ff_flow *flow; /* retained; its layout and perms are shared */
@@ -49,12 +50,16 @@ struct ff_trainer {
     int64_t epoch_images; /* images in the current epoch */
     int64_t epoch, batch_in_epoch, steps;
     double epoch_loss_sum;
+    uint64_t data_hash; /* fingerprint of the added images (trainer_state.h) */
 
     ff_busy busy; /* set while a call runs (core/busy.h) */
 };
 
 #define TRAINER_ADVICE \
     "make the calls from one thread, or serialise them with a lock (a trainer's steps depend on each other)"
+
+ff_status ff_trainer_busy_enter(const ff_trainer *t) { return ff_busy_enter(&t->busy, "trainer", TRAINER_ADVICE); }
+void ff_trainer_busy_leave(const ff_trainer *t) { ff_busy_leave(&t->busy); }
 
 static ff_status create(const ff_flow *flow, ff_trainer **out) {
     ff_trainer *t = calloc(1, sizeof *t);
@@ -68,6 +73,7 @@ static ff_status create(const ff_flow *flow, ff_trainer **out) {
     t->weight_decay = ff_param_default_f32(K, FF_TRAINER_WEIGHT_DECAY);
     t->seed = ff_param_default_int(K, FF_TRAINER_SEED);
     ff_rng_seed(&t->rng, (uint64_t)t->seed);
+    t->data_hash = FF_FNV_OFFSET;
     ff_feature_cache_init(&t->cache, t->layout);
     size_t n = t->layout->num_params;
     size_t hw3 = 3 * (size_t)t->layout->in_h * (size_t)t->layout->in_w;
@@ -239,7 +245,9 @@ static ff_status check_can_add(const ff_trainer *t) {
 /* t->input holds a pre-processed image: run the backbone and cache. */
 static ff_status cache_input(ff_trainer *t) {
     FF_TRY(ff_extractor_run_unchecked(t->extractor, t->input, 1, t->layout->in_w, t->layout->in_h));
-    return ff_feature_cache_append(&t->cache, t->extractor);
+    FF_TRY(ff_feature_cache_append(&t->cache, t->extractor));
+    t->data_hash = ff_fnv1a64(t->data_hash, t->input, 3 * sizeof(float) * (size_t)t->layout->in_w * t->layout->in_h);
+    return FF_OK;
 }
 
 static ff_status locked_add_image(ff_trainer *t, const uint8_t *pixels, int32_t width, int32_t height, size_t row_stride, int32_t pixel_format) {
@@ -402,6 +410,13 @@ static ff_status locked_snapshot(const ff_trainer *t, ff_flow **out) {
     memcpy(f->perms, src->perms, src->layout.num_perm * sizeof(int32_t));
     *out = f;
     return FF_OK;
+}
+
+void ff_trainer_state_of(ff_trainer *t, ff_trainer_state *s) {
+    *s = (ff_trainer_state){t->flow, t->params, t->m, t->v, t->layout->num_params, &t->batch_size, &t->lr,
+                            &t->weight_decay, &t->seed, &t->rng, &t->order, &t->order_cap, &t->in_epoch,
+                            &t->epoch_images, &t->epoch, &t->batch_in_epoch, &t->steps, &t->epoch_loss_sum,
+                            t->cache.count, t->data_hash};
 }
 
 ff_status ff_trainer_snapshot(const ff_trainer *t, ff_flow **out) {

@@ -138,6 +138,8 @@ PROTOTYPES = {
     "ff_trainer_run_batch": (ff_status, [trainer_p, P(c_float)]),
     "ff_trainer_run_epoch": (ff_status, [trainer_p, P(c_float)]),
     "ff_trainer_snapshot": (ff_status, [trainer_p, P(flow_p)]),
+    "ff_trainer_save_checkpoint": (ff_status, [trainer_p, c_char_p]),
+    "ff_trainer_restore_checkpoint": (ff_status, [trainer_p, c_char_p]),
     # scoring
     "ff_scorer_create": (ff_status, [flow_p, P(scorer_p)]),
     "ff_scorer_destroy": (None, [scorer_p]),
@@ -161,6 +163,8 @@ PROTOTYPES = {
                                         P(c_float), P(c_float), P(c_float), P(c_float)]),
     "ff_flow_with_statistics": (ff_status, [flow_p, c_float, c_float, c_float, c_float, c_char_p, P(flow_p)]),
     "ff_flow_get_statistic": (ff_status, [flow_p, c_int32, P(c_float)]),
+    "ff_flow_with_training_record": (ff_status, [flow_p, c_char_p, P(flow_p)]),
+    "ff_flow_get_training_record": (ff_status, [flow_p, c_char_p, c_size_t, P(c_size_t)]),
     # metrics
     "ff_metric_auroc": (ff_status, [P(c_float), P(c_uint8), c_uint64, P(c_double)]),
     "ff_metric_pro": (ff_status, [P(c_float), P(c_uint8), c_int32, c_int32, c_int32, c_double, P(c_double)]),

@@ -148,6 +148,25 @@ class Flow(Handle):
              float(min), float(max), source.encode() if source is not None else None, ctypes.byref(out))
         return Flow(out)
 
+    @property
+    def training_record(self):
+        """How the flow was trained (the model file's "training" metadata, e.g.
+        the epoch `fastflow train --epochs auto` chose), or None."""
+        n = ctypes.c_size_t()
+        st = _lib.lib().ff_flow_get_training_record(self._handle(), None, 0, ctypes.byref(n))
+        if st == 8:  # FF_E_STATE: no record
+            return None
+        buf = ctypes.create_string_buffer(n.value + 1)
+        call("ff_flow_get_training_record", self._handle(), buf, n.value + 1, ctypes.byref(n))
+        return buf.value.decode("ascii")
+
+    def with_training_record(self, text):
+        """A new Flow equal to this one carrying `text` as its training record."""
+        out = _lib.flow_p()
+        call("ff_flow_with_training_record", self._handle(), None if text is None else text.encode("ascii"),
+             ctypes.byref(out))
+        return Flow(out)
+
     def calibrate(self, images, labels=None, masks=None, smooth_sigma=0.0, source="python"):
         """Scores validation images (paths, bytes or pixels; see Scorer.score)
         and returns a new Flow carrying the statistics ff_score_statistics

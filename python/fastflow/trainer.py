@@ -176,6 +176,18 @@ class Trainer(WorkingHandle):
         return Flow(out)
 
     @exclusive
+    def save_checkpoint(self, path):
+        """Writes the whole training state (parameters, Adam, position, generator,
+        settings, fingerprints of the start flow and of the images) atomically."""
+        call("ff_trainer_save_checkpoint", self._handle(), os.fsencode(path))
+
+    @exclusive
+    def restore_checkpoint(self, path):
+        """Loads a checkpoint written for the same flow and images (added in the
+        same order); training on gives what the uninterrupted run gives."""
+        call("ff_trainer_restore_checkpoint", self._handle(), os.fsencode(path))
+
+    @exclusive
     def save(self, path, embed_backbone=True):
         """Saves the current parameters as a model file (atomically)."""
         with self.snapshot() as flow:

@@ -557,6 +557,44 @@ class TestFlowAndTrainer(unittest.TestCase):
                 self.assertEqual(support.flat(again.score(m.test_paths[2]).map),
                                  support.flat(m.flow.score(m.test_paths[2]).map))
 
+    def test_checkpoint_resume_and_training_record(self):
+        m = tinymodel.get()
+        ck = os.path.join(m.dir, "trainer.ckpt")
+
+        def trainer():
+            tr = fastflow.Trainer(m.untrained, batch_size=2, seed=7)
+            for im in m.train_images:
+                tr.add(im)
+            return tr
+        with trainer() as whole:
+            whole.fit(2)
+            with whole.snapshot() as ref:
+                ref_map = support.flat(ref.score(m.test_paths[1]).map)
+        with trainer() as first:
+            first.run_batch()
+            first.save_checkpoint(ck)
+        with trainer() as resumed:
+            resumed.restore_checkpoint(ck)
+            self.assertEqual(resumed.steps, 1)
+            while resumed.epoch < 2:
+                resumed.run_batch()
+            with resumed.snapshot() as got:
+                self.assertEqual(support.flat(got.score(m.test_paths[1]).map), ref_map)
+        with fastflow.Trainer(m.untrained, batch_size=2, seed=7) as other:
+            other.add(m.train_images[0])
+            with self.assertRaisesRegex(fastflow.StateError, "trained on other images"):
+                other.restore_checkpoint(ck)
+        # a training record travels with the flow and through the model file
+        self.assertIsNone(m.flow.training_record)
+        with m.flow.with_training_record('{"method":"test"}') as rec:
+            self.assertEqual(rec.training_record, '{"method":"test"}')
+            path = os.path.join(m.dir, "record.safetensors")
+            rec.save(path)
+            with fastflow.Flow.load(path) as back:
+                self.assertEqual(back.training_record, '{"method":"test"}')
+        with self.assertRaises(fastflow.InvalidArgument):
+            m.flow.with_training_record("line\nbreak")
+
 
 class TestScoring(unittest.TestCase):
     def test_inputs_agree(self):

@@ -15,6 +15,7 @@
 #include "fastflow.h"
 #include "calibrate.h"
 #include "core/file_io.h"
+#include "select_run.h"
 #include "train_loop.h"
 
 static const char *const CMD = "train";
@@ -33,7 +34,7 @@ static void help(void) {
            "  --category NAME     MVTec AD category inside DIR\n"
            "  --backbone ARCH     %s\n"
            "  --weights FILE      backbone state dict (safetensors)\n"
-           "  --epochs N          training epochs\n"
+           "  --epochs N|auto     training epochs, or auto: choose the stopping epoch (below)\n"
            "  --batch N           batch size, %s\n"
            "  --lr X              Adam learning rate, %s\n"
            "  --weight-decay X    L2 weight decay, %s\n"
@@ -48,6 +49,22 @@ static void help(void) {
            cli_param_help(TRAINER, FF_TRAINER_LEARNING_RATE, b[1], sizeof b[1]),
            cli_param_help(TRAINER, FF_TRAINER_WEIGHT_DECAY, b[2], sizeof b[2]),
            cli_param_help(GLOBAL, FF_GLOBAL_NUM_THREADS, b[3], sizeof b[3]));
+    printf("Resuming (not with --epochs auto):\n"
+           "  --checkpoint-every N  write a trainer checkpoint after every N-th epoch\n"
+           "  --checkpoint FILE   where (default: the --out path + \".ckpt\"; written atomically)\n"
+           "  --resume FILE       continue the run that wrote this checkpoint (same data and\n"
+           "                      options); the model equals an uninterrupted run's bit for bit\n\n"
+           "Choosing the epoch (--epochs auto; the fixed count stays the default):\n"
+           "  --max-epochs N      at most N epochs (default 20)\n"
+           "  --patience P        stop after P epochs without improvement (default 3)\n"
+           "  --select NAME       the criterion, computed after every epoch (default mean-auroc):\n"
+           "                      image-auroc, pixel-auroc, mean-auroc (their mean), normal-mean,\n"
+           "                      normal-spread. The selection set: with --val DIR (an MVTec AD\n"
+           "                      category with defects), DIR's test images; otherwise 10%% of\n"
+           "                      the training images (2 to 16, drawn by --seed) are held out and\n"
+           "                      each gets two synthetic anomalies (CutPaste, noise patch,\n"
+           "                      scratch, spot). The best epoch's parameters are saved, with\n"
+           "                      the criterion's curve in the model's \"training\" metadata.\n\n");
     printf("Flow settings (default: the backbone's; ResNets 8 steps, hidden ratio 1.0, 3x3-only,\n"
            "size 256; transformers 20 steps, hidden ratio 0.16, alternating, their native side):\n"
            "  --flow-steps N      coupling steps per level, %s\n"
@@ -73,6 +90,8 @@ static void help(void) {
 typedef struct {
     const char *val;
     float val_fraction;
+    bool auto_epochs, select_given;
+    int32_t max_epochs, patience, criterion;
 } stats_args;
 
 static int parse(int argc, char **argv, train_args *a, stats_args *v) {
@@ -95,7 +114,28 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
         if (cli_opt_str(argc, argv, &i, "--backbone", &a->arch, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--weights", &a->weights, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--out", &a->out, &bad)) continue;
+        const char *s = NULL;
+        if ((cli_flag(argv, i, "--epochs") && i + 1 < argc && strcmp(argv[i + 1], "auto") == 0) ||
+            strcmp(argv[i], "--epochs=auto") == 0) {
+            v->auto_epochs = true;
+            i += argv[i][8] == '=' ? 0 : 1;
+            continue;
+        }
         if (cli_opt_i32(argc, argv, &i, "--epochs", 1, 1000000, &a->epochs, &bad)) continue;
+        if (cli_opt_i32(argc, argv, &i, "--max-epochs", 1, 1000000, &v->max_epochs, &bad)) continue;
+        if (cli_opt_i32(argc, argv, &i, "--patience", 1, 1000000, &v->patience, &bad)) continue;
+        if (cli_opt_i32(argc, argv, &i, "--checkpoint-every", 1, 1000000, &a->checkpoint_every, &bad)) continue;
+        if (cli_opt_str(argc, argv, &i, "--checkpoint", &a->checkpoint, &bad)) continue;
+        if (cli_opt_str(argc, argv, &i, "--resume", &a->resume, &bad)) continue;
+        if (cli_opt_str(argc, argv, &i, "--select", &s, &bad)) {
+            v->criterion = sel_criterion_from_name(s);
+            v->select_given = true;
+            if (v->criterion < 0) {
+                fprintf(stderr, "fastflow %s: unknown --select '%s'\n", CMD, s);
+                bad = true;
+            }
+            continue;
+        }
         if (cli_opt_param_i32(argc, argv, &i, "--batch", TRAINER, FF_TRAINER_BATCH_SIZE, &a->batch, &bad)) continue;
         if (cli_opt_param_i32(argc, argv, &i, "--flow-steps", FLOW, FF_FLOW_STEPS, &a->steps, &bad)) continue;
         if (cli_opt_param_i32(argc, argv, &i, "--size", FLOW, FF_FLOW_INPUT_WIDTH, &a->size, &bad)) continue;
@@ -113,8 +153,18 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
         bad = true;
     }
     if (bad) return cli_usage_error(CMD, "invalid arguments");
-    if (!a->data || !a->arch || !a->weights || !a->out || a->epochs == 0)
+    if (!a->data || !a->arch || !a->weights || !a->out || (a->epochs == 0 && !v->auto_epochs))
         return cli_usage_error(CMD, "--data, --backbone, --weights, --epochs and --out are required");
+    if (!v->auto_epochs && (v->max_epochs || v->patience || v->select_given))
+        return cli_usage_error(CMD, "--max-epochs, --patience and --select go with --epochs auto");
+    if (v->auto_epochs && (a->checkpoint_every || a->resume))
+        return cli_usage_error(CMD, "--checkpoint-every and --resume do not work with --epochs auto yet");
+    if (v->auto_epochs && v->val_fraction > 0.0f)
+        return cli_usage_error(CMD, "--val-fraction and --epochs auto exclude each other (both hold out images)");
+    if (a->checkpoint && !a->checkpoint_every)
+        return cli_usage_error(CMD, "--checkpoint needs --checkpoint-every");
+    if (v->max_epochs == 0) v->max_epochs = 20;
+    if (v->patience == 0) v->patience = 3;
     if (v->val && v->val_fraction > 0.0f) return cli_usage_error(CMD, "--val and --val-fraction exclude each other");
     if (alt && only3) return cli_usage_error(CMD, "--conv3x3-only and --alternate-kernels exclude each other");
     if (alt || only3) a->conv3x3_only = alt ? 0 : 1; /* else unset: the backbone's default */
@@ -143,22 +193,91 @@ static int stats_from_folder(const char *dir, const ff_flow *trained, ff_flow **
     return rc;
 }
 
+/* --epochs auto: the selection images. With --val DIR, DIR's labelled test
+ * images (an MVTec AD category with defects) or its normal images (a plain
+ * folder; synthetic anomalies are added); otherwise held-out training
+ * images (held/kept receive the split) with synthetic anomalies. */
+static int select_source(const train_args *a, const stats_args *v, const ff_dataset *ds, ff_dataset **vs,
+                         char ***kept, size_t *n_kept, char ***held, size_t *n_held, sel_run *sel) {
+    sel_source src = {0};
+    src.seed = a->seed;
+    if (v->val) {
+        ff_status st = ff_dataset_open(v->val, NULL, vs);
+        if (st != FF_OK) return cli_fail(CMD, v->val, st);
+        const ff_dataset *d = *vs;
+        if (d->layout == FF_DATASET_MVTEC && d->num_defect > 0 && d->num_good > 0) {
+            if (!d->has_masks && (v->criterion == SEL_PIXEL_AUROC || v->criterion == SEL_MEAN_AUROC)) {
+                fprintf(stderr, "fastflow %s: %s has no ground_truth masks: --select %s needs them (image-auroc "
+                        "does not)\n", CMD, d->root, sel_criterion_name(v->criterion));
+                return 1;
+            }
+            src = (sel_source){d->test_paths, d->num_test, d->test_labels, d->has_masks ? d->test_mask_paths : NULL,
+                               a->seed};
+        } else if (d->num_train > 0) {
+            src = (sel_source){d->train_paths, d->num_train, NULL, NULL, a->seed};
+        } else {
+            fprintf(stderr, "fastflow %s: %s has neither good and defect test images nor normal images to choose "
+                    "the epoch with\n", CMD, d->root);
+            return 1;
+        }
+    } else {
+        size_t n = ds->num_train;
+        size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+        *kept = malloc((n ? n : 1) * sizeof **kept);
+        *held = malloc((n ? n : 1) * sizeof **held);
+        if (!idx || !*kept || !*held) {
+            free(idx);
+            fprintf(stderr, "fastflow %s: out of memory\n", CMD);
+            return 1;
+        }
+        size_t k = sel_split_indices(n, a->seed, idx), h = 0, t = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (h < k && idx[h] == i) (*held)[h++] = ds->train_paths[i];
+            else (*kept)[t++] = ds->train_paths[i];
+        }
+        free(idx);
+        if (k == 0) {
+            fprintf(stderr, "fastflow %s: --epochs auto needs at least 3 training images (or --val DIR), %zu in %s\n",
+                    CMD, n, ds->root);
+            return 1;
+        }
+        *n_held = k;
+        *n_kept = t;
+        src = (sel_source){*held, k, NULL, NULL, a->seed};
+        printf("holding out %zu of %zu training images (drawn by seed %lld) to choose the epoch\n", k, n,
+               (long long)a->seed);
+    }
+    if (sel_run_init(sel, CMD, v->criterion, v->max_epochs, v->patience, &src) != 0) return 1;
+    printf("choosing the epoch by %s on %s: at most %d epochs, patience %d\n", sel_criterion_name(v->criterion),
+           sel->set_desc, (int)v->max_epochs, (int)v->patience);
+    return 0;
+}
+
 int ff_cmd_train(int argc, char **argv) {
     train_args a;
     stats_args v = {0};
+    v.criterion = SEL_MEAN_AUROC;
     train_args_defaults(&a);
     int rc = parse(argc, argv, &a, &v);
     if (rc != 0) return rc < 0 ? 0 : rc;
+    char ckpt[4096];
+    if (a.checkpoint_every && !a.checkpoint) {
+        if (snprintf(ckpt, sizeof ckpt, "%s.ckpt", a.out) >= (int)sizeof ckpt)
+            return cli_usage_error(CMD, "--out is too long for the default checkpoint path");
+        a.checkpoint = ckpt;
+    }
     if (a.threads > 0) ff_global_set_i64(FF_GLOBAL_NUM_THREADS, a.threads);
     /* before hours of training, not after: a missing folder, a read-only
      * or full file system, a directory named as --out */
     ff_status st = ff_check_can_write(a.out);
     if (st != FF_OK) return cli_fail(CMD, a.out, st);
+    if (a.checkpoint && (st = ff_check_can_write(a.checkpoint)) != FF_OK) return cli_fail(CMD, a.checkpoint, st);
 
-    ff_dataset *ds = NULL;
+    ff_dataset *ds = NULL, *vs = NULL;
     ff_flow *trained = NULL, *with_stats = NULL;
     char **kept = NULL, **held = NULL;
     size_t n_kept = 0, n_held = 0;
+    sel_run sel = {0};
     st = ff_dataset_open(a.data, a.category, &ds);
     if (st != FF_OK) return cli_fail(CMD, a.data, st);
     rc = 1;
@@ -178,6 +297,14 @@ int ff_cmd_train(int argc, char **argv) {
         train_set.num_train = n_kept;
         printf("holding out %zu of %zu training images for score statistics\n", n_held, ds->num_train);
     }
+    if (v.auto_epochs) {
+        if (select_source(&a, &v, ds, &vs, &kept, &n_kept, &held, &n_held, &sel) != 0) goto done;
+        if (n_held) {
+            train_set.train_paths = kept;
+            train_set.num_train = n_kept;
+        }
+        a.select = &sel;
+    }
     printf("training on %zu images from %s\n", train_set.num_train, ds->root);
     if ((rc = train_model(CMD, &a, &train_set, &trained)) != 0) goto done;
     rc = 1;
@@ -194,6 +321,8 @@ int ff_cmd_train(int argc, char **argv) {
     printf("wrote %s\n", a.out);
     rc = 0;
 done:
+    sel_run_free(&sel);
+    ff_dataset_destroy(vs);
     free(kept);
     free(held);
     ff_flow_destroy(with_stats);

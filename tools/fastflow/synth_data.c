@@ -16,7 +16,7 @@ uint64_t synth_splitmix64(uint64_t *state) {
     return z ^ (z >> 31);
 }
 
-static const char *const KIND_NAMES[SYNTH_NUM_KINDS] = {"good", "scratch", "spot", "stain"};
+static const char *const KIND_NAMES[SYNTH_NUM_KINDS] = {"good", "scratch", "spot", "stain", "crack", "dent"};
 static const char *const TEXTURE_NAMES[SYNTH_NUM_TEXTURES] = {"fabric", "metal", "granite"};
 
 const char *synth_kind_name(int32_t kind) {
@@ -265,6 +265,58 @@ static void stain(rng *r, int32_t n, float *rgb, uint8_t *mask) {
     }
 }
 
+/* A crack: a jagged random walk of short segments, darkening the surface
+ * multiplicatively, with one branch from a random vertex. */
+static void crack_path(rng *r, int32_t n, float x, float y, float th, int segs, float *rgb, uint8_t *mask) {
+    const float k = (float)n / 256.0f, step = 4.0f * k;
+    const float half = 0.6f * k < 0.6f ? 0.6f : 0.6f * k;
+    for (int s = 0; s < segs; s++) {
+        float nth = th + (float)range(r, -0.7, 0.7);
+        float x2 = clampf(x + step * cosf(nth), 1, (float)n - 2), y2 = clampf(y + step * sinf(nth), 1, (float)n - 2);
+        int32_t x0 = (int32_t)fminf(x, x2) - 3, x1 = (int32_t)fmaxf(x, x2) + 3;
+        int32_t y0 = (int32_t)fminf(y, y2) - 3, y1 = (int32_t)fmaxf(y, y2) + 3;
+        for (int32_t py = y0 < 0 ? 0 : y0; py <= y1 && py < n; py++)
+            for (int32_t px = x0 < 0 ? 0 : x0; px <= x1 && px < n; px++) {
+                float d = seg_dist((float)px + 0.5f, (float)py + 0.5f, x, y, x2, y2);
+                float cov = clampf(half + 0.5f - d, 0, 1);
+                size_t i = (size_t)py * (size_t)n + (size_t)px;
+                if (cov > 0)
+                    for (int c = 0; c < 3; c++) rgb[3 * i + c] *= 1.0f - 0.6f * cov;
+                if (mask && d <= half + 0.5f) mask[i] = 255;
+            }
+        x = x2;
+        y = y2;
+    }
+}
+
+static void crack(rng *r, int32_t n, float *rgb, uint8_t *mask) {
+    const float fn = (float)n;
+    float x = (float)range(r, 0.25, 0.75) * fn, y = (float)range(r, 0.25, 0.75) * fn;
+    float th = (float)range(r, 0, 2 * PI);
+    int segs = (int)range(r, 10, 18);
+    crack_path(r, n, x, y, th, segs, rgb, mask);
+    crack_path(r, n, x, y, th + (float)range(r, 2.0, 4.3), segs / 2, rgb, mask);
+}
+
+/* A dent lit from the upper left: brighter on the far slope, darker on the
+ * near one, by a few percent; the colour stays the surface's. */
+static void dent(rng *r, int32_t n, float *rgb, uint8_t *mask) {
+    const float k = (float)n / 256.0f, fn = (float)n;
+    float cx = (float)range(r, 0.2, 0.8) * fn, cy = (float)range(r, 0.2, 0.8) * fn;
+    float rad = (float)range(r, 9, 18) * k, depth = (float)range(r, 0.25, 0.4);
+    for (int32_t y = 0; y < n; y++)
+        for (int32_t x = 0; x < n; x++) {
+            float dx = ((float)x + 0.5f - cx) / rad, dy = ((float)y + 0.5f - cy) / rad;
+            float d2 = dx * dx + dy * dy;
+            if (d2 >= 1.0f) continue;
+            /* slope of the bowl (1 - d^2)^2 along the light direction (-1, -1)/sqrt(2) */
+            float g = 4.0f * (1.0f - d2) * (dx + dy) * 0.70710678f;
+            size_t i = (size_t)y * (size_t)n + (size_t)x;
+            for (int c = 0; c < 3; c++) rgb[3 * i + c] *= 1.0f + depth * g * 0.5f;
+            if (mask) mask[i] = 255;
+        }
+}
+
 /* ---- images ------------------------------------------------------------ */
 
 static bool valid(const synth_params *p, int32_t split, int32_t kind, int32_t index) {
@@ -308,6 +360,8 @@ int synth_render(const synth_params *p, int32_t split, int32_t kind, int32_t ind
     case SYNTH_SCRATCH: scratch(&r, n, work, mask); break;
     case SYNTH_SPOT: spot(&r, n, work, mask); break;
     case SYNTH_STAIN: stain(&r, n, work, mask); break;
+    case SYNTH_CRACK: crack(&r, n, work, mask); break;
+    case SYNTH_DENT: dent(&r, n, work, mask); break;
     default: break;
     }
     quantize(work, synth_work_floats(n), rgb);

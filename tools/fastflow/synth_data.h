@@ -15,8 +15,19 @@
 
 #include <stdint.h>
 
-enum synth_kind { SYNTH_GOOD = 0, SYNTH_SCRATCH = 1, SYNTH_SPOT = 2, SYNTH_STAIN = 3 };
-#define SYNTH_NUM_KINDS 4
+/* The demo draws kinds 0-3. Crack and dent are defects it never shows: the
+ * stopping-criteria study (tools/study) builds a set from them that the
+ * selection's own synthetic anomalies (scratches, spots) do not resemble. */
+enum synth_kind {
+    SYNTH_GOOD = 0,
+    SYNTH_SCRATCH = 1,
+    SYNTH_SPOT = 2,
+    SYNTH_STAIN = 3,
+    SYNTH_CRACK = 4, /* a thin, jagged, branching dark line */
+    SYNTH_DENT = 5   /* a shallow round dent: shading only, no colour change */
+};
+#define SYNTH_NUM_KINDS 6
+#define SYNTH_NUM_DEMO_KINDS 4
 
 enum synth_texture { SYNTH_FABRIC = 0, SYNTH_METAL = 1, SYNTH_GRANITE = 2 };
 #define SYNTH_NUM_TEXTURES 3
@@ -29,7 +40,7 @@ typedef struct {
     uint64_t seed;
 } synth_params;
 
-/* "good", "scratch", "spot", "stain"; NULL for an unknown kind. */
+/* "good", "scratch", "spot", "stain", "crack", "dent"; NULL for an unknown kind. */
 const char *synth_kind_name(int32_t kind);
 /* "fabric", "metal", "granite"; NULL for an unknown texture. */
 const char *synth_texture_name(int32_t texture);

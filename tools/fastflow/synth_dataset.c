@@ -14,6 +14,7 @@ void synth_dataset_defaults(synth_dataset_config *c) {
     c->num_train = 60;
     c->num_test_good = 10;
     c->num_test_defect = 10;
+    c->kinds = 1u << SYNTH_SCRATCH | 1u << SYNTH_SPOT | 1u << SYNTH_STAIN;
 }
 
 static int write_split(const char *cmd, const synth_dataset_config *c, const char *dir, int32_t split, int32_t kind,
@@ -61,10 +62,12 @@ int synth_dataset_write(const char *cmd, const synth_dataset_config *c, const ch
         goto done;
     }
     if (write_split(cmd, c, dir, SYNTH_TRAIN, SYNTH_GOOD, c->num_train, work, rgb, mask) != 0) goto done;
-    for (int32_t kind = 0; kind < SYNTH_NUM_KINDS; kind++)
+    for (int32_t kind = 0; kind < SYNTH_NUM_KINDS; kind++) {
+        if (kind != SYNTH_GOOD && !(c->kinds >> kind & 1u)) continue;
         if (write_split(cmd, c, dir, SYNTH_TEST, kind, kind == SYNTH_GOOD ? c->num_test_good : c->num_test_defect,
                         work, rgb, mask) != 0)
             goto done;
+    }
     rc = 0;
 done:
     free(work);

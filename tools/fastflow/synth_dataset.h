@@ -16,6 +16,8 @@ typedef struct {
     int32_t num_train;       /* training images (train/good) */
     int32_t num_test_good;   /* test/good images */
     int32_t num_test_defect; /* images per defect type */
+    uint32_t kinds;          /* defect types written: bit k = enum synth_kind k; the demo's scratch,
+                                spot and stain by default */
 } synth_dataset_config;
 
 /* Defaults for a quick demo: 256 px metal, seed 0, 60 train, 10 good and

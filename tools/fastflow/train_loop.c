@@ -10,6 +10,7 @@
 
 #include "cli_util.h"
 #include "progress.h"
+#include "select_run.h"
 
 void train_args_defaults(train_args *a) {
     memset(a, 0, sizeof *a);
@@ -85,22 +86,41 @@ static int add_images(const char *CMD, const ff_dataset *ds, ff_trainer *t) {
     return 0;
 }
 
+static int save_checkpoint(const char *CMD, const train_args *a, const ff_trainer *t, int32_t epoch) {
+    ff_status st = ff_trainer_save_checkpoint(t, a->checkpoint);
+    if (st != FF_OK) return cli_fail(CMD, a->checkpoint, st);
+    printf("checkpoint after epoch %d: %s\n", (int)epoch, a->checkpoint);
+    fflush(stdout);
+    return 0;
+}
+
 /* One progress line over the whole run, counted in images (the ETA is the
- * training's), relabelled per epoch and erased before each epoch's log line. */
+ * training's), relabelled per epoch and erased before each epoch's log line.
+ * A resumed trainer starts after its completed epochs (and batches); with
+ * --epochs auto the selection decides after each epoch whether to go on. */
 static int train(const char *CMD, const train_args *a, ff_trainer *t, uint64_t images) {
-    int64_t batches = 0;
+    int64_t batches = 0, done = 0, skip = 0;
     ff_trainer_get_i64(t, FF_TRAINER_BATCHES_PER_EPOCH, &batches);
+    ff_trainer_get_i64(t, FF_TRAINER_EPOCH, &done);
+    ff_trainer_get_i64(t, FF_TRAINER_BATCH_IN_EPOCH, &skip);
+    const int32_t epochs = a->select ? a->select->max_epochs : a->epochs;
+    if (done > 0 || skip > 0) {
+        printf("resuming after epoch %lld%s\n", (long long)done, skip ? " (in the middle of the next)" : "");
+        fflush(stdout);
+    }
     uint64_t batch = (uint64_t)a->batch;
     double epoch_total = 0.0;
+    int32_t run = 0;
     cli_progress p;
-    progress_begin(&p, "epoch", (uint64_t)a->epochs * images);
-    for (int32_t e = 1; e <= a->epochs; e++) {
+    progress_begin(&p, "epoch", (uint64_t)epochs * images);
+    for (int32_t e = (int32_t)done + 1; e <= epochs; e++) {
         double t0 = cli_now_seconds();
         double sum = 0.0;
         char label[64], extra[64];
-        snprintf(label, sizeof label, "epoch %d/%d", (int)e, (int)a->epochs);
+        snprintf(label, sizeof label, "epoch %d/%d", (int)e, (int)epochs);
         progress_label(&p, label);
-        for (int64_t b = 1; b <= batches; b++) {
+        int64_t first = e == done + 1 ? skip + 1 : 1;
+        for (int64_t b = first; b <= batches; b++) {
             float loss = 0.0f;
             ff_status st = ff_trainer_run_batch(t, &loss);
             if (st != FF_OK) {
@@ -116,17 +136,50 @@ static int train(const char *CMD, const train_args *a, ff_trainer *t, uint64_t i
         }
         double secs = cli_now_seconds() - t0;
         epoch_total += secs;
+        run++;
         progress_clear(&p);
-        printf("epoch %d/%d loss %.6g time %.2f s\n", (int)e, (int)a->epochs, sum / (double)batches, secs);
+        printf("epoch %d/%d loss %.6g time %.2f s\n", (int)e, (int)epochs, sum / (double)(batches - first + 1),
+               secs);
         fflush(stdout);
+        bool stop = false;
+        if (a->select && sel_run_epoch(a->select, t, e, &stop) != 0) {
+            progress_end(&p);
+            return 1;
+        }
+        if (a->checkpoint_every > 0 && e % a->checkpoint_every == 0 && e < epochs && !stop &&
+            save_checkpoint(CMD, a, t, e) != 0) {
+            progress_end(&p);
+            return 1;
+        }
+        if (stop) break;
     }
     progress_end(&p);
-    printf("trained %d epochs in %.1f s (%.2f s per epoch)\n", (int)a->epochs, epoch_total,
-           epoch_total / (double)a->epochs);
+    if (run > 0)
+        printf("trained %d epochs in %.1f s (%.2f s per epoch)\n", (int)run, epoch_total, epoch_total / (double)run);
     return 0;
 }
 
-int train_model(const char *CMD, const train_args *a, const ff_dataset *ds, ff_flow **trained) {
+/* Restores a->resume into t; the run's settings must be the checkpoint's. */
+static int resume(const char *CMD, const train_args *a, ff_trainer *t) {
+    ff_status st = ff_trainer_restore_checkpoint(t, a->resume);
+    if (st != FF_OK) return cli_fail(CMD, a->resume, st);
+    int32_t batch = 0;
+    float lr = 0.0f, wd = 0.0f;
+    ff_trainer_get_i32(t, FF_TRAINER_BATCH_SIZE, &batch);
+    ff_trainer_get_f32(t, FF_TRAINER_LEARNING_RATE, &lr);
+    ff_trainer_get_f32(t, FF_TRAINER_WEIGHT_DECAY, &wd);
+    if (batch != a->batch || lr != a->lr || wd != a->wd) {
+        fprintf(stderr,
+                "fastflow %s: %s: the checkpoint was written with --batch %d --lr %g --weight-decay %g; resume "
+                "with the options of the interrupted run (this run: --batch %d --lr %g --weight-decay %g)\n",
+                CMD, a->resume, (int)batch, (double)lr, (double)wd, (int)a->batch, (double)a->lr, (double)a->wd);
+        return 1;
+    }
+    return 0;
+}
+
+int train_prepare(const char *CMD, const train_args *a, const ff_dataset *ds, ff_flow **flow_out,
+                  ff_trainer **trainer_out) {
     ff_backbone *bb = NULL;
     ff_flow *flow = NULL;
     ff_trainer *t = NULL;
@@ -141,13 +194,32 @@ int train_model(const char *CMD, const train_args *a, const ff_dataset *ds, ff_f
         rc = cli_fail(CMD, "creating the trainer", st);
         goto done;
     }
-    if ((rc = configure(CMD, a, t)) != 0 || (rc = add_images(CMD, ds, t)) != 0 ||
-        (rc = train(CMD, a, t, ds->num_train)) != 0)
-        goto done;
-    if ((st = ff_trainer_snapshot(t, trained)) != FF_OK) rc = cli_fail(CMD, "taking the trained flow", st);
+    if ((rc = configure(CMD, a, t)) != 0 || (rc = add_images(CMD, ds, t)) != 0) goto done;
+    *flow_out = flow;
+    *trainer_out = t;
+    flow = NULL;
+    t = NULL;
 done:
     ff_trainer_destroy(t);
     ff_flow_destroy(flow);
-    ff_backbone_destroy(bb);
+    ff_backbone_destroy(bb); /* the flow keeps it alive */
+    return rc;
+}
+
+int train_model(const char *CMD, const train_args *a, const ff_dataset *ds, ff_flow **trained) {
+    ff_flow *flow = NULL;
+    ff_trainer *t = NULL;
+    int rc = train_prepare(CMD, a, ds, &flow, &t);
+    if (rc == 0 && a->resume) rc = resume(CMD, a, t);
+    if (rc == 0 && (rc = train(CMD, a, t, ds->num_train)) == 0) {
+        if (a->select) {
+            rc = sel_run_finish(a->select, trained);
+        } else {
+            ff_status st = ff_trainer_snapshot(t, trained);
+            if (st != FF_OK) rc = cli_fail(CMD, "taking the trained flow", st);
+        }
+    }
+    ff_trainer_destroy(t);
+    ff_flow_destroy(flow);
     return rc;
 }

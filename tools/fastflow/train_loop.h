@@ -10,12 +10,21 @@
 #include "eval/dataset.h"
 #include "fastflow.h"
 
+struct sel_run;
+
 typedef struct {
     const char *data, *category, *arch, *weights, *out;
     int32_t epochs, batch, steps, size, conv3x3_only;
     int64_t seed, threads;
     int64_t cache_memory; /* FF_TRAINER_CACHE_MEMORY, 0 = no limit */
     float lr, wd, hidden_ratio;
+    /* resuming: a trainer checkpoint written every checkpoint_every epochs
+     * (0: never) to `checkpoint`; `resume` restores one before training */
+    int32_t checkpoint_every;
+    const char *checkpoint, *resume;
+    /* --epochs auto: when set, up to select->max_epochs epochs, stopping as
+     * it says, and *trained is its kept flow (select_run.h) */
+    struct sel_run *select;
 } train_args;
 
 /* batch 32, lr 1e-3, weight decay 1e-5, seed 0; no paths, epochs 0. The
@@ -28,6 +37,13 @@ void train_args_defaults(train_args *a);
  * Returns 0, or prints an error prefixed with "fastflow <cmd>:" and
  * returns 1. */
 int train_model(const char *cmd, const train_args *a, const ff_dataset *ds, ff_flow **trained);
+
+/* The steps before the first epoch: loads the backbone, creates the flow
+ * (*flow_out, the untrained start) and a trainer over it (*trainer_out)
+ * configured from `a`, with ds's training images added. The caller
+ * destroys both. Returns 0, or prints an error and returns 1. */
+int train_prepare(const char *cmd, const train_args *a, const ff_dataset *ds, ff_flow **flow_out,
+                  ff_trainer **trainer_out);
 
 /* Monotonic clock in seconds. */
 double cli_now_seconds(void);
