@@ -21,7 +21,7 @@
  *  - a loaded flow with a small input size scores a batch: FF_OK with
  *    finite scores, or FF_E_NUMERIC (finite but huge parameters may
  *    overflow), nothing else. */
-// fuzz-sources: lib tests/backbone_testlib.c
+// fuzz-sources: lib tests/backbone_testlib.c tests/test_util.c
 #include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
