@@ -9,7 +9,7 @@ Each worker is one process with one thread, and the library uses
 --library-threads threads in it (default 1), so N workers use N cores.
 The model is a resnet18 flow at 256x256 with 8 steps (the default
 configuration), untrained: scoring costs the same as with trained weights.
-The images default to ../shared/datasets/bottle/test (83 PNGs, 900x900);
+The images default to ../shared/datasets/bottle/test (83 PNGs, 256x256);
 --repeat scores the list several times per run. Each configuration first
 runs a warm-up job (model load, oneDNN primitives), then --runs timed jobs
 (the best and the median are printed). Maps are not written (--maps DIR
