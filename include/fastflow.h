@@ -584,7 +584,7 @@ FF_API ff_status ff_flow_get_f32(const ff_flow *flow, int32_t key, float *value_
  * reproducible for the same flow, images (in the same order), settings and
  * thread count (FF_TRAINER_NUM_THREADS, or FF_GLOBAL_NUM_THREADS at 0).
  * Memory: 16 bytes per flow parameter (parameters, gradients, Adam's two
- * moments) plus the feature cache. */
+ * moments) plus the feature cache (and 4 with FF_TRAINER_EMA_DECAY). */
 typedef struct ff_trainer ff_trainer;
 
 enum ff_trainer_param {
@@ -602,6 +602,14 @@ enum ff_trainer_param {
      * deleted when the trainer is destroyed, and read back per batch. The
      * trained model is bit-identical with any budget. */
     FF_TRAINER_CACHE_MEMORY = 6,
+    /* f32, default 0 = off, [0, 0.999]; settable only before the first
+     * batch (FF_E_STATE after). An exponential moving average of the
+     * parameters over epochs: after each completed epoch e (1-based),
+     * ema = params at e = 1, else decay * ema + (1 - decay) * params, in
+     * float32. When on, ff_trainer_snapshot returns the average (and
+     * checkpoints carry it); training itself is unchanged. Memory: 4 more
+     * bytes per flow parameter. */
+    FF_TRAINER_EMA_DECAY = 7,
     /* read-only counters (get only) */
     FF_TRAINER_NUM_IMAGES = 100,        /* i64 images added                    */
     FF_TRAINER_EPOCH = 101,             /* i64 completed epochs                */
@@ -628,8 +636,9 @@ FF_API void ff_trainer_destroy(ff_trainer *trainer);
  * get_i64 getter also reads every read-only counter and, widened, FF_TRAINER_BATCH_SIZE;
  * FF_TRAINER_BATCHES_PER_EPOCH is ceil(images / batch size) over the images of the current epoch
  * when one is under way, else over all images added. f32: FF_TRAINER_LEARNING_RATE ((0, 1]) and
- * FF_TRAINER_WEIGHT_DECAY ([0, 1]), finite only, applied from the next step. A rejected value
- * leaves the setting unchanged. */
+ * FF_TRAINER_WEIGHT_DECAY ([0, 1]), finite only, applied from the next step;
+ * FF_TRAINER_EMA_DECAY ([0, 0.999]; FF_E_STATE once a batch has run; FF_E_OUT_OF_MEMORY when
+ * the average's buffer cannot be allocated). A rejected value leaves the setting unchanged. */
 FF_API ff_status ff_trainer_set_i32(ff_trainer *trainer, int32_t key, int32_t value);
 FF_API ff_status ff_trainer_set_i64(ff_trainer *trainer, int32_t key, int64_t value);
 FF_API ff_status ff_trainer_set_f32(ff_trainer *trainer, int32_t key, float value);
@@ -669,13 +678,22 @@ FF_API ff_status ff_trainer_run_epoch(ff_trainer *trainer, float *loss_out);
 /* A trained, immutable snapshot of the current parameters: a new ff_flow
  * (same backbone, options and permutations) that the caller destroys; it
  * stays valid after the trainer is destroyed or trains on.
- * Take one whenever you want to score or save mid-training. Errors: FF_E_OUT_OF_MEMORY. */
+ * Take one whenever you want to score or save mid-training. With FF_TRAINER_EMA_DECAY > 0 the
+ * snapshot is the averaged model (the moving average as of the last completed epoch; before the
+ * first epoch completes, the current parameters). Errors: FF_E_OUT_OF_MEMORY. */
 FF_API ff_status ff_trainer_snapshot(const ff_trainer *trainer, ff_flow **out);
+/* As ff_trainer_snapshot, but always the current trained parameters, also when
+ * FF_TRAINER_EMA_DECAY > 0 (for comparing the average with what it averages, or
+ * scoring the parameters of a batch in the middle of an epoch). Identical to
+ * ff_trainer_snapshot when the average is off. Errors: FF_E_OUT_OF_MEMORY. */
+FF_EXPERIMENTAL
+FF_API ff_status ff_trainer_snapshot_raw(const ff_trainer *trainer, ff_flow **out);
 
 /* Checkpoints, for resuming a long run: ff_trainer_save_checkpoint writes
  * the trainer's whole state (parameters, Adam's moments and step count,
  * epoch and batch position with the epoch's shuffled order, the shuffling
- * generator, batch size, learning rate, weight decay and seed, and
+ * generator, batch size, learning rate, weight decay, seed, the EMA decay
+ * and moving average (FF_TRAINER_EMA_DECAY), and
  * fingerprints of the starting flow and of the added images) atomically
  * (temporary file, fsync, rename: an interrupted save leaves the previous
  * file intact). ff_trainer_restore_checkpoint loads one into a trainer

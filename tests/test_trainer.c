@@ -1,6 +1,7 @@
 /* ff_trainer: Adam against torch.optim.Adam (the flow golden files store
  * the parameters after one step), settings and counters, determinism for a
- * seed, the loss going down on a tiny set, NaN handling. Synthetic: a
+ * seed, the loss going down on a tiny set, the moving average of the
+ * parameters (FF_TRAINER_EMA_DECAY), NaN handling. Synthetic: a
  * random resnet18 at 64x64, 2 flow steps. */
 #include <math.h>
 #include <stdio.h>
@@ -356,6 +357,93 @@ done:
     for (int i = 0; i < 3; i++) ff_trainer_destroy(t[i]);
 }
 
+static int same(const ff_flow *a, const float *params) {
+    return a && memcmp(a->params, params, a->layout.num_params * sizeof(float)) == 0;
+}
+
+/* FF_TRAINER_EMA_DECAY: after every epoch the snapshot is the moving average
+ * that the stopping study (tools/study/select_study.c) computes from the
+ * raw parameters of a run without it, bit for bit, whether the epoch ended
+ * in ff_trainer_run_batch or ff_trainer_run_epoch; the raw snapshot is that
+ * run's parameters (the average does not change training); a decay set
+ * back to 0 trains exactly as the default. */
+static void test_ema(const ff_flow *flow) {
+    const float decay = 0.6f;
+    ff_trainer *a = trainer_with_images(flow, 4, 9), *raw = trainer_with_images(flow, 4, 9),
+               *off = trainer_with_images(flow, 4, 9);
+    const size_t np = flow->layout.num_params;
+    float *want = malloc(np * sizeof *want);
+    CHECK(a && raw && off && want);
+    if (!a || !raw || !off || !want) goto done;
+    float f = -1.0f;
+    CHECK_OK(ff_trainer_get_f32(a, FF_TRAINER_EMA_DECAY, &f));
+    CHECK(f == 0.0f);
+    CHECK_STATUS(ff_trainer_set_f32(a, FF_TRAINER_EMA_DECAY, 0.9995f), FF_E_INVALID_ARGUMENT);
+    CHECK_MSG("FF_TRAINER_EMA_DECAY");
+    CHECK_STATUS(ff_trainer_set_f32(a, FF_TRAINER_EMA_DECAY, -0.1f), FF_E_INVALID_ARGUMENT);
+    CHECK_OK(ff_trainer_set_f32(a, FF_TRAINER_EMA_DECAY, decay));
+    CHECK_OK(ff_trainer_get_f32(a, FF_TRAINER_EMA_DECAY, &f));
+    CHECK(f == decay);
+    CHECK_OK(ff_trainer_set_f32(off, FF_TRAINER_EMA_DECAY, 0.9f));
+    CHECK_OK(ff_trainer_set_f32(off, FF_TRAINER_EMA_DECAY, 0.0f));
+    ff_flow *s = NULL;
+    CHECK_STATUS(ff_trainer_snapshot_raw(a, NULL), FF_E_INVALID_ARGUMENT);
+    CHECK_STATUS(ff_trainer_snapshot_raw(NULL, &s), FF_E_INVALID_ARGUMENT);
+    /* before the first epoch completes: the parameters */
+    CHECK_OK(ff_trainer_snapshot(a, &s));
+    CHECK(same(s, flow->params));
+    ff_flow_destroy(s);
+    CHECK_OK(ff_trainer_run_batch(a, NULL));
+    CHECK_OK(ff_trainer_run_batch(raw, NULL));
+    CHECK_OK(ff_trainer_run_batch(off, NULL));
+    CHECK_STATUS(ff_trainer_set_f32(a, FF_TRAINER_EMA_DECAY, 0.5f), FF_E_STATE);
+    CHECK_MSG("before training starts");
+    CHECK_OK(ff_trainer_get_f32(a, FF_TRAINER_EMA_DECAY, &f));
+    CHECK(f == decay);
+    ff_flow *r = NULL;
+    CHECK_OK(ff_trainer_snapshot(raw, &r));
+    CHECK_OK(ff_trainer_snapshot(a, &s));
+    CHECK(r && same(s, r->params));
+    ff_flow_destroy(s);
+    ff_flow_destroy(r);
+    for (int e = 1; e <= 3; e++) {
+        if (e == 2) { /* this epoch ends in run_batch */
+            while (get(a, FF_TRAINER_EPOCH) < e) CHECK_OK(ff_trainer_run_batch(a, NULL));
+        } else {
+            CHECK_OK(ff_trainer_run_epoch(a, NULL));
+        }
+        CHECK_OK(ff_trainer_run_epoch(raw, NULL));
+        CHECK_OK(ff_trainer_run_epoch(off, NULL));
+        CHECK(get(a, FF_TRAINER_EPOCH) == e);
+        r = NULL;
+        CHECK_OK(ff_trainer_snapshot(raw, &r));
+        if (!r) break;
+        /* the study's expression (select_study.c), decay 0.6 */
+        for (size_t k = 0; k < np; k++)
+            want[k] = e == 1 ? r->params[k] : decay * want[k] + (1.0f - decay) * r->params[k];
+        ff_flow *avg = NULL, *cur = NULL, *o = NULL;
+        CHECK_OK(ff_trainer_snapshot(a, &avg));
+        CHECK_OK(ff_trainer_snapshot_raw(a, &cur));
+        CHECK_OK(ff_trainer_snapshot(off, &o));
+        CHECK(same(avg, want));
+        CHECK(same(cur, r->params));
+        CHECK(same(o, r->params));
+        if (e >= 2) CHECK(!same(avg, r->params));
+        if (avg && cur) CHECK(memcmp(avg->perms, cur->perms, flow->layout.num_perm * sizeof(int32_t)) == 0);
+        printf("EMA 0.6 after epoch %d: %s the study's average of a twin run's parameters\n", e,
+               same(avg, want) ? "bit-identical to" : "DIFFERENT from");
+        ff_flow_destroy(avg);
+        ff_flow_destroy(cur);
+        ff_flow_destroy(o);
+        ff_flow_destroy(r);
+    }
+done:
+    free(want);
+    ff_trainer_destroy(a);
+    ff_trainer_destroy(raw);
+    ff_trainer_destroy(off);
+}
+
 static void test_nan(const ff_backbone *bb) {
     ff_flow *f = ft_flow(bb, SIZE, STEPS, 1, 3);
     if (!f) return;
@@ -397,6 +485,7 @@ int main(void) {
         test_counters(flow);
         test_determinism_and_learning(flow);
         test_cache_budget(flow);
+        test_ema(flow);
         test_nan(bb);
     }
     ff_flow_destroy(flow);

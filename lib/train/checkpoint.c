@@ -5,16 +5,22 @@
  * trains exactly as one that was never stopped.
  *
  * Tensors: params, adam.m, adam.v (F32 [num_params]); order (I32
- * [epoch_images], only in the middle of an epoch). Metadata (all strings):
- *   format = "libfastflow-trainer-checkpoint", checkpoint.version = "1",
+ * [epoch_images], only in the middle of an epoch); ema (F32 [num_params],
+ * the moving average, only with FF_TRAINER_EMA_DECAY > 0 after the first
+ * epoch). Metadata (all strings):
+ *   format = "libfastflow-trainer-checkpoint", checkpoint.version = "1"
+ *   (or "2" with the moving average on, which adds ema_decay_bits and
+ *   ema_decay: a trainer without the average writes the same files as
+ *   before it existed, and a reader of version 1 refuses an averaged run
+ *   instead of dropping its average),
  *   backbone.arch, num_params, num_images, data_fingerprint and
  *   flow_fingerprint (FNV-1a 64 in hex: the added images' pre-processed
  *   inputs; the starting flow's parameters and permutations), epoch,
  *   batch_in_epoch, steps, in_epoch, epoch_images, batch_size, seed, rng
  *   (4 x 16 hex digits), lr_bits / weight_decay_bits (float bits in hex;
  *   lr / weight_decay repeat them readably), epoch_loss_sum_bits (double
- *   bits), checksum (FNV-1a 64 over the tensors' bytes, which the
- *   safetensors layer does not check).
+ *   bits), checksum (FNV-1a 64 over the tensors' bytes, in the order
+ *   above, which the safetensors layer does not check).
  * Written with the library's atomic writer (temporary file, fsync,
  * rename): an interrupted save leaves the previous checkpoint as it was.
  * Restoring validates everything before it changes the trainer. */
@@ -26,25 +32,35 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/memory.h"
+#include "core/params.h"
 #include "flow/flow_internal.h"
 #include "tensor/safetensors.h"
 #include "train/trainer_state.h"
 
 #define CKPT_FORMAT "libfastflow-trainer-checkpoint"
 #define CKPT_VERSION "1"
+#define CKPT_VERSION_EMA "2" /* version 1 + the moving average */
 
 static uint64_t flow_fingerprint(const ff_flow *f) {
     uint64_t h = ff_fnv1a64(FF_FNV_OFFSET, f->params, f->layout.num_params * sizeof(float));
     return ff_fnv1a64(h, f->perms, f->layout.num_perm * sizeof(int32_t));
 }
 
-static uint64_t tensors_checksum(const ff_trainer_state *s, const int32_t *order, int64_t n_order) {
+/* ema: the moving average when the file holds it, else NULL */
+static uint64_t tensors_checksum(const ff_trainer_state *s, const int32_t *order, int64_t n_order, const float *ema) {
     size_t bytes = s->num_params * sizeof(float);
     uint64_t h = ff_fnv1a64(FF_FNV_OFFSET, s->params, bytes);
     h = ff_fnv1a64(h, s->m, bytes);
     h = ff_fnv1a64(h, s->v, bytes);
     if (order) h = ff_fnv1a64(h, order, (size_t)n_order * sizeof(int32_t));
+    if (ema) h = ff_fnv1a64(h, ema, bytes);
     return h;
+}
+
+/* The average exists from the first completed epoch on (trainer.c). */
+static int has_ema(float decay, int64_t epoch) {
+    return decay > 0.0f && epoch >= 1;
 }
 
 static uint32_t f32_bits(float f) {
@@ -73,8 +89,9 @@ static ff_status meta_hex(ff_st_writer *w, const char *key, uint64_t v, int digi
 
 static ff_status write_meta(ff_st_writer *w, const ff_trainer_state *s, uint64_t checksum) {
     char buf[96];
+    const int ema_on = *s->ema_decay > 0.0f;
     ff_status st = ff_st_writer_set_meta(w, "format", CKPT_FORMAT);
-    if (st == FF_OK) st = ff_st_writer_set_meta(w, "checkpoint.version", CKPT_VERSION);
+    if (st == FF_OK) st = ff_st_writer_set_meta(w, "checkpoint.version", ema_on ? CKPT_VERSION_EMA : CKPT_VERSION);
     if (st == FF_OK) st = ff_st_writer_set_meta(w, "backbone.arch", ff_backbone_arch(s->flow->backbone));
     if (st == FF_OK) st = meta_i64(w, "num_params", (int64_t)s->num_params);
     if (st == FF_OK) st = meta_i64(w, "num_images", s->num_images);
@@ -97,6 +114,9 @@ static ff_status write_meta(ff_st_writer *w, const ff_trainer_state *s, uint64_t
     snprintf(buf, sizeof buf, "%.9g", (double)*s->weight_decay);
     if (st == FF_OK) st = ff_st_writer_set_meta(w, "weight_decay", buf);
     if (st == FF_OK) st = meta_hex(w, "epoch_loss_sum_bits", f64_bits(*s->epoch_loss_sum), 16);
+    if (st == FF_OK && ema_on) st = meta_hex(w, "ema_decay_bits", f32_bits(*s->ema_decay), 8);
+    snprintf(buf, sizeof buf, "%.9g", (double)*s->ema_decay);
+    if (st == FF_OK && ema_on) st = ff_st_writer_set_meta(w, "ema_decay", buf);
     if (st == FF_OK) st = meta_hex(w, "checksum", checksum, 16);
     return st;
 }
@@ -109,6 +129,7 @@ static ff_status locked_trainer_save_checkpoint(const ff_trainer *trainer, const
     ff_trainer_state_of((ff_trainer *)(uintptr_t)trainer, &s);
     const int32_t *order = *s.in_epoch ? *s.order : NULL;
     int64_t n_order = *s.in_epoch ? *s.epoch_images : 0;
+    const float *ema = has_ema(*s.ema_decay, *s.epoch) ? *s.ema : NULL;
     ff_st_writer *w = NULL;
     FF_TRY(ff_st_writer_create(&w));
     int64_t shape = (int64_t)s.num_params;
@@ -116,7 +137,8 @@ static ff_status locked_trainer_save_checkpoint(const ff_trainer *trainer, const
     if (st == FF_OK) st = ff_st_writer_add_f32(w, "adam.m", 1, &shape, s.m);
     if (st == FF_OK) st = ff_st_writer_add_f32(w, "adam.v", 1, &shape, s.v);
     if (st == FF_OK && order) st = ff_st_writer_add(w, "order", FF_DT_I32, 1, &n_order, order);
-    if (st == FF_OK) st = write_meta(w, &s, tensors_checksum(&s, order, n_order));
+    if (st == FF_OK && ema) st = ff_st_writer_add_f32(w, "ema", 1, &shape, ema);
+    if (st == FF_OK) st = write_meta(w, &s, tensors_checksum(&s, order, n_order, ema));
     if (st == FF_OK) st = ff_st_writer_save(w, path);
     ff_st_writer_destroy(w);
     if (st != FF_OK) return ff_fail_context(st, "saving the trainer checkpoint '%s'", path);
@@ -138,9 +160,10 @@ ff_status ff_trainer_save_checkpoint(const ff_trainer *trainer, const char *path
 typedef struct {
     int64_t epoch, batch_in_epoch, steps, in_epoch, epoch_images, batch_size, seed;
     ff_rng rng;
-    float lr, weight_decay;
+    float lr, weight_decay, ema_decay;
     double loss_sum;
     float *params, *m, *v;
+    float *ema; /* ff_alloc'd when ema_decay > 0 (holding the average when the file has one) */
     int32_t *order;
 } parsed;
 
@@ -185,14 +208,18 @@ static ff_status meta_hex_get(const ff_st_file *f, const char *key, int digits, 
     return hex_digits(key, v, digits, out, 1);
 }
 
-static ff_status check_identity(const ff_st_file *f, const ff_trainer_state *s) {
+/* *version receives 1 or 2 */
+static ff_status check_identity(const ff_st_file *f, const ff_trainer_state *s, int *version) {
     const char *v;
     FF_TRY(need_meta(f, "format", &v));
     if (strcmp(v, CKPT_FORMAT) != 0)
         return ff_fail(FF_E_BAD_FORMAT, "not a libfastflow trainer checkpoint (format '%s')", v);
     FF_TRY(need_meta(f, "checkpoint.version", &v));
-    if (strcmp(v, CKPT_VERSION) != 0)
-        return ff_fail(FF_E_UNSUPPORTED, "checkpoint version '%s' (this library reads version " CKPT_VERSION ")", v);
+    if (strcmp(v, CKPT_VERSION) != 0 && strcmp(v, CKPT_VERSION_EMA) != 0)
+        return ff_fail(FF_E_UNSUPPORTED,
+                       "checkpoint version '%s' (this library reads versions " CKPT_VERSION " and " CKPT_VERSION_EMA ")",
+                       v);
+    *version = strcmp(v, CKPT_VERSION) == 0 ? 1 : 2;
     FF_TRY(need_meta(f, "backbone.arch", &v));
     const char *arch = ff_backbone_arch(s->flow->backbone);
     int64_t np = 0, ni = 0;
@@ -216,7 +243,7 @@ static ff_status check_identity(const ff_st_file *f, const ff_trainer_state *s) 
     return FF_OK;
 }
 
-static ff_status read_counters(const ff_st_file *f, const ff_trainer_state *s, parsed *p) {
+static ff_status read_counters(const ff_st_file *f, const ff_trainer_state *s, int version, parsed *p) {
     FF_TRY(meta_int(f, "epoch", 0, INT64_MAX, &p->epoch));
     FF_TRY(meta_int(f, "steps", 0, INT64_MAX, &p->steps));
     FF_TRY(meta_int(f, "in_epoch", 0, 1, &p->in_epoch));
@@ -244,6 +271,14 @@ static ff_status read_counters(const ff_st_file *f, const ff_trainer_state *s, p
         !(isfinite(p->weight_decay) && p->weight_decay >= 0.0f && p->weight_decay <= 1.0f) ||
         !isfinite(p->loss_sum))
         return ff_fail(FF_E_BAD_FORMAT, "learning rate, weight decay or loss sum out of range");
+    p->ema_decay = 0.0f; /* version 1: no average */
+    if (version >= 2) {
+        FF_TRY(meta_hex_get(f, "ema_decay_bits", 8, &bits));
+        b32 = (uint32_t)bits;
+        memcpy(&p->ema_decay, &b32, sizeof p->ema_decay);
+        if (ff_param_set_check_f32(FF_OBJECT_TRAINER, FF_TRAINER_EMA_DECAY, p->ema_decay) != FF_OK)
+            return ff_fail(FF_E_BAD_FORMAT, "metadata 'ema_decay_bits' is not an EMA decay in [0, 0.999]");
+    }
     return FF_OK;
 }
 
@@ -277,20 +312,26 @@ static ff_status read_tensors(const ff_st_file *f, const ff_trainer_state *s, pa
         }
         free(seen);
     }
+    if (p->ema_decay > 0.0f) {
+        /* the trainer's buffer to be, also when the file has no average yet */
+        FF_TRY(ff_alloc_floats(s->num_params, "moving average of the parameters", &p->ema));
+        if (has_ema(p->ema_decay, p->epoch)) FF_TRY(ff_st_read_f32(f, "ema", 1, &shape, p->ema));
+    }
     uint64_t sum = 0;
     FF_TRY(meta_hex_get(f, "checksum", 16, &sum));
     ff_trainer_state got = *s;
     got.params = p->params;
     got.m = p->m;
     got.v = p->v;
-    if (tensors_checksum(&got, p->order, p->epoch_images) != sum)
+    if (tensors_checksum(&got, p->order, p->epoch_images, has_ema(p->ema_decay, p->epoch) ? p->ema : NULL) != sum)
         return ff_fail(FF_E_BAD_FORMAT, "checksum mismatch: the checkpoint's tensors are corrupt");
     return FF_OK;
 }
 
 static ff_status parse(const ff_st_file *f, const ff_trainer_state *s, parsed *p) {
-    FF_TRY(check_identity(f, s));
-    FF_TRY(read_counters(f, s, p));
+    int version = 0;
+    FF_TRY(check_identity(f, s, &version));
+    FF_TRY(read_counters(f, s, version, p));
     return read_tensors(f, s, p);
 }
 
@@ -328,10 +369,17 @@ static ff_status locked_trainer_restore_checkpoint(ff_trainer *trainer, const ch
         *s.lr = p.lr;
         *s.weight_decay = p.weight_decay;
         *s.epoch_loss_sum = p.loss_sum;
+        *s.ema_decay = p.ema_decay;
+        if (p.ema) { /* the trainer takes the parsed buffer; its old one (if any) is freed below */
+            float *old = *s.ema;
+            *s.ema = p.ema;
+            p.ema = old;
+        }
     }
     free(p.params);
     free(p.m);
     free(p.v);
+    ff_free(p.ema);
     free(p.order);
     ff_st_close(f);
     if (st != FF_OK) return ff_fail_context(st, "restoring the trainer checkpoint '%s'", path);

@@ -6,7 +6,10 @@
  * batch buffers (allocated once per batch size, so steps allocate nothing).
  * Shuffling uses ff_rng seeded with FF_TRAINER_SEED; each epoch draws a
  * fresh Fisher-Yates permutation of the image indices from the same
- * stream, so a run is reproducible for a seed and a thread count. */
+ * stream, so a run is reproducible for a seed and a thread count.
+ * With FF_TRAINER_EMA_DECAY > 0 a fifth buffer holds the moving average of
+ * the parameters over epochs, updated when an epoch completes; snapshots
+ * return it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +42,8 @@ struct ff_trainer {
     int32_t batch_size;
     int32_t threads; /* FF_TRAINER_NUM_THREADS: 0 = the global count */
     float lr, weight_decay;
+    float ema_decay; /* FF_TRAINER_EMA_DECAY: 0 = off */
+    float *ema;      /* the moving average; allocated when a decay > 0 is set, valid from epoch 1 */
     int64_t seed;
     ff_rng rng;
 
@@ -71,6 +76,7 @@ static ff_status create(const ff_flow *flow, ff_trainer **out) {
     t->threads = (int32_t)ff_param_default_int(K, FF_TRAINER_NUM_THREADS);
     t->lr = ff_param_default_f32(K, FF_TRAINER_LEARNING_RATE);
     t->weight_decay = ff_param_default_f32(K, FF_TRAINER_WEIGHT_DECAY);
+    t->ema_decay = ff_param_default_f32(K, FF_TRAINER_EMA_DECAY);
     t->seed = ff_param_default_int(K, FF_TRAINER_SEED);
     ff_rng_seed(&t->rng, (uint64_t)t->seed);
     t->data_hash = FF_FNV_OFFSET;
@@ -116,6 +122,7 @@ void ff_trainer_destroy(ff_trainer *t) {
     ff_free(t->grads);
     ff_free(t->m);
     ff_free(t->v);
+    ff_free(t->ema);
     ff_free(t->input);
     free(t->order);
     ff_flow_destroy((ff_flow *)(uintptr_t)t->flow);
@@ -161,8 +168,21 @@ ff_status ff_trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
     FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, locked_set_i64(t, key, value));
 }
 
+/* The average starts from the parameters of the first epoch, so its decay
+ * is fixed before training starts (like the seed). */
+static ff_status set_ema_decay(ff_trainer *t, float value) {
+    if (t->steps > 0 || t->in_epoch)
+        return ff_fail(FF_E_STATE, "the EMA decay can only be set before training starts (%lld steps done)",
+                       (long long)t->steps);
+    if (value > 0.0f && t->ema == NULL)
+        FF_TRY(ff_alloc_floats(t->layout->num_params, "moving average of the parameters", &t->ema));
+    t->ema_decay = value;
+    return FF_OK;
+}
+
 static ff_status locked_set_f32(ff_trainer *t, int32_t key, float value) {
     FF_TRY(ff_param_set_check_f32(FF_OBJECT_TRAINER, key, value));
+    if (key == FF_TRAINER_EMA_DECAY) return set_ema_decay(t, value);
     if (key == FF_TRAINER_LEARNING_RATE) t->lr = value;
     else t->weight_decay = value;
     return FF_OK;
@@ -222,7 +242,7 @@ ff_status ff_trainer_get_i64(const ff_trainer *t, int32_t key, int64_t *value_ou
 
 static ff_status locked_get_f32(const ff_trainer *t, int32_t key, float *value_out) {
     FF_TRY(ff_param_lookup(FF_OBJECT_TRAINER, key, FF_PARAM_F32, 0, NULL));
-    *value_out = key == FF_TRAINER_LEARNING_RATE ? t->lr : t->weight_decay;
+    *value_out = key == FF_TRAINER_LEARNING_RATE ? t->lr : key == FF_TRAINER_EMA_DECAY ? t->ema_decay : t->weight_decay;
     return FF_OK;
 }
 
@@ -320,6 +340,22 @@ static ff_status start_epoch(ff_trainer *t) {
     return FF_OK;
 }
 
+/* The moving average after epoch t->epoch (1-based) completed: the
+ * parameters after the first, then decay * average + (1 - decay) *
+ * parameters, in float32 and in this operation order (the stopping study,
+ * tools/study/select_study.c, computed it so; its numbers are these). */
+static void update_ema(ff_trainer *t) {
+    const size_t n = t->layout->num_params;
+    const float d = t->ema_decay;
+    float *restrict ema = t->ema;
+    const float *restrict p = t->params;
+    if (t->epoch == 1) {
+        memcpy(ema, p, n * sizeof(float));
+        return;
+    }
+    for (size_t k = 0; k < n; k++) ema[k] = d * ema[k] + (1.0f - d) * p[k];
+}
+
 /* One optimiser step on the next batch of the epoch under way. */
 static ff_status run_batch(ff_trainer *t, float *loss_out) {
     int64_t start = t->batch_in_epoch * t->batch_size;
@@ -352,6 +388,7 @@ static ff_status run_batch(ff_trainer *t, float *loss_out) {
         t->epoch++;
         t->batch_in_epoch = 0;
         t->in_epoch = 0;
+        if (t->ema_decay > 0.0f) update_ema(t);
     }
     if (loss_out) *loss_out = loss;
     return FF_OK;
@@ -402,11 +439,12 @@ ff_status ff_trainer_run_epoch(ff_trainer *t, float *loss_out) {
     FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, locked_run_epoch(t, loss_out));
 }
 
-static ff_status locked_snapshot(const ff_trainer *t, ff_flow **out) {
+static ff_status locked_snapshot(const ff_trainer *t, int raw, ff_flow **out) {
     const ff_flow *src = t->flow;
+    const float *params = !raw && t->ema_decay > 0.0f && t->epoch >= 1 ? t->ema : t->params;
     ff_flow *f = NULL;
     FF_TRY(ff_flow_alloc(src->backbone, &src->layout, src->seed, &f));
-    memcpy(f->params, t->params, src->layout.num_params * sizeof(float));
+    memcpy(f->params, params, src->layout.num_params * sizeof(float));
     memcpy(f->perms, src->perms, src->layout.num_perm * sizeof(int32_t));
     *out = f;
     return FF_OK;
@@ -414,14 +452,21 @@ static ff_status locked_snapshot(const ff_trainer *t, ff_flow **out) {
 
 void ff_trainer_state_of(ff_trainer *t, ff_trainer_state *s) {
     *s = (ff_trainer_state){t->flow, t->params, t->m, t->v, t->layout->num_params, &t->batch_size, &t->lr,
-                            &t->weight_decay, &t->seed, &t->rng, &t->order, &t->order_cap, &t->in_epoch,
-                            &t->epoch_images, &t->epoch, &t->batch_in_epoch, &t->steps, &t->epoch_loss_sum,
-                            t->cache.count, t->data_hash};
+                            &t->weight_decay, &t->ema_decay, &t->ema, &t->seed, &t->rng, &t->order, &t->order_cap,
+                            &t->in_epoch, &t->epoch_images, &t->epoch, &t->batch_in_epoch, &t->steps,
+                            &t->epoch_loss_sum, t->cache.count, t->data_hash};
 }
 
 ff_status ff_trainer_snapshot(const ff_trainer *t, ff_flow **out) {
     ff_clear_error();
     FF_CHECK_ARG(t != NULL, "trainer is NULL");
     FF_CHECK_ARG(out != NULL, "out is NULL");
-    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, locked_snapshot(t, out));
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, locked_snapshot(t, 0, out));
+}
+
+ff_status ff_trainer_snapshot_raw(const ff_trainer *t, ff_flow **out) {
+    ff_clear_error();
+    FF_CHECK_ARG(t != NULL, "trainer is NULL");
+    FF_CHECK_ARG(out != NULL, "out is NULL");
+    FF_BUSY_RETURN(&t->busy, "trainer", TRAINER_ADVICE, locked_snapshot(t, 1, out));
 }

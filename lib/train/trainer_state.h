@@ -26,6 +26,8 @@ typedef struct {
     size_t num_params;
     int32_t *batch_size;
     float *lr, *weight_decay;
+    float *ema_decay;
+    float **ema; /* ff_alloc'd, the trainer's; NULL until a decay > 0 was set */
     int64_t *seed;
     ff_rng *rng;
     int32_t **order; /* this epoch's shuffled indices (malloc'd, *order_cap entries) */
