@@ -138,6 +138,7 @@ PROTOTYPES = {
     "ff_trainer_run_batch": (ff_status, [trainer_p, P(c_float)]),
     "ff_trainer_run_epoch": (ff_status, [trainer_p, P(c_float)]),
     "ff_trainer_snapshot": (ff_status, [trainer_p, P(flow_p)]),
+    "ff_trainer_snapshot_raw": (ff_status, [trainer_p, P(flow_p)]),
     "ff_trainer_save_checkpoint": (ff_status, [trainer_p, c_char_p]),
     "ff_trainer_restore_checkpoint": (ff_status, [trainer_p, c_char_p]),
     # scoring

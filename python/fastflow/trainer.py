@@ -12,7 +12,7 @@ from .image import decode, pixel_args, RGB8
 from .scorer import _is_encoded
 
 #: enum ff_trainer_param
-BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, SEED, NUM_THREADS, CACHE_MEMORY = 1, 2, 3, 4, 5, 6
+BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, SEED, NUM_THREADS, CACHE_MEMORY, EMA_DECAY = 1, 2, 3, 4, 5, 6, 7
 NUM_IMAGES, EPOCH, BATCH_IN_EPOCH, BATCHES_PER_EPOCH, STEPS, FEATURE_BYTES = 100, 101, 102, 103, 104, 105
 FEATURE_BYTES_SPILLED = 106
 
@@ -29,13 +29,19 @@ class Trainer(WorkingHandle):
 
     ``cache_memory`` (bytes, 0 = no limit; only before the first image):
     features beyond it go to a temporary file and are read back per batch;
-    the trained model is the same."""
+    the trained model is the same.
+
+    ``ema_decay`` (0 = off, the default; up to 0.999; only before the first
+    batch): keep an exponential moving average of the parameters over
+    epochs (after epoch 1 the parameters, then decay * average + (1 - decay)
+    * parameters); :meth:`snapshot` then returns the average and
+    :meth:`snapshot_raw` the parameters themselves."""
 
     _destroy_name = "ff_trainer_destroy"
     _advice = "make the calls from one thread, or serialise them with a lock"
 
     def __init__(self, flow, batch_size=None, learning_rate=None, weight_decay=None, seed=None, num_threads=None,
-                 cache_memory=None):
+                 cache_memory=None, ema_decay=None):
         out = _lib.trainer_p()
         call("ff_trainer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -51,6 +57,8 @@ class Trainer(WorkingHandle):
             self.num_threads = num_threads
         if cache_memory is not None:
             self.cache_memory = cache_memory
+        if ema_decay is not None:
+            self.ema_decay = ema_decay
 
     @exclusive
     def _i32(self, key):
@@ -93,6 +101,9 @@ class Trainer(WorkingHandle):
     feature_bytes = property(lambda self: self._i64(FEATURE_BYTES), doc="bytes of cached features")
     cache_memory = property(lambda self: self._i64(CACHE_MEMORY),
                             lambda self, v: call("ff_trainer_set_i64", self._handle(), CACHE_MEMORY, int(v)))
+    ema_decay = property(lambda self: self._f32(EMA_DECAY),
+                         lambda self, v: self._set("ff_trainer_set_f32", EMA_DECAY, float(v)),
+                         doc="decay of the moving average of the parameters over epochs; 0 = off")
     feature_bytes_spilled = property(lambda self: self._i64(FEATURE_BYTES_SPILLED),
                                      doc="of feature_bytes, those in the temporary file beyond cache_memory")
 
@@ -170,9 +181,18 @@ class Trainer(WorkingHandle):
 
     @exclusive
     def snapshot(self):
-        """A trained, immutable Flow with the current parameters."""
+        """A trained, immutable Flow with the current parameters (with
+        ema_decay > 0: their moving average as of the last completed epoch)."""
         out = _lib.flow_p()
         call("ff_trainer_snapshot", self._handle(), ctypes.byref(out))
+        return Flow(out)
+
+    @exclusive
+    def snapshot_raw(self):
+        """As snapshot(), but always the current parameters, also with ema_decay > 0
+        (experimental in the C API: ff_trainer_snapshot_raw)."""
+        out = _lib.flow_p()
+        call("ff_trainer_snapshot_raw", self._handle(), ctypes.byref(out))
         return Flow(out)
 
     @exclusive
@@ -189,7 +209,7 @@ class Trainer(WorkingHandle):
 
     @exclusive
     def save(self, path, embed_backbone=True):
-        """Saves the current parameters as a model file (atomically)."""
+        """Saves snapshot() as a model file (atomically)."""
         with self.snapshot() as flow:
             flow.save(path, embed_backbone)
 

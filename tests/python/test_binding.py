@@ -595,6 +595,54 @@ class TestFlowAndTrainer(unittest.TestCase):
         with self.assertRaises(fastflow.InvalidArgument):
             m.flow.with_training_record("line\nbreak")
 
+    def test_ema_decay(self):
+        # the moving average of the parameters over epochs: snapshot() is
+        # decay * (epoch 1's parameters) + (1 - decay) * (epoch 2's) in float32,
+        # snapshot_raw() the parameters of a run without it
+        m = tinymodel.get()
+
+        def trainer(**kw):
+            tr = fastflow.Trainer(m.untrained, batch_size=2, seed=7, **kw)
+            for im in m.train_images:
+                tr.add(im)
+            return tr
+
+        def tensors(flow, name):
+            path = os.path.join(m.dir, name)
+            flow.save(path, embed_backbone=False)
+            return {k: list(t.values()) for k, t in fastflow.safetensors.load(path)[0].items() if t.dtype == "F32"}
+
+        def f32(x):
+            return struct.unpack("<f", struct.pack("<f", x))[0]
+
+        self.assertEqual(fastflow.params.table(fastflow.params.TRAINER)["ema_decay"].default, 0.0)
+        with trainer(ema_decay=0.6) as avg, trainer() as plain:
+            self.assertEqual(avg.ema_decay, f32(0.6))
+            self.assertEqual(plain.ema_decay, 0.0)
+            with self.assertRaises(fastflow.InvalidArgument):
+                plain.ema_decay = 1.0
+            plain.fit(1)
+            with plain.snapshot() as s:
+                p1 = tensors(s, "ema-p1.safetensors")
+            plain.fit(1)
+            avg.fit(2)
+            with self.assertRaisesRegex(fastflow.StateError, "before training starts"):
+                avg.ema_decay = 0.5
+            with plain.snapshot() as s:
+                p2 = tensors(s, "ema-p2.safetensors")
+            with avg.snapshot_raw() as s:
+                self.assertEqual(tensors(s, "ema-raw.safetensors"), p2)
+            with avg.snapshot() as s:
+                got = tensors(s, "ema-avg.safetensors")
+        d = f32(0.6)
+        for name, a in p1.items():
+            b = p2[name]
+            if a == b:  # a permutation: not a parameter
+                self.assertEqual(got[name], a)
+                continue
+            want = [f32(f32(d * x) + f32(f32(1.0 - d) * y)) for x, y in zip(a, b)]
+            self.assertEqual(got[name], want, name)
+
 
 class TestScoring(unittest.TestCase):
     def test_inputs_agree(self):
