@@ -3,8 +3,11 @@
  * resumed from its checkpoint in a new trainer ends bit-identical to an
  * uninterrupted run; a save killed with SIGKILL at any moment leaves the
  * previous checkpoint usable; corrupt, truncated and mismatched files are
- * refused with a clear message and leave the trainer unchanged. Synthetic:
- * a random resnet18 at 64x64, 2 flow steps. */
+ * refused with a clear message and leave the trainer unchanged. The same
+ * resumes with the moving average on (FF_TRAINER_EMA_DECAY: its average is
+ * bit-identical too); without it the file stays version 1 as before, and a
+ * version 1 file turns a trainer's average off. Synthetic: a random
+ * resnet18 at 64x64, 2 flow steps. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +18,19 @@
 
 #include "flow/flow_internal.h"
 #include "flow_testlib.h"
+#include "tensor/safetensors.h"
 #include "test_util.h"
 
 #define SIZE 64
 #define NIMG 7
 #define BATCH 3 /* 3 batches per epoch, the last one smaller */
 
+static float ema_decay; /* FF_TRAINER_EMA_DECAY of the trainers below */
+
 static ff_trainer *trainer_for(const ff_flow *flow, int first_image) {
     ff_trainer *t = NULL;
     if (ff_trainer_create(flow, &t) != FF_OK) return NULL;
+    ff_trainer_set_f32(t, FF_TRAINER_EMA_DECAY, ema_decay);
     ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, BATCH);
     ff_trainer_set_i64(t, FF_TRAINER_SEED, 5);
     ff_trainer_set_f32(t, FF_TRAINER_LEARNING_RATE, 2e-3f);
@@ -56,12 +63,20 @@ static ff_flow *snap(const ff_trainer *t) {
     return f;
 }
 
+static ff_flow *snap_raw(const ff_trainer *t) {
+    ff_flow *f = NULL;
+    CHECK_OK(ff_trainer_snapshot_raw(t, &f));
+    return f;
+}
+
 static int same_params(const ff_flow *a, const ff_flow *b) {
     return a && b && memcmp(a->params, b->params, a->layout.num_params * sizeof(float)) == 0;
 }
 
-/* Stops after `batches` batches, saves, and resumes in a fresh trainer. */
-static void test_resume(const ff_flow *flow, const ff_flow *reference, int64_t batches, const char *path) {
+/* Stops after `batches` batches, saves, and resumes in a fresh trainer;
+ * reference is the uninterrupted run's snapshot, reference_raw its raw one. */
+static void test_resume(const ff_flow *flow, const ff_flow *reference, const ff_flow *reference_raw, int64_t batches,
+                        const char *path) {
     ff_trainer *a = trainer_for(flow, 0);
     CHECK(a != NULL);
     if (!a) return;
@@ -74,18 +89,23 @@ static void test_resume(const ff_flow *flow, const ff_flow *reference, int64_t b
     if (!r) return;
     /* settings come from the checkpoint */
     CHECK_OK(ff_trainer_set_f32(r, FF_TRAINER_LEARNING_RATE, 0.5f));
+    CHECK_OK(ff_trainer_set_f32(r, FF_TRAINER_EMA_DECAY, ema_decay > 0 ? 0.0f : 0.9f));
     CHECK_OK(ff_trainer_restore_checkpoint(r, path));
-    float lr = 0;
+    float lr = 0, decay = -1;
     CHECK_OK(ff_trainer_get_f32(r, FF_TRAINER_LEARNING_RATE, &lr));
     CHECK(lr == 2e-3f);
+    CHECK_OK(ff_trainer_get_f32(r, FF_TRAINER_EMA_DECAY, &decay));
+    CHECK(decay == ema_decay);
     CHECK(get(r, FF_TRAINER_STEPS) == batches);
     CHECK(get(r, FF_TRAINER_EPOCH) == batches / 3 && get(r, FF_TRAINER_BATCH_IN_EPOCH) == batches % 3);
     finish(r, 3);
-    ff_flow *got = snap(r);
+    ff_flow *got = snap(r), *got_raw = snap_raw(r);
     CHECK(same_params(got, reference));
-    printf("stopped after %lld batches, resumed: %s\n", (long long)batches,
-           same_params(got, reference) ? "bit-identical" : "DIFFERENT");
+    CHECK(same_params(got_raw, reference_raw));
+    printf("EMA decay %g: stopped after %lld batches, resumed: %s\n", (double)ema_decay, (long long)batches,
+           same_params(got, reference) && same_params(got_raw, reference_raw) ? "bit-identical" : "DIFFERENT");
     ff_flow_destroy(got);
+    ff_flow_destroy(got_raw);
     ff_trainer_destroy(r);
 }
 
@@ -216,6 +236,88 @@ static void test_refused(const ff_backbone *bb, const ff_flow *flow, const char 
     ff_trainer_destroy(t);
 }
 
+/* The checkpoint's version and whether it holds the average. */
+static void check_file(const char *path, const char *version, int with_ema) {
+    ff_st_file *f = NULL;
+    CHECK_OK(ff_st_open(path, &f));
+    if (!f) return;
+    const char *v = ff_st_meta(f, "checkpoint.version");
+    CHECK(v && strcmp(v, version) == 0);
+    CHECK((ff_st_find(f, "ema") != NULL) == with_ema);
+    CHECK((ff_st_meta(f, "ema_decay_bits") != NULL) == (strcmp(version, "2") == 0));
+    ff_st_close(f);
+}
+
+/* With the average on: resumes at an epoch boundary, in the middle of an
+ * epoch and before the first epoch completed (no average in the file yet)
+ * give the uninterrupted run's average and parameters; a flipped byte of
+ * the average is caught by the checksum; a version 1 file (no average)
+ * restores into a trainer that had one, turning it off. */
+static void test_ema(const ff_flow *flow, const char *path) {
+    ema_decay = 0.6f;
+    ff_trainer *u = trainer_for(flow, 0);
+    CHECK(u != NULL);
+    if (u) {
+        finish(u, 3);
+        ff_flow *reference = snap(u), *reference_raw = snap_raw(u);
+        CHECK(!same_params(reference, reference_raw));
+        test_resume(flow, reference, reference_raw, 3, path);
+        check_file(path, "2", 1);
+        test_resume(flow, reference, reference_raw, 7, path);
+        test_resume(flow, reference, reference_raw, 1, path);
+        check_file(path, "2", 0);
+        ff_flow_destroy(reference);
+        ff_flow_destroy(reference_raw);
+    }
+    ff_trainer_destroy(u);
+
+    /* the average is covered by the checksum (it is the last tensor) */
+    ff_trainer *t = trainer_for(flow, 0);
+    char bad[1024];
+    snprintf(bad, sizeof bad, "%s/damaged-ema.ckpt", ff_test_tmpdir());
+    if (t) {
+        finish(t, 2);
+        CHECK_OK(ff_trainer_save_checkpoint(t, path));
+        check_file(path, "2", 1);
+        copy_damaged(path, bad, -1, file_size(path) - 2); /* tensors are stored in the order written */
+        ff_trainer *r = trainer_for(flow, 0);
+        if (r) {
+            CHECK_STATUS(ff_trainer_restore_checkpoint(r, bad), FF_E_BAD_FORMAT);
+            CHECK_MSG("checksum mismatch");
+        }
+        ff_trainer_destroy(r);
+    }
+    ff_trainer_destroy(t);
+
+    /* without the average: version 1, as before; it turns a trainer's average off */
+    ema_decay = 0.0f;
+    t = trainer_for(flow, 0);
+    if (t) {
+        finish(t, 1);
+        CHECK_OK(ff_trainer_save_checkpoint(t, path));
+        check_file(path, "1", 0);
+        ff_flow *want = snap(t);
+        ema_decay = 0.6f;
+        ff_trainer *r = trainer_for(flow, 0);
+        if (r) {
+            CHECK_OK(ff_trainer_restore_checkpoint(r, path));
+            float decay = -1;
+            CHECK_OK(ff_trainer_get_f32(r, FF_TRAINER_EMA_DECAY, &decay));
+            CHECK(decay == 0.0f);
+            finish(r, 2);
+            CHECK_OK(ff_trainer_run_epoch(t, NULL));
+            ff_flow *a = snap(t), *b = snap(r);
+            CHECK(same_params(a, b));
+            ff_flow_destroy(a);
+            ff_flow_destroy(b);
+        }
+        ff_trainer_destroy(r);
+        ff_flow_destroy(want);
+    }
+    ff_trainer_destroy(t);
+    ema_decay = 0.0f;
+}
+
 int main(void) {
     ff_global_set_i64(FF_GLOBAL_NUM_THREADS, 2);
     ff_backbone *bb = ft_backbone(43);
@@ -229,11 +331,13 @@ int main(void) {
         if (u) {
             finish(u, 3); /* the uninterrupted run: 3 epochs of 3 batches */
             ff_flow *reference = snap(u);
-            test_resume(flow, reference, 3, path); /* at an epoch boundary */
-            test_resume(flow, reference, 7, path); /* in the middle of epoch 3 */
-            test_resume(flow, reference, 1, path); /* after the first batch */
+            test_resume(flow, reference, reference, 3, path); /* at an epoch boundary */
+            check_file(path, "1", 0);
+            test_resume(flow, reference, reference, 7, path); /* in the middle of epoch 3 */
+            test_resume(flow, reference, reference, 1, path); /* after the first batch */
             test_refused(bb, flow, path);
             test_kill_during_save(flow, path);
+            test_ema(flow, path);
             ff_flow_destroy(reference);
         }
         ff_trainer_destroy(u);
