@@ -7,7 +7,11 @@
  *    held-out images the split and synthetic set are reported;
  *  - --checkpoint-every / --resume: a run resumed from its checkpoint (one
  *    left by a process killed with SIGKILL, too) writes a model identical
- *    to the uninterrupted run's; other data or options are refused. */
+ *    to the uninterrupted run's; other data or options are refused;
+ *  - --ema: bounds, the model written is the moving average (the parameters
+ *    after one epoch, not them after more), recorded in the training
+ *    record; --epochs auto keeps the average of the chosen epoch; a resumed
+ *    --ema run equals the uninterrupted one. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -199,6 +203,105 @@ static void test_resume(void) {
     CHECK(train(data, resumed, path("bad.log"), 4, lone) == 2);
 }
 
+/* As train(), with stderr (the usage errors) in `err` as well. */
+static int train_err(const char *dir, const char *out, const char *err, int n_extra, const char **extra) {
+    fflush(stderr);
+    int fd = dup(fileno(stderr));
+    if (fd < 0 || !freopen(err, "w", stderr)) return -1;
+    int rc = train(dir, out, path("err.log"), n_extra, extra);
+    fflush(stderr);
+    dup2(fd, fileno(stderr));
+    close(fd);
+    return rc;
+}
+
+static char *record_of(const char *model) {
+    static char rec[4096];
+    rec[0] = '\0';
+    ff_flow *f = load(model);
+    if (f) CHECK_OK(ff_flow_get_training_record(f, rec, sizeof rec, NULL));
+    ff_flow_destroy(f);
+    return rec;
+}
+
+static void test_ema(void) {
+    /* out of bounds: a usage error naming them */
+    const char *big[] = {"--epochs", "1", "--ema", "1"};
+    CHECK(train_err(data, path("x.safetensors"), path("ema-err.log"), 4, big) == 2);
+    char *text = ct_slurp(path("ema-err.log"));
+    CHECK(text && strstr(text, "option --ema takes a number in [0, 0.999], got '1'"));
+    free(text);
+    const char *neg[] = {"--epochs", "1", "--ema", "-0.1"};
+    CHECK(train_err(data, path("x.safetensors"), path("ema-err.log"), 4, neg) == 2);
+
+    /* after one epoch the average is the parameters; after three it is not */
+    const char *one[] = {"--epochs", "1"}, *one_ema[] = {"--epochs", "1", "--ema", "0.6"};
+    CHECK(train(data, path("one.safetensors"), path("one.log"), 2, one) == 0);
+    CHECK(train(data, path("one-ema.safetensors"), path("one-ema.log"), 4, one_ema) == 0);
+    ff_flow *a = load(path("one.safetensors")), *b = load(path("one-ema.safetensors"));
+    CHECK(same_params(a, b));
+    ff_flow_destroy(a);
+    ff_flow_destroy(b);
+    const char *three[] = {"--epochs", "3", "--ema", "0.6"};
+    CHECK(train(data, path("full-ema.safetensors"), path("full-ema.log"), 4, three) == 0);
+    text = ct_slurp(path("full-ema.log"));
+    CHECK(text && strstr(text, "moving average of the parameters over epochs (decay 0.6)") &&
+          strstr(text, "wrote "));
+    free(text);
+    const char *rec = record_of(path("full-ema.safetensors"));
+    printf("--ema 0.6 --epochs 3: %s\n", rec);
+    CHECK(strcmp(rec, "{\"method\":\"epochs-fixed\",\"epochs\":3,\"ema_decay\":0.6}") == 0);
+    ff_flow *full = load(path("full.safetensors")), *full_ema = load(path("full-ema.safetensors"));
+    CHECK(full && full_ema && !same_params(full, full_ema));
+    ff_flow_destroy(full);
+
+    /* resumed: the same average; without --ema: refused */
+    char ck[700];
+    snprintf(ck, sizeof ck, "%s", path("ema.ckpt"));
+    const char *two[] = {"--epochs", "2", "--ema", "0.6", "--checkpoint-every", "1", "--checkpoint", ck};
+    CHECK(train(data, path("part-ema.safetensors"), path("part-ema.log"), 8, two) == 0);
+    const char *res[] = {"--epochs", "3", "--ema", "0.6", "--resume", ck};
+    CHECK(train(data, path("resumed-ema.safetensors"), path("resumed-ema.log"), 6, res) == 0);
+    ff_flow *r = load(path("resumed-ema.safetensors"));
+    CHECK(same_params(r, full_ema));
+    printf("--ema 0.6 resumed after epoch 1: %s\n", same_params(r, full_ema) ? "identical" : "DIFFERENT");
+    ff_flow_destroy(r);
+    const char *plain[] = {"--epochs", "3", "--resume", ck};
+    CHECK(train_err(data, path("x.safetensors"), path("ema-err.log"), 4, plain) == 1);
+    text = ct_slurp(path("ema-err.log"));
+    CHECK(text && strstr(text, "--ema 0.6; resume with the options of the interrupted run") &&
+          strstr(text, "--ema 0)"));
+    free(text);
+
+    /* --epochs auto: the criterion is the average's and the kept model the chosen epoch's average */
+    const char *aut[] = {"--epochs", "auto", "--max-epochs", "3", "--patience", "1", "--select", "normal-mean",
+                         "--val", data, "--ema", "0.6"};
+    CHECK(train(data, path("auto-ema.safetensors"), path("auto-ema.log"), 12, aut) == 0);
+    text = ct_slurp(path("auto-ema.log"));
+    CHECK(text && strstr(text, "scoring the moving average (decay 0.6)"));
+    free(text);
+    rec = record_of(path("auto-ema.safetensors"));
+    printf("--epochs auto --ema 0.6: %s\n", rec);
+    CHECK(strstr(rec, "\"method\":\"epochs-auto\"") && strstr(rec, "\"ema_decay\":0.6,"));
+    int chosen = num(rec, "chosen_epoch");
+    CHECK(chosen >= 1 && chosen <= 3);
+    ff_flow *kept = load(path("auto-ema.safetensors")), *ref = NULL;
+    if (chosen == 3) {
+        ref = full_ema;
+        full_ema = NULL;
+    } else {
+        char ep[16];
+        snprintf(ep, sizeof ep, "%d", chosen);
+        const char *fx[] = {"--epochs", ep, "--ema", "0.6"};
+        CHECK(train(data, path("fixed-ema.safetensors"), path("fixed-ema.log"), 4, fx) == 0);
+        ref = load(path("fixed-ema.safetensors"));
+    }
+    CHECK(same_params(kept, ref));
+    ff_flow_destroy(kept);
+    ff_flow_destroy(ref);
+    ff_flow_destroy(full_ema);
+}
+
 int main(void) {
     snprintf(weights, sizeof weights, "%s", path("w.safetensors"));
     snprintf(data, sizeof data, "%s", path("set"));
@@ -212,5 +315,6 @@ int main(void) {
     test_auto("normal-mean", 0, 4, 1);
     test_auto("mean-auroc", 1, 3, 0);
     test_resume();
+    test_ema();
     return ff_test_finish();
 }

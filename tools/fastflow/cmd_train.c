@@ -24,7 +24,7 @@ static const char *const CMD = "train";
 enum { GLOBAL = FF_OBJECT_GLOBAL, FLOW = FF_OBJECT_FLOW_OPTIONS, TRAINER = FF_OBJECT_TRAINER };
 
 static void help(void) {
-    char archs[512], b[5][96];
+    char archs[512], b[6][96];
     printf("usage: fastflow train --data DIR [--category NAME] --backbone ARCH --weights W.safetensors\n"
            "                      --epochs N --out MODEL.safetensors [options]\n\n"
            "Trains FastFlow on normal images and writes a model file that embeds the backbone.\n"
@@ -38,6 +38,9 @@ static void help(void) {
            "  --batch N           batch size, %s\n"
            "  --lr X              Adam learning rate, %s\n"
            "  --weight-decay X    L2 weight decay, %s\n"
+           "  --ema D             keep an exponential moving average of the parameters over\n"
+           "                      epochs, %s (0: off); the model written is the\n"
+           "                      average (with --epochs auto, also the one scored and kept)\n"
            "  --seed N            seeds the flow's initialisation and the shuffling (default 0)\n"
            "  --threads N         computation threads, %s (0: all cores)\n"
            "  --cache-memory SIZE memory for cached features (e.g. 4G; default: no limit); the\n"
@@ -48,6 +51,7 @@ static void help(void) {
            cli_param_help(TRAINER, FF_TRAINER_BATCH_SIZE, b[0], sizeof b[0]),
            cli_param_help(TRAINER, FF_TRAINER_LEARNING_RATE, b[1], sizeof b[1]),
            cli_param_help(TRAINER, FF_TRAINER_WEIGHT_DECAY, b[2], sizeof b[2]),
+           cli_param_help(TRAINER, FF_TRAINER_EMA_DECAY, b[5], sizeof b[5]),
            cli_param_help(GLOBAL, FF_GLOBAL_NUM_THREADS, b[3], sizeof b[3]));
     printf("Resuming (not with --epochs auto):\n"
            "  --checkpoint-every N  write a trainer checkpoint after every N-th epoch\n"
@@ -144,6 +148,7 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
         if (cli_opt_param_f32(argc, argv, &i, "--lr", TRAINER, FF_TRAINER_LEARNING_RATE, &a->lr, &bad)) continue;
         if (cli_opt_param_f32(argc, argv, &i, "--weight-decay", TRAINER, FF_TRAINER_WEIGHT_DECAY, &a->wd, &bad))
             continue;
+        if (cli_opt_param_f32(argc, argv, &i, "--ema", TRAINER, FF_TRAINER_EMA_DECAY, &a->ema, &bad)) continue;
         if (cli_opt_param_f32(argc, argv, &i, "--hidden-ratio", FLOW, FF_FLOW_HIDDEN_RATIO, &a->hidden_ratio, &bad))
             continue;
         if (cli_opt_size(argc, argv, &i, "--cache-memory", &a->cache_memory, &bad)) continue;
@@ -248,8 +253,11 @@ static int select_source(const train_args *a, const stats_args *v, const ff_data
                (long long)a->seed);
     }
     if (sel_run_init(sel, CMD, v->criterion, v->max_epochs, v->patience, &src) != 0) return 1;
-    printf("choosing the epoch by %s on %s: at most %d epochs, patience %d\n", sel_criterion_name(v->criterion),
-           sel->set_desc, (int)v->max_epochs, (int)v->patience);
+    char d[32] = "";
+    if (a->ema > 0.0f) cli_float_text(a->ema, d, sizeof d);
+    printf("choosing the epoch by %s on %s: at most %d epochs, patience %d%s%s%s\n", sel_criterion_name(v->criterion),
+           sel->set_desc, (int)v->max_epochs, (int)v->patience, d[0] ? "; scoring the moving average (decay " : "", d,
+           d[0] ? ")" : "");
     return 0;
 }
 

@@ -43,6 +43,8 @@ static int build_set(sel_run *r, const ff_flow *flow) {
 int sel_run_epoch(sel_run *r, const ff_trainer *t, int32_t epoch, bool *stop) {
     double t0 = cli_now_seconds();
     ff_flow *now = NULL;
+    ff_trainer_get_f32(t, FF_TRAINER_EMA_DECAY, &r->ema_decay);
+    /* the moving average when the trainer keeps one: the study's "ema" rules */
     ff_status st = ff_trainer_snapshot(t, &now);
     if (st != FF_OK) return cli_fail(r->cmd, "taking the epoch's flow", st);
     if (r->set.n == 0 && build_set(r, now) != 0) {
@@ -79,13 +81,18 @@ int sel_run_epoch(sel_run *r, const ff_trainer *t, int32_t epoch, bool *stop) {
 }
 
 int sel_run_record(const sel_run *r, char *buf, size_t cap) {
+    /* "ema_decay" only with the average on: records without it stay as before */
+    char ema[64] = "", d[32];
+    if (r->ema_decay > 0.0f)
+        snprintf(ema, sizeof ema, "\"ema_decay\":%s,", cli_float_text(r->ema_decay, d, sizeof d));
     size_t n = 0;
     int k = snprintf(buf, cap,
                      "{\"method\":\"epochs-auto\",\"criterion\":\"%s\",\"higher_is_better\":%s,"
-                     "\"selection_set\":\"%s\",\"max_epochs\":%d,\"patience\":%d,\"epochs_run\":%d,"
+                     "\"selection_set\":\"%s\",\"max_epochs\":%d,\"patience\":%d,%s\"epochs_run\":%d,"
                      "\"chosen_epoch\":%d,\"curve\":[",
                      sel_criterion_name(r->criterion), r->tracker.higher_better ? "true" : "false", r->set_desc,
-                     (int)r->max_epochs, (int)r->tracker.patience, (int)r->epochs_run, (int)r->tracker.best_epoch);
+                     (int)r->max_epochs, (int)r->tracker.patience, ema, (int)r->epochs_run,
+                     (int)r->tracker.best_epoch);
     if (k < 0 || (size_t)k >= cap) return -1;
     n = (size_t)k;
     for (int32_t e = 0; e < r->epochs_run; e++) {

@@ -1,10 +1,11 @@
 /* `fastflow train --epochs auto`: after every epoch the trainer's current
- * parameters score the selection set (select_set.h), the criterion
+ * parameters (their moving average with --ema: what ff_trainer_snapshot
+ * returns) score the selection set (select_set.h), the criterion
  * (select_criteria.h) turns that into one number, the best epoch's flow is
  * kept in memory, and training stops after `patience` epochs without
  * improvement or at max_epochs. The kept flow carries a training record
  * (ff_flow_with_training_record): the method, the criterion, the selection
- * set, the chosen epoch and the criterion's curve. */
+ * set, the chosen epoch, the criterion's curve and any EMA decay. */
 #ifndef FF_CLI_SELECT_RUN_H
 #define FF_CLI_SELECT_RUN_H
 
@@ -36,6 +37,7 @@ typedef struct sel_run {
     ff_flow *best;        /* the best epoch's parameters */
     double *curve;        /* value after epoch e at curve[e - 1] */
     int32_t epochs_run;
+    float ema_decay;      /* the trainer's FF_TRAINER_EMA_DECAY (0: off), for the record */
     double seconds;       /* time spent scoring the selection set */
 } sel_run;
 

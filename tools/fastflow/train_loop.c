@@ -18,6 +18,7 @@ void train_args_defaults(train_args *a) {
     a->batch = (int32_t)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_BATCH_SIZE);
     a->lr = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_LEARNING_RATE);
     a->wd = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_WEIGHT_DECAY);
+    a->ema = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_EMA_DECAY);
     a->conv3x3_only = -1; /* steps, size, hidden_ratio 0: unset */
 }
 
@@ -60,6 +61,7 @@ static int configure(const char *CMD, const train_args *a, ff_trainer *t) {
     if (st == FF_OK) st = ff_trainer_set_f32(t, FF_TRAINER_WEIGHT_DECAY, a->wd);
     if (st == FF_OK) st = ff_trainer_set_i64(t, FF_TRAINER_SEED, a->seed);
     if (st == FF_OK) st = ff_trainer_set_i64(t, FF_TRAINER_CACHE_MEMORY, a->cache_memory);
+    if (st == FF_OK) st = ff_trainer_set_f32(t, FF_TRAINER_EMA_DECAY, a->ema);
     return st == FF_OK ? 0 : cli_fail(CMD, "configuring the trainer", st);
 }
 
@@ -164,15 +166,23 @@ static int resume(const char *CMD, const train_args *a, ff_trainer *t) {
     ff_status st = ff_trainer_restore_checkpoint(t, a->resume);
     if (st != FF_OK) return cli_fail(CMD, a->resume, st);
     int32_t batch = 0;
-    float lr = 0.0f, wd = 0.0f;
+    float lr = 0.0f, wd = 0.0f, ema = 0.0f;
     ff_trainer_get_i32(t, FF_TRAINER_BATCH_SIZE, &batch);
     ff_trainer_get_f32(t, FF_TRAINER_LEARNING_RATE, &lr);
     ff_trainer_get_f32(t, FF_TRAINER_WEIGHT_DECAY, &wd);
-    if (batch != a->batch || lr != a->lr || wd != a->wd) {
+    ff_trainer_get_f32(t, FF_TRAINER_EMA_DECAY, &ema);
+    if (batch != a->batch || lr != a->lr || wd != a->wd || ema != a->ema) {
+        /* --ema is named only when one of the runs used it */
+        char e1[48] = "", e2[48] = "", d[32];
+        if (ema > 0.0f || a->ema > 0.0f) {
+            snprintf(e1, sizeof e1, " --ema %s", cli_float_text(ema, d, sizeof d));
+            snprintf(e2, sizeof e2, " --ema %s", cli_float_text(a->ema, d, sizeof d));
+        }
         fprintf(stderr,
-                "fastflow %s: %s: the checkpoint was written with --batch %d --lr %g --weight-decay %g; resume "
-                "with the options of the interrupted run (this run: --batch %d --lr %g --weight-decay %g)\n",
-                CMD, a->resume, (int)batch, (double)lr, (double)wd, (int)a->batch, (double)a->lr, (double)a->wd);
+                "fastflow %s: %s: the checkpoint was written with --batch %d --lr %g --weight-decay %g%s; resume "
+                "with the options of the interrupted run (this run: --batch %d --lr %g --weight-decay %g%s)\n",
+                CMD, a->resume, (int)batch, (double)lr, (double)wd, e1, (int)a->batch, (double)a->lr, (double)a->wd,
+                e2);
         return 1;
     }
     return 0;
@@ -206,6 +216,27 @@ done:
     return rc;
 }
 
+/* The trained flow of a fixed epoch count. With --ema it is the moving
+ * average, and a training record says so (a record otherwise stays
+ * absent, as before the option existed). */
+static int take_trained(const char *CMD, const train_args *a, const ff_trainer *t, ff_flow **trained) {
+    ff_flow *snap = NULL;
+    ff_status st = ff_trainer_snapshot(t, &snap);
+    if (st != FF_OK) return cli_fail(CMD, "taking the trained flow", st);
+    if (a->ema <= 0.0f) {
+        *trained = snap;
+        return 0;
+    }
+    char rec[128], d[32];
+    snprintf(rec, sizeof rec, "{\"method\":\"epochs-fixed\",\"epochs\":%d,\"ema_decay\":%s}", (int)a->epochs,
+             cli_float_text(a->ema, d, sizeof d));
+    st = ff_flow_with_training_record(snap, rec, trained);
+    ff_flow_destroy(snap);
+    if (st != FF_OK) return cli_fail(CMD, "recording the training", st);
+    printf("the model is the moving average of the parameters over epochs (decay %s)\ntraining record: %s\n", d, rec);
+    return 0;
+}
+
 int train_model(const char *CMD, const train_args *a, const ff_dataset *ds, ff_flow **trained) {
     ff_flow *flow = NULL;
     ff_trainer *t = NULL;
@@ -215,8 +246,7 @@ int train_model(const char *CMD, const train_args *a, const ff_dataset *ds, ff_f
         if (a->select) {
             rc = sel_run_finish(a->select, trained);
         } else {
-            ff_status st = ff_trainer_snapshot(t, trained);
-            if (st != FF_OK) rc = cli_fail(CMD, "taking the trained flow", st);
+            rc = take_trained(CMD, a, t, trained);
         }
     }
     ff_trainer_destroy(t);
