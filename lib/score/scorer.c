@@ -136,8 +136,6 @@ static ff_status set_precision(ff_scorer *s, int32_t value) {
 }
 
 static ff_status locked_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_TRY(ff_param_set_check_int(FF_OBJECT_SCORER, key, FF_PARAM_I32, value));
     switch (key) {
     case FF_SCORER_MAP_SIZE: s->map_mode = value; break;
@@ -163,8 +161,6 @@ ff_status ff_scorer_set_i32(ff_scorer *s, int32_t key, int32_t value) {
 }
 
 static ff_status locked_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_TRY(ff_param_set_check_f32(FF_OBJECT_SCORER, key, value));
     s->sigma = value; /* FF_SCORER_SMOOTH_SIGMA, the only f32 key */
     s->kernel_size = 0;
@@ -182,8 +178,7 @@ ff_status ff_scorer_set_f32(ff_scorer *s, int32_t key, float value) {
 }
 
 static ff_status locked_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
+    FF_CHECK_ARG(value_out != NULL, "value_out is NULL");
     FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_I32, 0, NULL));
     switch (key) {
     case FF_SCORER_MAP_SIZE: *value_out = s->map_mode; break;
@@ -203,8 +198,7 @@ ff_status ff_scorer_get_i32(const ff_scorer *s, int32_t key, int32_t *value_out)
 }
 
 static ff_status locked_scorer_get_f32(const ff_scorer *s, int32_t key, float *value_out) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL && value_out != NULL, "scorer or value_out is NULL");
+    FF_CHECK_ARG(value_out != NULL, "value_out is NULL");
     FF_TRY(ff_param_lookup(FF_OBJECT_SCORER, key, FF_PARAM_F32, 0, NULL));
     *value_out = s->sigma;
     return FF_OK;
@@ -246,10 +240,8 @@ static ff_status out_shape(const ff_scorer *s, int32_t w, int32_t h, int32_t *oh
     return FF_OK;
 }
 
-static ff_status locked_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height, int32_t *width_out,
-                                  int32_t *height_out) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+static ff_status locked_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32_t image_height,
+                                             int32_t *width_out, int32_t *height_out) {
     FF_CHECK_ARG(height_out != NULL && width_out != NULL, "height_out or width_out is NULL");
     FF_CHECK_ARG(image_width >= 1 && image_height >= 1, "image size %dx%d must be positive", (int)image_width,
                  (int)image_height);
@@ -265,7 +257,8 @@ ff_status ff_scorer_map_shape_for(const ff_scorer *s, int32_t image_width, int32
                                   int32_t *height_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_map_shape_for(s, image_width, image_height, width_out, height_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE,
+                   locked_scorer_map_shape_for(s, image_width, image_height, width_out, height_out));
 }
 
 /* ----------------------------------------------------------- scoring -- */
@@ -349,10 +342,8 @@ static ff_status check_map_out(int32_t oh, int32_t ow, size_t need, const float 
 }
 
 static ff_status locked_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t width, int32_t height,
-                                size_t row_stride, int32_t pixel_format, float *map_out, size_t map_capacity,
-                                float *score_out) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+                                           size_t row_stride, int32_t pixel_format, float *map_out,
+                                           size_t map_capacity, float *score_out) {
     FF_CHECK_ARG(pixels != NULL, "pixels is NULL");
     FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
     s->last_count = 0;
@@ -380,7 +371,9 @@ ff_status ff_scorer_score_image(ff_scorer *s, const uint8_t *pixels, int32_t wid
                                 float *score_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_score_image(s, pixels, width, height, row_stride, pixel_format, map_out, map_capacity, score_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE,
+                   locked_scorer_score_image(s, pixels, width, height, row_stride, pixel_format, map_out,
+                                             map_capacity, score_out));
 }
 
 /* Encoded bytes (`what` names them in errors): decoded and pre-processed
@@ -412,9 +405,7 @@ static ff_status score_bytes(ff_scorer *s, const uint8_t *data, size_t size, con
 }
 
 static ff_status locked_scorer_score_file(ff_scorer *s, const char *path, float *map_out, size_t map_capacity,
-                               float *score_out) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+                                          float *score_out) {
     FF_CHECK_ARG(path != NULL, "path is NULL");
     FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
     s->last_count = 0;
@@ -427,13 +418,12 @@ ff_status ff_scorer_score_file(ff_scorer *s, const char *path, float *map_out, s
                                float *score_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_score_file(s, path, map_out, map_capacity, score_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE,
+                   locked_scorer_score_file(s, path, map_out, map_capacity, score_out));
 }
 
-static ff_status locked_scorer_score_memory(ff_scorer *s, const void *data, size_t size, float *map_out, size_t map_capacity,
-                                 float *score_out) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+static ff_status locked_scorer_score_memory(ff_scorer *s, const void *data, size_t size, float *map_out,
+                                            size_t map_capacity, float *score_out) {
     FF_CHECK_ARG(data != NULL || size == 0, "data is NULL");
     FF_CHECK_ARG(score_out != NULL, "score_out is NULL");
     s->last_count = 0;
@@ -444,7 +434,8 @@ ff_status ff_scorer_score_memory(ff_scorer *s, const void *data, size_t size, fl
                                  float *score_out) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_score_memory(s, data, size, map_out, map_capacity, score_out));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE,
+                   locked_scorer_score_memory(s, data, size, map_out, map_capacity, score_out));
 }
 
 /* The batch, FF_SCORER_CHUNK images at a time. Outputs are written only
@@ -467,9 +458,7 @@ static ff_status score_chunks(ff_scorer *s, const float *input, int32_t batch, i
 }
 
 static ff_status locked_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch, float *maps_out,
-                                 size_t maps_capacity, float *scores_out, size_t scores_capacity) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL, "scorer is NULL");
+                                            size_t maps_capacity, float *scores_out, size_t scores_capacity) {
     FF_CHECK_ARG(input != NULL, "input is NULL");
     FF_CHECK_ARG(batch >= 1, "batch must be at least 1, got %d", (int)batch);
     FF_CHECK_ARG(scores_out != NULL, "scores_out is NULL");
@@ -514,7 +503,8 @@ ff_status ff_scorer_score_tensor(ff_scorer *s, const float *input, int32_t batch
                                  size_t maps_capacity, float *scores_out, size_t scores_capacity) {
     ff_clear_error();
     FF_CHECK_ARG(s != NULL, "scorer is NULL");
-    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE, locked_scorer_score_tensor(s, input, batch, maps_out, maps_capacity, scores_out, scores_capacity));
+    FF_BUSY_RETURN(&s->busy, "scorer", SCORER_ADVICE,
+                   locked_scorer_score_tensor(s, input, batch, maps_out, maps_capacity, scores_out, scores_capacity));
 }
 
 int64_t ff_scorer_plan_builds(const ff_scorer *s) { return ff_extractor_plan_builds(s->extractor); }
@@ -541,8 +531,6 @@ void ff_scorer_finish_one(ff_scorer *s, int32_t j, size_t index, float *map_out,
 }
 
 static ff_status locked_scorer_last_decisions(const ff_scorer *s, int32_t *decisions_out, size_t capacity) {
-    ff_clear_error();
-    FF_CHECK_ARG(s != NULL, "scorer is NULL");
     FF_CHECK_ARG(decisions_out != NULL, "decisions_out is NULL");
     if (!s->flow->has_stats)
         return ff_fail(FF_E_STATE, "no decisions: the model has no score statistics (no image threshold)");

@@ -218,23 +218,44 @@ def _declare(lib):
     return missing
 
 
+# The OpenMP spin count libgomp gets when the environment sets neither
+# GOMP_SPINCOUNT nor OMP_WAIT_POLICY: the fastflow command's default
+# (FF_CLI_GOMP_SPINCOUNT in tools/fastflow/omp_wait.h, which says why; a test
+# keeps the two equal). libgomp reads it once, when it is loaded, so it
+# applies only when loading libfastflow is what loads libgomp.
+GOMP_SPINCOUNT_DEFAULT = "10000"
+
+
+def _cdll(path):
+    """ctypes.CDLL(path) with GOMP_SPINCOUNT_DEFAULT in the environment while
+    the library (and with it libgomp) loads; the environment is left as it
+    was afterwards."""
+    if "GOMP_SPINCOUNT" in os.environ or "OMP_WAIT_POLICY" in os.environ:
+        return ctypes.CDLL(path)
+    os.environ["GOMP_SPINCOUNT"] = GOMP_SPINCOUNT_DEFAULT
+    try:
+        return ctypes.CDLL(path)
+    finally:
+        del os.environ["GOMP_SPINCOUNT"]
+
+
 def _open():
     tried = []
     env = os.environ.get("FASTFLOW_LIBRARY")
     if env:
         try:
-            return ctypes.CDLL(env), env
+            return _cdll(env), env
         except OSError as e:
             raise ImportError("FASTFLOW_LIBRARY=%s cannot be loaded: %s" % (env, e)) from None
     for path in build_tree_candidates() + [SONAME]:
         try:
-            return ctypes.CDLL(path), path
+            return _cdll(path), path
         except OSError as e:
             tried.append("%s (%s)" % (path, e))
     name = ctypes.util.find_library("fastflow")
     if name:
         try:
-            return ctypes.CDLL(name), name
+            return _cdll(name), name
         except OSError as e:
             tried.append("%s (%s)" % (name, e))
     raise ImportError("libfastflow not found: set FASTFLOW_LIBRARY to the path of libfastflow.so, build it "

@@ -6,6 +6,7 @@
 #include "cli_signals.h"
 #include "commands.h"
 #include "fastflow.h"
+#include "omp_wait.h"
 
 typedef struct {
     const char *name;
@@ -41,6 +42,9 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    /* before any work: libgomp is already running, so the wait policy
+     * takes a re-execution (omp_wait.c) */
+    cli_omp_wait_default(argv);
     cli_signals_install();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
