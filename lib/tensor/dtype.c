@@ -3,6 +3,7 @@
  * such as -ffast-math). */
 #include <string.h>
 
+#include "core/bits.h"
 #include "tensor/safetensors.h"
 
 /* Tensor bytes are stored little-endian; the library copies them verbatim. */
@@ -46,26 +47,14 @@ bool ff_dtype_is_float(ff_dtype dt) {
     return dt == FF_DT_F32 || dt == FF_DT_F16 || dt == FF_DT_BF16 || dt == FF_DT_F64;
 }
 
-static float bits_to_f32(uint32_t u) {
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static uint32_t f32_to_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
 float ff_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1fu;
     uint32_t mant = h & 0x3ffu;
     if (exp == 0x1f) /* inf / NaN: keep the payload in the top mantissa bits */
-        return bits_to_f32(sign | 0x7f800000u | (mant << 13));
+        return ff_bits_f32(sign | 0x7f800000u | (mant << 13));
     if (exp == 0) {
-        if (mant == 0) return bits_to_f32(sign);
+        if (mant == 0) return ff_bits_f32(sign);
         /* Subnormal: mant * 2^-24. Normalise so the leading 1 becomes implicit. */
         int e = -1;
         do {
@@ -73,15 +62,15 @@ float ff_f16_to_f32(uint16_t h) {
             e++;
         } while (!(mant & 0x400u));
         mant &= 0x3ffu;
-        return bits_to_f32(sign | ((uint32_t)(127 - 15 - e) << 23) | (mant << 13));
+        return ff_bits_f32(sign | ((uint32_t)(127 - 15 - e) << 23) | (mant << 13));
     }
-    return bits_to_f32(sign | ((exp + 127 - 15) << 23) | (mant << 13));
+    return ff_bits_f32(sign | ((exp + 127 - 15) << 23) | (mant << 13));
 }
 
-float ff_bf16_to_f32(uint16_t b) { return bits_to_f32((uint32_t)b << 16); }
+float ff_bf16_to_f32(uint16_t b) { return ff_bits_f32((uint32_t)b << 16); }
 
 uint16_t ff_f32_to_f16(float f) {
-    uint32_t u = f32_to_bits(f);
+    uint32_t u = ff_f32_bits(f);
     uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
     uint32_t exp = (u >> 23) & 0xffu;
     uint32_t mant = u & 0x7fffffu;
@@ -111,7 +100,7 @@ uint16_t ff_f32_to_f16(float f) {
 }
 
 uint16_t ff_f32_to_bf16(float f) {
-    uint32_t u = f32_to_bits(f);
+    uint32_t u = ff_f32_bits(f);
     if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x7fffffu))
         return (uint16_t)((u >> 16) | 0x40u); /* NaN: quiet, never rounded into inf */
     uint32_t rounding = 0x7fffu + ((u >> 16) & 1u);

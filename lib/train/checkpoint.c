@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bits.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/params.h"
@@ -61,18 +62,6 @@ static uint64_t tensors_checksum(const ff_trainer_state *s, const int32_t *order
 /* The average exists from the first completed epoch on (trainer.c). */
 static int has_ema(float decay, int64_t epoch) {
     return decay > 0.0f && epoch >= 1;
-}
-
-static uint32_t f32_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static uint64_t f64_bits(double d) {
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
 }
 
 static ff_status meta_i64(ff_st_writer *w, const char *key, int64_t v) {
@@ -107,14 +96,14 @@ static ff_status write_meta(ff_st_writer *w, const ff_trainer_state *s, uint64_t
     snprintf(buf, sizeof buf, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, s->rng->s[0], s->rng->s[1],
              s->rng->s[2], s->rng->s[3]);
     if (st == FF_OK) st = ff_st_writer_set_meta(w, "rng", buf);
-    if (st == FF_OK) st = meta_hex(w, "lr_bits", f32_bits(*s->lr), 8);
-    if (st == FF_OK) st = meta_hex(w, "weight_decay_bits", f32_bits(*s->weight_decay), 8);
+    if (st == FF_OK) st = meta_hex(w, "lr_bits", ff_f32_bits(*s->lr), 8);
+    if (st == FF_OK) st = meta_hex(w, "weight_decay_bits", ff_f32_bits(*s->weight_decay), 8);
     snprintf(buf, sizeof buf, "%.9g", (double)*s->lr);
     if (st == FF_OK) st = ff_st_writer_set_meta(w, "lr", buf);
     snprintf(buf, sizeof buf, "%.9g", (double)*s->weight_decay);
     if (st == FF_OK) st = ff_st_writer_set_meta(w, "weight_decay", buf);
-    if (st == FF_OK) st = meta_hex(w, "epoch_loss_sum_bits", f64_bits(*s->epoch_loss_sum), 16);
-    if (st == FF_OK && ema_on) st = meta_hex(w, "ema_decay_bits", f32_bits(*s->ema_decay), 8);
+    if (st == FF_OK) st = meta_hex(w, "epoch_loss_sum_bits", ff_f64_bits(*s->epoch_loss_sum), 16);
+    if (st == FF_OK && ema_on) st = meta_hex(w, "ema_decay_bits", ff_f32_bits(*s->ema_decay), 8);
     snprintf(buf, sizeof buf, "%.9g", (double)*s->ema_decay);
     if (st == FF_OK && ema_on) st = ff_st_writer_set_meta(w, "ema_decay", buf);
     if (st == FF_OK) st = meta_hex(w, "checksum", checksum, 16);
@@ -260,13 +249,11 @@ static ff_status read_counters(const ff_st_file *f, const ff_trainer_state *s, i
     FF_TRY(hex_digits("rng", v, 16, p->rng.s, 4));
     uint64_t bits = 0;
     FF_TRY(meta_hex_get(f, "lr_bits", 8, &bits));
-    uint32_t b32 = (uint32_t)bits;
-    memcpy(&p->lr, &b32, sizeof p->lr);
+    p->lr = ff_bits_f32((uint32_t)bits);
     FF_TRY(meta_hex_get(f, "weight_decay_bits", 8, &bits));
-    b32 = (uint32_t)bits;
-    memcpy(&p->weight_decay, &b32, sizeof p->weight_decay);
+    p->weight_decay = ff_bits_f32((uint32_t)bits);
     FF_TRY(meta_hex_get(f, "epoch_loss_sum_bits", 16, &bits));
-    memcpy(&p->loss_sum, &bits, sizeof p->loss_sum);
+    p->loss_sum = ff_bits_f64(bits);
     if (!(isfinite(p->lr) && p->lr > 0.0f && p->lr <= 1.0f) ||
         !(isfinite(p->weight_decay) && p->weight_decay >= 0.0f && p->weight_decay <= 1.0f) ||
         !isfinite(p->loss_sum))
@@ -274,8 +261,7 @@ static ff_status read_counters(const ff_st_file *f, const ff_trainer_state *s, i
     p->ema_decay = 0.0f; /* version 1: no average */
     if (version >= 2) {
         FF_TRY(meta_hex_get(f, "ema_decay_bits", 8, &bits));
-        b32 = (uint32_t)bits;
-        memcpy(&p->ema_decay, &b32, sizeof p->ema_decay);
+        p->ema_decay = ff_bits_f32((uint32_t)bits);
         if (ff_param_set_check_f32(FF_OBJECT_TRAINER, FF_TRAINER_EMA_DECAY, p->ema_decay) != FF_OK)
             return ff_fail(FF_E_BAD_FORMAT, "metadata 'ema_decay_bits' is not an EMA decay in [0, 0.999]");
     }
