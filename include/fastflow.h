@@ -951,6 +951,106 @@ FF_API ff_status ff_flow_get_training_record(const ff_flow *flow, char *buffer, 
                                              size_t *length_out);
 
 /* ------------------------------------------------------------------------ */
+/* Choosing the epoch (experimental)                                        */
+/* ------------------------------------------------------------------------ */
+
+/* An ff_selector chooses when to stop training on held-out data, as
+ * `fastflow train --epochs auto` does (it drives one): the caller runs the
+ * epochs (ff_trainer_run_epoch) and calls ff_selector_update after each;
+ * the selector scores its selection set with the trainer's flow
+ * (ff_trainer_snapshot: the moving average with FF_TRAINER_EMA_DECAY),
+ * turns the result into one number by its criterion, keeps the flow of the
+ * best epoch and says when `patience` epochs brought no improvement (or
+ * max_epochs were scored). ff_selector_best returns the kept flow with a
+ * training record (ff_flow_get_training_record): {"method":"epochs-auto",
+ * "criterion", "higher_is_better", "selection_set", "max_epochs",
+ * "patience", ["ema_decay",] "epochs_run", "chosen_epoch", "curve": the
+ * criterion after every epoch}.
+ * The selection set is either held-out normal images (the training never
+ * sees them; the selector adds two synthetic anomalies per image, drawn
+ * from the seed: CutPaste, noise patch, scratch, spot, with their masks) or
+ * labelled images (good and defect, masks optional), never both. It is
+ * pre-processed at the flow's input size when added (3 x width x height
+ * floats an image) and fixed at the first update. One thread at a time per
+ * selector (FF_E_STATE for a call overlapping another). */
+typedef struct ff_selector ff_selector;
+
+/* Criteria, computed on the selection set's raw maps and scores. */
+enum ff_select_criterion {
+    FF_SELECT_NORMAL_SPREAD = 0, /* population std. dev. of the normal images' scores; lower is better */
+    FF_SELECT_NORMAL_MEAN = 1,   /* mean of the normal images' map values; lower is better */
+    FF_SELECT_IMAGE_AUROC = 2,   /* image AUROC, normal vs anomalous images; higher is better */
+    FF_SELECT_PIXEL_AUROC = 3,   /* pixel AUROC, masks as labels; higher is better */
+    FF_SELECT_MEAN_AUROC = 4     /* (image AUROC + pixel AUROC) / 2; higher is better */
+};
+
+/* "normal-spread", "normal-mean", "image-auroc", "pixel-auroc",
+ * "mean-auroc" (static); NULL for an unknown value. Any thread. */
+FF_EXPERIMENTAL
+FF_API const char *ff_select_criterion_name(int32_t criterion);
+/* The FF_SELECT_* value named `name`; FF_E_INVALID_ARGUMENT for an unknown
+ * name. Any thread. */
+FF_EXPERIMENTAL
+FF_API ff_status ff_select_criterion_from_name(const char *name, int32_t *criterion_out);
+
+/* Which of num_images training images to hold out for selecting the epoch,
+ * as `fastflow train --epochs auto --seed SEED` does: round(num_images / 10)
+ * clamped to [2, 16] and below num_images, drawn by seed, in increasing
+ * order into indices_out (capacity entries; 16 always suffice). count_out
+ * receives the count, also on FF_E_BUFFER_TOO_SMALL. FF_E_INVALID_ARGUMENT
+ * for fewer than 3 images. Any thread. */
+FF_EXPERIMENTAL
+FF_API ff_status ff_select_held_out(uint64_t num_images, int64_t seed, uint64_t *indices_out, uint64_t capacity,
+                                    uint64_t *count_out);
+
+/* A selector for trainers of flows with `flow`'s input size (the flow is
+ * only read here). criterion: an FF_SELECT_* value; max_epochs and
+ * patience in [1, 1000000]; seed draws the synthetic anomalies (the CLI
+ * passes --seed). FF_E_OUT_OF_MEMORY. */
+FF_EXPERIMENTAL
+FF_API ff_status ff_selector_create(const ff_flow *flow, int32_t criterion, int32_t max_epochs, int32_t patience,
+                                    int64_t seed, ff_selector **out);
+FF_EXPERIMENTAL
+FF_API void ff_selector_destroy(ff_selector *selector);
+
+/* Adds a held-out normal image (pixels as for ff_image_preprocess); its
+ * synthetic anomalies are made at the first update, CutPaste patches taken
+ * from the next image added. FF_E_STATE after the first update or in a
+ * selector holding labelled images; the pre-processing's errors. */
+FF_EXPERIMENTAL
+FF_API ff_status ff_selector_add_normal_image(ff_selector *selector, const uint8_t *pixels, int32_t width,
+                                              int32_t height, size_t row_stride, int32_t pixel_format);
+/* Adds a labelled image: is_anomalous 0 (good) or 1 (defect); mask (may be
+ * NULL: all pixels normal) is a GRAY8 ground truth of mask_width x
+ * mask_height, rows mask_row_stride bytes apart (0 = packed), non-zero on
+ * the defect, resized to the flow's input size with nearest neighbour. The
+ * pixel criteria need at least one mask in the set. FF_E_STATE after the
+ * first update or in a selector holding normal images. */
+FF_EXPERIMENTAL
+FF_API ff_status ff_selector_add_labelled_image(ff_selector *selector, const uint8_t *pixels, int32_t width,
+                                                int32_t height, size_t row_stride, int32_t pixel_format,
+                                                int32_t is_anomalous, const uint8_t *mask, int32_t mask_width,
+                                                int32_t mask_height, size_t mask_row_stride);
+/* Scores the trainer's current flow (the next epoch, counted from 1) on the
+ * selection set. value_out: the criterion; improved_out: 1 when it is
+ * strictly better than every earlier epoch's (the flow is then kept);
+ * stop_out: 1 when the last `patience` epochs brought no improvement or
+ * max_epochs epochs were scored. Each output may be NULL. Errors:
+ * FF_E_STATE with no image, after max_epochs updates, or when the criterion
+ * cannot be computed on the set (an AUROC without anomalous images, a pixel
+ * criterion without masks); FF_E_INVALID_ARGUMENT for a trainer of another
+ * input size; the scorer's errors. The selector is unchanged on error. */
+FF_EXPERIMENTAL
+FF_API ff_status ff_selector_update(ff_selector *selector, const ff_trainer *trainer, double *value_out,
+                                    int32_t *improved_out, int32_t *stop_out);
+/* A new flow holding the best epoch's parameters (equal to a snapshot
+ * taken after that epoch) with the training record described above;
+ * epoch_out (may be NULL) receives that epoch. FF_E_STATE before the first
+ * update. The caller destroys the flow. */
+FF_EXPERIMENTAL
+FF_API ff_status ff_selector_best(const ff_selector *selector, ff_flow **out, int32_t *epoch_out);
+
+/* ------------------------------------------------------------------------ */
 /* Evaluation metrics                                                       */
 /* ------------------------------------------------------------------------ */
 

@@ -330,7 +330,7 @@ def enum_values(h):
 def binding_constant(name):
     """The Python binding's value for a header enumerator, or None."""
     import fastflow
-    from fastflow import backbone, errors, flow, image, params, scorer, trainer
+    from fastflow import backbone, errors, flow, image, params, scorer, selector, trainer
     if name == "FF_OK":
         return errors.OK
     rules = [("FF_E_", lambda k: getattr(errors, k, None)),
@@ -341,6 +341,7 @@ def binding_constant(name):
              ("FF_EXTRACTOR_", lambda k: getattr(backbone, "EXTRACTOR_" + k, None)),
              ("FF_TRAINER_", lambda k: getattr(trainer, k, None)),
              ("FF_SCORER_", lambda k: getattr(scorer, k, None)),
+             ("FF_SELECT_", lambda k: getattr(selector, k, None)),
              ("FF_STAT_", lambda k: getattr(scorer, "STAT_" + k, None)),
              ("FF_PRECISION_", lambda k: getattr(scorer, "PRECISION_" + k, None)),
              ("FF_CPU_", lambda k: getattr(fastflow, "_CPU_" + k, None)),

@@ -29,6 +29,7 @@ from .flow import Flow, FlowOptions
 from .image import BGR8, GRAY8, RGB8, RGBA8, Image
 from .metrics import auroc, f1_optimal, pro, score_statistics
 from .scorer import Score, Scorer
+from .selector import Selector
 from .trainer import Progress, Trainer
 
 __version__ = "0.1.0"
@@ -118,7 +119,7 @@ def get_exif_orientation():
 
 
 __all__ = [
-    "ARCHITECTURES", "Backbone", "Extractor", "Flow", "FlowOptions", "Trainer", "Progress", "Scorer", "Score",
+    "ARCHITECTURES", "Backbone", "Extractor", "Flow", "FlowOptions", "Trainer", "Progress", "Selector", "Scorer", "Score",
     "Image", "GRAY8", "RGB8", "RGBA8", "BGR8", "image", "metrics", "params", "safetensors", "auroc", "pro", "f1_optimal",
     "score_statistics",
     "FastFlowError", "InvalidArgument", "IOFailure", "BadFormat", "Unsupported", "OutOfMemory",

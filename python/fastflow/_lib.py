@@ -57,6 +57,10 @@ class ff_scorer(ctypes.Structure):
     pass
 
 
+class ff_selector(ctypes.Structure):
+    pass
+
+
 ff_status = c_int32
 P = POINTER
 backbone_p = P(ff_backbone)
@@ -65,6 +69,7 @@ flow_p = P(ff_flow)
 flow_options_p = P(ff_flow_options)
 trainer_p = P(ff_trainer)
 scorer_p = P(ff_scorer)
+selector_p = P(ff_selector)
 
 # name: (restype, [argtypes]) -- in header order.
 PROTOTYPES = {
@@ -166,6 +171,17 @@ PROTOTYPES = {
     "ff_flow_get_statistic": (ff_status, [flow_p, c_int32, P(c_float)]),
     "ff_flow_with_training_record": (ff_status, [flow_p, c_char_p, P(flow_p)]),
     "ff_flow_get_training_record": (ff_status, [flow_p, c_char_p, c_size_t, P(c_size_t)]),
+    # choosing the epoch (experimental)
+    "ff_select_criterion_name": (c_char_p, [c_int32]),
+    "ff_select_criterion_from_name": (ff_status, [c_char_p, P(c_int32)]),
+    "ff_select_held_out": (ff_status, [c_uint64, c_int64, P(c_uint64), c_uint64, P(c_uint64)]),
+    "ff_selector_create": (ff_status, [flow_p, c_int32, c_int32, c_int32, c_int64, P(selector_p)]),
+    "ff_selector_destroy": (None, [selector_p]),
+    "ff_selector_add_normal_image": (ff_status, [selector_p, P(c_uint8), c_int32, c_int32, c_size_t, c_int32]),
+    "ff_selector_add_labelled_image": (ff_status, [selector_p, P(c_uint8), c_int32, c_int32, c_size_t, c_int32,
+                                                  c_int32, P(c_uint8), c_int32, c_int32, c_size_t]),
+    "ff_selector_update": (ff_status, [selector_p, trainer_p, P(c_double), P(c_int32), P(c_int32)]),
+    "ff_selector_best": (ff_status, [selector_p, P(flow_p), P(c_int32)]),
     # metrics
     "ff_metric_auroc": (ff_status, [P(c_float), P(c_uint8), c_uint64, P(c_double)]),
     "ff_metric_pro": (ff_status, [P(c_float), P(c_uint8), c_int32, c_int32, c_int32, c_double, P(c_double)]),

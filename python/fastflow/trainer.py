@@ -196,6 +196,39 @@ class Trainer(WorkingHandle):
         return Flow(out)
 
     @exclusive
+    def train_auto(self, selection, criterion="mean-auroc", max_epochs=20, patience=3, seed=None, labels=None,
+                   masks=None, on_epoch=None):
+        """Trains epoch by epoch, choosing when to stop on held-out images as
+        ``fastflow train --epochs auto`` does (a :class:`Selector`); returns
+        (Flow, chosen epoch): the best epoch's flow with its training record.
+
+        selection: held-out normal images (paths, encoded bytes or pixels;
+        two synthetic anomalies are added per image, drawn from seed, by
+        default the trainer's) that the trainer was not given, or with
+        labels (0 good / 1 defect, one per image) a labelled set, with masks
+        (optional; per image a mask or None) for the pixel criteria.
+        :func:`fastflow.selector.held_out` tells which training images the
+        CLI holds out. on_epoch (optional) is called after every epoch with
+        (epoch, loss, value, improved)."""
+        from .selector import Selector
+        with self.snapshot() as flow:
+            sel = Selector(flow, criterion, max_epochs, patience, self.seed if seed is None else seed)
+        with sel:
+            for i, image in enumerate(selection):
+                if labels is None:
+                    sel.add_normal(image)
+                else:
+                    sel.add_labelled(image, labels[i], masks[i] if masks is not None else None)
+            while True:
+                loss = self.run_epoch()
+                value, improved, stop = sel.update(self)
+                if on_epoch is not None:
+                    on_epoch(sel.epoch, loss, value, improved)
+                if stop:
+                    break
+            return sel.best()
+
+    @exclusive
     def save_checkpoint(self, path):
         """Writes the whole training state (parameters, Adam, position, generator,
         settings, fingerprints of the start flow and of the images) atomically."""

@@ -132,7 +132,7 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
         if (cli_opt_str(argc, argv, &i, "--checkpoint", &a->checkpoint, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--resume", &a->resume, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--select", &s, &bad)) {
-            v->criterion = sel_criterion_from_name(s);
+            if (ff_select_criterion_from_name(s, &v->criterion) != FF_OK) v->criterion = -1;
             v->select_given = true;
             if (v->criterion < 0) {
                 fprintf(stderr, "fastflow %s: unknown --select '%s'\n", CMD, s);
@@ -211,9 +211,9 @@ static int select_source(const train_args *a, const stats_args *v, const ff_data
         if (st != FF_OK) return cli_fail(CMD, v->val, st);
         const ff_dataset *d = *vs;
         if (d->layout == FF_DATASET_MVTEC && d->num_defect > 0 && d->num_good > 0) {
-            if (!d->has_masks && (v->criterion == SEL_PIXEL_AUROC || v->criterion == SEL_MEAN_AUROC)) {
+            if (!d->has_masks && (v->criterion == FF_SELECT_PIXEL_AUROC || v->criterion == FF_SELECT_MEAN_AUROC)) {
                 fprintf(stderr, "fastflow %s: %s has no ground_truth masks: --select %s needs them (image-auroc "
-                        "does not)\n", CMD, d->root, sel_criterion_name(v->criterion));
+                        "does not)\n", CMD, d->root, ff_select_criterion_name(v->criterion));
                 return 1;
             }
             src = (sel_source){d->test_paths, d->num_test, d->test_labels, d->has_masks ? d->test_mask_paths : NULL,
@@ -227,20 +227,19 @@ static int select_source(const train_args *a, const stats_args *v, const ff_data
         }
     } else {
         size_t n = ds->num_train;
-        size_t *idx = malloc((n ? n : 1) * sizeof *idx);
         *kept = malloc((n ? n : 1) * sizeof **kept);
         *held = malloc((n ? n : 1) * sizeof **held);
-        if (!idx || !*kept || !*held) {
-            free(idx);
+        if (!*kept || !*held) {
             fprintf(stderr, "fastflow %s: out of memory\n", CMD);
             return 1;
         }
-        size_t k = sel_split_indices(n, a->seed, idx), h = 0, t = 0;
+        /* the library's rule (ff_select_held_out): programs reproduce it */
+        uint64_t idx[16], count = 0;
+        size_t k = ff_select_held_out(n, a->seed, idx, 16, &count) == FF_OK ? (size_t)count : 0, h = 0, t = 0;
         for (size_t i = 0; i < n; i++) {
             if (h < k && idx[h] == i) (*held)[h++] = ds->train_paths[i];
             else (*kept)[t++] = ds->train_paths[i];
         }
-        free(idx);
         if (k == 0) {
             fprintf(stderr, "fastflow %s: --epochs auto needs at least 3 training images (or --val DIR), %zu in %s\n",
                     CMD, n, ds->root);
@@ -255,7 +254,7 @@ static int select_source(const train_args *a, const stats_args *v, const ff_data
     if (sel_run_init(sel, CMD, v->criterion, v->max_epochs, v->patience, &src) != 0) return 1;
     char d[32] = "";
     if (a->ema > 0.0f) cli_float_text(a->ema, d, sizeof d);
-    printf("choosing the epoch by %s on %s: at most %d epochs, patience %d%s%s%s\n", sel_criterion_name(v->criterion),
+    printf("choosing the epoch by %s on %s: at most %d epochs, patience %d%s%s%s\n", ff_select_criterion_name(v->criterion),
            sel->set_desc, (int)v->max_epochs, (int)v->patience, d[0] ? "; scoring the moving average (decay " : "", d,
            d[0] ? ")" : "");
     return 0;
@@ -264,7 +263,7 @@ static int select_source(const train_args *a, const stats_args *v, const ff_data
 int ff_cmd_train(int argc, char **argv) {
     train_args a;
     stats_args v = {0};
-    v.criterion = SEL_MEAN_AUROC;
+    v.criterion = FF_SELECT_MEAN_AUROC;
     train_args_defaults(&a);
     int rc = parse(argc, argv, &a, &v);
     if (rc != 0) return rc < 0 ? 0 : rc;

@@ -1,11 +1,8 @@
-/* `fastflow train --epochs auto`: after every epoch the trainer's current
- * parameters (their moving average with --ema: what ff_trainer_snapshot
- * returns) score the selection set (select_set.h), the criterion
- * (select_criteria.h) turns that into one number, the best epoch's flow is
- * kept in memory, and training stops after `patience` epochs without
- * improvement or at max_epochs. The kept flow carries a training record
- * (ff_flow_with_training_record): the method, the criterion, the selection
- * set, the chosen epoch, the criterion's curve and any EMA decay. */
+/* `fastflow train --epochs auto`: drives the library's ff_selector (the
+ * selection set, the criterion, the best epoch's flow and its training
+ * record all live there). This file decodes the selection images from
+ * their files, hands them to the selector after the first epoch (at the
+ * flow's input size), prints one line per epoch and the choice. */
 #ifndef FF_CLI_SELECT_RUN_H
 #define FF_CLI_SELECT_RUN_H
 
@@ -13,8 +10,6 @@
 #include <stdint.h>
 
 #include "fastflow.h"
-#include "select_criteria.h"
-#include "select_set.h"
 
 /* Where the selection images come from (borrowed): held-out normal images
  * (labels NULL; synthetic anomalies are added, drawn from seed) or a
@@ -29,15 +24,13 @@ typedef struct {
 
 typedef struct sel_run {
     const char *cmd;
-    int32_t criterion, max_epochs;
+    int32_t criterion, max_epochs, patience;
     sel_source src;
-    sel_set set;          /* built at the first epoch, at the flow's input size */
     char set_desc[160];   /* e.g. "16 held-out normal training images + 32 synthetic anomalies" */
-    sel_tracker tracker;
-    ff_flow *best;        /* the best epoch's parameters */
-    double *curve;        /* value after epoch e at curve[e - 1] */
+    ff_selector *sel;     /* created at the first epoch, with the images added */
+    int32_t best_epoch;   /* for the log lines */
+    double best;
     int32_t epochs_run;
-    float ema_decay;      /* the trainer's FF_TRAINER_EMA_DECAY (0: off), for the record */
     double seconds;       /* time spent scoring the selection set */
 } sel_run;
 
@@ -50,8 +43,11 @@ int sel_run_init(sel_run *r, const char *cmd, int32_t criterion, int32_t max_epo
 int sel_run_epoch(sel_run *r, const ff_trainer *t, int32_t epoch, bool *stop);
 /* The kept flow with its training record; the caller destroys it. */
 int sel_run_finish(sel_run *r, ff_flow **out);
-/* The record's JSON text into buf (malloc'd by the caller, cap bytes); 0 or -1 when it does not fit. */
-int sel_run_record(const sel_run *r, char *buf, size_t cap);
 void sel_run_free(sel_run *r);
+
+/* Decodes the image file at `path` as packed RGB8 (or, gray, GRAY8) into a
+ * malloc'd *pixels of *width x *height. Returns 0, or prints an error and
+ * returns 1. Also used by the study (tools/study). */
+int sel_load_pixels(const char *cmd, const char *path, int gray, uint8_t **pixels, int32_t *width, int32_t *height);
 
 #endif

@@ -27,14 +27,15 @@
 #include <string.h>
 
 #include "../fastflow/cli_util.h"
-#include "../fastflow/select_criteria.h"
-#include "../fastflow/select_set.h"
+#include "../fastflow/select_run.h"
 #include "../fastflow/synth_data.h"
 #include "../fastflow/train_loop.h"
 #include "eval/dataset.h"
 #include "eval/mask.h"
 #include "fastflow.h"
 #include "flow/flow_internal.h"
+#include "select/criteria.h"
+#include "select/select_set.h"
 
 static const char *const CMD = "select_study";
 #define MAX_GROUPS 4
@@ -54,6 +55,27 @@ typedef struct {
 static void die(const char *msg) {
     fprintf(stderr, "select_study: %s\n", msg);
     exit(1);
+}
+
+/* A selection set of the library's select layer (the one ff_selector
+ * scores) from image files: labels NULL = held-out normal images with
+ * synthetic anomalies drawn from seed; else labelled, masks when
+ * mask_paths (entries may be NULL). Exits on an error. */
+static void set_from_files(char *const *paths, const uint8_t *labels, char *const *mask_paths, size_t n,
+                           int32_t side, int64_t seed, ff_sel_set *out) {
+    ff_sel_set_init(out, side, side);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *px = NULL, *mask = NULL;
+        int32_t w = 0, h = 0, mw = 0, mh = 0;
+        const char *mp = labels && mask_paths ? mask_paths[i] : NULL;
+        if (sel_load_pixels(CMD, paths[i], 0, &px, &w, &h) != 0) exit(1);
+        if (mp && sel_load_pixels(CMD, mp, 1, &mask, &mw, &mh) != 0) exit(1);
+        ff_status st = ff_sel_set_add(out, px, w, h, 0, FF_PIXEL_RGB8, labels ? labels[i] : 0, mask, mw, mh, 0);
+        free(px);
+        free(mask);
+        if (st != FF_OK) die(ff_last_error_message());
+    }
+    if (!labels && ff_sel_set_add_synthetic(out, seed) != FF_OK) die(ff_last_error_message());
 }
 
 static bool in_group(const group *g, const char *type) {
@@ -122,19 +144,19 @@ static void test_metrics(FILE *out, const ff_dataset *ds, const test_set *ts, si
     free(gk);
 }
 
-static void criteria(FILE *out, const char *key, sel_set *set, const ff_flow *flow, int anomalies_only,
+static void criteria(FILE *out, const char *key, ff_sel_set *set, const ff_flow *flow, int anomalies_only,
                      double *values) {
-    sel_scored s;
-    if (sel_set_score(CMD, set, flow, &s) != 0) exit(1);
+    ff_sel_scored s;
+    if (ff_sel_set_score(set, flow, &s) != FF_OK) die(ff_last_error_message());
     fprintf(out, "\"%s\":{", key);
     bool first = true;
-    for (int32_t c = 0; c < SEL_NUM_CRITERIA; c++) {
-        if (anomalies_only && !sel_needs_anomalies(c)) continue;
+    for (int32_t c = 0; c < FF_SEL_NUM_CRITERIA; c++) {
+        if (anomalies_only && !ff_sel_needs_anomalies(c)) continue;
         double v = 0;
         values[c] = NAN;
-        if (sel_criterion_value(c, &s, &v) != 0) continue;
+        if (ff_sel_criterion_value(c, &s, &v) != 0) continue;
         values[c] = v;
-        fprintf(out, "%s\"%s\":%.9g", first ? "" : ",", sel_criterion_name(c), v);
+        fprintf(out, "%s\"%s\":%.9g", first ? "" : ",", ff_select_criterion_name(c), v);
         first = false;
     }
     fprintf(out, "}");
@@ -151,7 +173,7 @@ static void test_eval(FILE *out, const ff_flow *flow, const ff_dataset *ds, test
 
 /* The criteria of `flow` on the synthetic and val sets; values[c] and
  * vvalues[c] receive them (NAN when a criterion does not apply). */
-static void evaluate(FILE *out, const char *key, const ff_flow *flow, sel_set *synth, sel_set *val,
+static void evaluate(FILE *out, const char *key, const ff_flow *flow, ff_sel_set *synth, ff_sel_set *val,
                      double *values, double *vvalues) {
     fprintf(out, "\"%s\":{", key);
     criteria(out, "synthetic", synth, flow, 0, values);
@@ -196,9 +218,10 @@ int main(int argc, char **argv) {
 
     ff_dataset *ds = NULL;
     if (ff_dataset_open(data, NULL, &ds) != FF_OK) die(ff_last_error_message());
-    size_t *held_idx = malloc(ds->num_train * sizeof *held_idx);
+    uint64_t held_idx[16], count = 0;
     char **held = malloc(ds->num_train * sizeof *held), **train = malloc(ds->num_train * sizeof *train);
-    size_t nh = sel_split_indices(ds->num_train, seed, held_idx), nt = 0;
+    if (ff_select_held_out(ds->num_train, seed, held_idx, 16, &count) != FF_OK) die(ff_last_error_message());
+    size_t nh = (size_t)count, nt = 0;
     for (size_t i = 0, h = 0; i < ds->num_train; i++) {
         if (h < nh && held_idx[h] == i) held[h++] = ds->train_paths[i];
         else train[nt++] = ds->train_paths[i];
@@ -222,8 +245,8 @@ int main(int argc, char **argv) {
     ff_flow_get_i32(init, FF_FLOW_INPUT_HEIGHT, &side);
     size_t hw = (size_t)side * (size_t)side;
 
-    sel_set synth, val = {0};
-    if (sel_set_synthetic(CMD, held, nh, side, side, seed, &synth) != 0) return 1;
+    ff_sel_set synth, val = {0};
+    set_from_files(held, NULL, NULL, nh, side, seed, &synth);
     uint8_t *is_val = calloc(ds->num_test, 1);
     if (val_count > 0) pick_val(ds, seed, (size_t)val_count, is_val);
     size_t nv = 0;
@@ -244,19 +267,18 @@ int main(int argc, char **argv) {
             vl[nv++] = ds->test_labels[i];
             continue;
         }
-        sel_set one;
+        ff_sel_set one;
         char *p = ds->test_paths[i];
         char *mp = ds->has_masks ? ds->test_mask_paths[i] : NULL;
-        if (sel_set_labelled(CMD, &p, &ds->test_labels[i], ds->has_masks ? &mp : NULL, 1, side, side, &one) != 0)
-            return 1;
+        set_from_files(&p, &ds->test_labels[i], ds->has_masks ? &mp : NULL, 1, side, seed, &one);
         memcpy(ts.inputs + ts.n * 3 * hw, one.inputs, 3 * hw * sizeof(float));
         if (one.masks) memcpy(ts.masks + ts.n * hw, one.masks, hw);
         ts.labels[ts.n] = ds->test_labels[i];
         ts.types[ts.n] = ds->test_types[i];
         ts.n++;
-        sel_set_free(&one);
+        ff_sel_set_free(&one);
     }
-    if (nv > 0 && sel_set_labelled(CMD, vp, vl, ds->has_masks ? vm : NULL, nv, side, side, &val) != 0) return 1;
+    if (nv > 0) set_from_files(vp, vl, ds->has_masks ? vm : NULL, nv, side, seed, &val);
 
     FILE *out = fopen(outp, "w");
     if (!out) die("cannot open --out");
@@ -268,9 +290,9 @@ int main(int argc, char **argv) {
     /* EMA parameters of every epoch: their test metrics are computed after
      * training, only at the epochs an EMA rule can choose (see below) */
     float **ema = calloc((size_t)max_epochs + 1, sizeof *ema);
-    double (*ev)[SEL_NUM_CRITERIA] = calloc((size_t)max_epochs + 1, sizeof *ev);
-    double (*evv)[SEL_NUM_CRITERIA] = calloc((size_t)max_epochs + 1, sizeof *evv);
-    double raw_v[SEL_NUM_CRITERIA], raw_vv[SEL_NUM_CRITERIA];
+    double (*ev)[FF_SEL_NUM_CRITERIA] = calloc((size_t)max_epochs + 1, sizeof *ev);
+    double (*evv)[FF_SEL_NUM_CRITERIA] = calloc((size_t)max_epochs + 1, sizeof *evv);
+    double raw_v[FF_SEL_NUM_CRITERIA], raw_vv[FF_SEL_NUM_CRITERIA];
     for (int32_t e = 1; e <= max_epochs; e++) {
         double t0 = cli_now_seconds();
         float loss = 0;
@@ -306,15 +328,15 @@ int main(int argc, char **argv) {
     if (max_epochs >= 10) want[10] = 1;
     if (max_epochs >= 5) want[5] = 1;
     for (int which = 0; which < 2; which++)
-        for (int32_t c = 0; c < SEL_NUM_CRITERIA; c++)
+        for (int32_t c = 0; c < FF_SEL_NUM_CRITERIA; c++)
             for (int32_t p = 1; p <= 5; p++) {
-                sel_tracker tr;
-                sel_tracker_init(&tr, sel_higher_is_better(c), p == 5 ? max_epochs : p);
+                ff_sel_tracker tr;
+                ff_sel_tracker_init(&tr, ff_sel_higher_is_better(c), p == 5 ? max_epochs : p);
                 for (int32_t e = 1; e <= max_epochs; e++) {
                     double v = which ? evv[e][c] : ev[e][c];
                     if (isnan(v)) break;
-                    sel_tracker_update(&tr, e, v);
-                    if (sel_tracker_should_stop(&tr)) break;
+                    ff_sel_tracker_update(&tr, e, v);
+                    if (ff_sel_tracker_should_stop(&tr)) break;
                 }
                 if (tr.best_epoch > 0) want[tr.best_epoch] = 1;
             }

@@ -1,14 +1,14 @@
-#include "select_synth.h"
+#include "select/synth.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "synth_data.h"
+#include "core/rng.h"
 
-static const char *const KINDS[SEL_SYNTH_NUM_KINDS] = {"cutpaste", "noise", "scratch", "spot"};
+static const char *const KINDS[FF_SEL_SYNTH_NUM_KINDS] = {"cutpaste", "noise", "scratch", "spot"};
 
-const char *sel_synth_kind_name(int32_t kind) {
-    return kind >= 0 && kind < SEL_SYNTH_NUM_KINDS ? KINDS[kind] : NULL;
+const char *ff_sel_synth_kind_name(int32_t kind) {
+    return kind >= 0 && kind < FF_SEL_SYNTH_NUM_KINDS ? KINDS[kind] : NULL;
 }
 
 /* torchvision's ImageNet normalisation, as ff_image_preprocess applies it */
@@ -21,7 +21,7 @@ typedef struct {
     float scale; /* side / 256 */
 } ctx;
 
-static double uni(ctx *c) { return (double)(synth_splitmix64(&c->s) >> 11) * 0x1.0p-53; }
+static double uni(ctx *c) { return (double)(ff_splitmix64(&c->s) >> 11) * 0x1.0p-53; }
 static double rng(ctx *c, double lo, double hi) { return lo + (hi - lo) * uni(c); }
 
 /* Blends pixel (x, y) towards colour rgb (in [0, 1]) by weight a. */
@@ -117,17 +117,17 @@ static void spot(ctx *c, float *img, uint8_t *mask) {
         }
 }
 
-int sel_synth_paste(int32_t kind, uint64_t seed, float *img, const float *donor, int32_t width, int32_t height,
+int ff_sel_synth_paste(int32_t kind, uint64_t seed, float *img, const float *donor, int32_t width, int32_t height,
                     uint8_t *mask) {
-    if (kind < 0 || kind >= SEL_SYNTH_NUM_KINDS || !img || !donor || !mask || width < 16 || height < 16 ||
+    if (kind < 0 || kind >= FF_SEL_SYNTH_NUM_KINDS || !img || !donor || !mask || width < 16 || height < 16 ||
         width > 4096 || height > 4096)
         return -1;
     ctx c = {seed, width, height, (float)width / 256.0f};
     memset(mask, 0, (size_t)width * (size_t)height);
     switch (kind) {
-    case SEL_SYNTH_CUTPASTE: cutpaste(&c, img, donor, mask); break;
-    case SEL_SYNTH_NOISE: noise_patch(&c, img, mask); break;
-    case SEL_SYNTH_SCRATCH: scratch(&c, img, mask); break;
+    case FF_SEL_SYNTH_CUTPASTE: cutpaste(&c, img, donor, mask); break;
+    case FF_SEL_SYNTH_NOISE: noise_patch(&c, img, mask); break;
+    case FF_SEL_SYNTH_SCRATCH: scratch(&c, img, mask); break;
     default: spot(&c, img, mask); break;
     }
     return 0;
