@@ -6,6 +6,7 @@ must be the same, only their container type differs."""
 import array
 import gc
 import io
+import json
 import math
 import os
 import struct
@@ -642,6 +643,130 @@ class TestFlowAndTrainer(unittest.TestCase):
                 continue
             want = [f32(f32(d * x) + f32(f32(1.0 - d) * y)) for x, y in zip(a, b)]
             self.assertEqual(got[name], want, name)
+
+
+class TestSelector(unittest.TestCase):
+    """fastflow.Selector and Trainer.train_auto (ff_selector, experimental)."""
+
+    def _trainer(self, **kw):
+        m = tinymodel.get()
+        tr = fastflow.Trainer(m.untrained, batch_size=3, seed=5, **kw)
+        for im in m.train_images[:4]:
+            tr.add(im)
+        return tr
+
+    def _held(self):
+        # held-out normal images as a path, encoded bytes and pixels
+        m = tinymodel.get()
+        p = os.path.join(m.dir, "held-0.png")
+        fastflow.image.write_png(p, support.synthetic_image_obj(50, 80, 72))
+        with open(p, "rb") as f:
+            encoded = f.read()
+        return [p, encoded, m.train_images[4], m.train_images[5]]
+
+    def test_names_and_held_out(self):
+        from fastflow import selector
+        self.assertEqual(selector.CRITERIA, ("normal-spread", "normal-mean", "image-auroc", "pixel-auroc",
+                                             "mean-auroc"))
+        for i, name in enumerate(selector.CRITERIA):
+            self.assertEqual(selector.criterion_value(name), i)
+            self.assertEqual(selector.criterion_name(i), name)
+        self.assertIsNone(selector.criterion_name(5))
+        with self.assertRaisesRegex(fastflow.InvalidArgument, "unknown selection criterion 'best'"):
+            selector.criterion_value("best")
+        # the CLI's rule: round(n / 10) clamped to [2, 16], drawn by the seed, increasing
+        self.assertEqual(selector.held_out(54, 0), [6, 8, 13, 15, 49])
+        self.assertEqual(len(selector.held_out(3, 1)), 2)
+        self.assertEqual(len(selector.held_out(10000, 1)), 16)
+        self.assertNotEqual(selector.held_out(54, 1), selector.held_out(54, 0))
+        with self.assertRaises(fastflow.InvalidArgument):
+            selector.held_out(2, 0)
+
+    def test_train_auto_equals_the_selector_loop(self):
+        m = tinymodel.get()
+        held = self._held()
+        seen = []
+        with self._trainer(ema_decay=0.5) as tr:
+            flow, epoch = tr.train_auto(held, criterion="normal-mean", max_epochs=4, patience=1,
+                                        on_epoch=lambda *a: seen.append(a))
+        with flow:
+            auto_record = flow.training_record
+            rec = json.loads(auto_record)
+            auto_map = support.flat(flow.score(m.test_paths[3]).map)
+        self.assertEqual([s[0] for s in seen], list(range(1, len(seen) + 1)))
+        curve = [s[2] for s in seen]
+        best = min(range(len(curve)), key=lambda i: (curve[i], i)) + 1
+        self.assertEqual(epoch, best)
+        self.assertEqual([s[3] for s in seen], [curve[i] < min(curve[:i], default=float("inf"))
+                                                for i in range(len(curve))])
+        self.assertTrue(len(curve) == 4 or len(curve) == best + 1)
+        self.assertEqual((rec["method"], rec["criterion"], rec["higher_is_better"], rec["chosen_epoch"],
+                          rec["epochs_run"], rec["max_epochs"], rec["patience"], rec["ema_decay"]),
+                         ("epochs-auto", "normal-mean", False, epoch, len(curve), 4, 1, 0.5))
+        self.assertEqual(rec["selection_set"], "4 held-out normal training images + 8 synthetic anomalies")
+        self.assertEqual(rec["curve"], [float("%.9g" % v) for v in curve])
+        # the same loop by hand: same values, and the kept flow is the chosen epoch's snapshot
+        with self._trainer(ema_decay=0.5) as tr:
+            with tr.snapshot() as f0:
+                sel = fastflow.Selector(f0, "normal-mean", max_epochs=4, patience=1, seed=tr.seed)
+            snaps = []
+            with sel:
+                for im in held:
+                    sel.add_normal(im)
+                stop = False
+                while not stop:
+                    tr.run_epoch()
+                    snaps.append(tr.snapshot())
+                    value, improved, stop = sel.update(tr)
+                self.assertEqual(sel.curve, curve)
+                kept, e = sel.best()
+            with kept:
+                self.assertEqual(e, epoch)
+                self.assertEqual(kept.training_record, auto_record)
+                self.assertEqual(support.flat(kept.score(m.test_paths[3]).map), auto_map)
+                self.assertEqual(support.flat(snaps[epoch - 1].score(m.test_paths[3]).map), auto_map)
+            for f in snaps:
+                f.close()
+
+    def test_labelled_and_errors(self):
+        m = tinymodel.get()
+        w, h = 96, 80
+        s = max(4, w // 6)
+        mask = bytearray(w * h)
+        for y in range(h // 2, min(h, h // 2 + s)):
+            for x in range(w // 3, min(w, w // 3 + s)):
+                mask[y * w + x] = 255
+        mask_img = fastflow.Image(bytes(mask), w, h, fastflow.GRAY8)
+        mask_path = os.path.join(m.dir, "mask.png")
+        fastflow.image.write_png(mask_path, mask_img)
+        with self._trainer() as tr:
+            flow, epoch = tr.train_auto(m.test_paths, criterion="pixel-auroc", max_epochs=2, patience=1,
+                                        labels=[0, 0, 1, 1], masks=[None, None, mask_img, mask_path])
+            with flow:
+                rec = json.loads(flow.training_record)
+            self.assertEqual(rec["selection_set"], "4 labelled images (2 good, 2 defect)")
+            self.assertNotIn("ema_decay", rec)
+            self.assertEqual(rec["chosen_epoch"], epoch)
+            with tr.snapshot() as f:
+                with fastflow.Selector(f, "image-auroc", max_epochs=3, patience=1) as sel:
+                    with self.assertRaisesRegex(fastflow.StateError, "no epoch was scored"):
+                        sel.best()
+                    with self.assertRaisesRegex(fastflow.StateError, "no images"):
+                        sel.update(tr)
+                    sel.add_labelled(m.test_paths[0], False)
+                    with self.assertRaisesRegex(fastflow.StateError, "not both"):
+                        sel.add_normal(m.test_paths[1])
+                    with self.assertRaisesRegex(fastflow.StateError, "image-auroc cannot be computed"):
+                        sel.update(tr)
+                    self.assertEqual((sel.curve, sel.epoch), ([], 0))
+                    with self.assertRaises(ValueError):
+                        sel.add_labelled(m.test_paths[2], True, mask=m.train_images[0])  # RGB: not a mask
+                with self.assertRaises(fastflow.InvalidArgument):
+                    fastflow.Selector(f, "best")
+                with self.assertRaises(fastflow.InvalidArgument):
+                    fastflow.Selector(f, "mean-auroc", max_epochs=0)
+                with self.assertRaises(fastflow.InvalidArgument):
+                    fastflow.Selector(f, "mean-auroc", patience=0)
 
 
 class TestScoring(unittest.TestCase):

@@ -108,5 +108,32 @@ class TestCliMatch(unittest.TestCase):
                 compare(self, path, m.test_paths, flow, os.path.join(m.dir, "cli-maps-%d" % i), **options)
 
 
+    def test_train_epochs_auto(self):
+        # `fastflow train --epochs auto` and the binding's train_auto with the
+        # CLI's held-out split: the same record and the same parameters
+        m = tinymodel.get()
+        data = os.path.join(m.dir, "auto-set")
+        paths = support.write_image_folder(os.path.join(data, "train", "good"), 12, 72, seed=21)
+        out = os.path.join(m.dir, "auto-cli.safetensors")
+        run = subprocess.run([cli(), "train", "--data", data, "--backbone", "resnet18", "--weights", m.weights,
+                              "--batch", "3", "--flow-steps", "1", "--size", "64", "--seed", "3", "--epochs", "auto",
+                              "--max-epochs", "3", "--patience", "1", "--select", "mean-auroc", "--out", out],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        held = fastflow.selector.held_out(len(paths), 3)
+        with fastflow.Flow.create(m.backbone, input_size=64, steps=1, seed=3) as start:
+            with fastflow.Trainer(start, batch_size=3, seed=3) as tr:
+                for i, p in enumerate(paths):
+                    if i not in held:
+                        tr.add(p)
+                flow, epoch = tr.train_auto([paths[i] for i in held], criterion="mean-auroc", max_epochs=3,
+                                            patience=1)
+        with flow, fastflow.Flow.load(out) as saved:
+            self.assertEqual(flow.training_record, saved.training_record)
+            self.assertIn('"chosen_epoch":%d,' % epoch, saved.training_record)
+            for p in m.test_paths:
+                self.assertEqual(support.flat(flow.score(p).map), support.flat(saved.score(p).map))
+
+
 if __name__ == "__main__":
     unittest.main()
