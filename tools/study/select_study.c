@@ -5,7 +5,7 @@
  * this seed, for --max-epochs epochs, and after every epoch writes one
  * JSON line with, for the trained parameters ("raw") and for their
  * exponential moving average over epochs ("ema"):
- *   - every stopping criterion (select_criteria.h) on the selection set of
+ *   - every stopping criterion (lib/select/criteria.h) on the selection set of
  *     --epochs auto (held-out normal images and synthetic anomalies), and the
  *     AUROC criteria on a handful of real labelled defects ("val": --val-count
  *     defect and as many good test images drawn by the seed, which then leave
