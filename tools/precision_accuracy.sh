@@ -2,7 +2,7 @@
 # Accuracy of the fast precisions against fp32 on models trained in fp32: for each category, trains a model
 # with `fastflow train` as tools/train_eval_category.sh does (resnet18, 3x3-only, 8 steps, batch 32, EPOCHS
 # epochs, seed 0; skipped when OUT/CATEGORY/model.safetensors exists), then runs `fastflow eval --precision P`
-# for P in fp32, bf16 (when the CPU has it) and winograd, and prints the table of docs/performance.md:
+# for P in fp32, bf16 (when the CPU has it) and winograd (skipped when OUT/CATEGORY/eval-P.json exists), and prints the table of docs/performance.md:
 # image AUROC, pixel AUROC and PRO per precision and their differences from fp32.
 #
 # usage: tools/precision_accuracy.sh [BUILD_DIR] [OUT_DIR] [CATEGORY...]
@@ -45,6 +45,7 @@ for c in $CATEGORIES; do
             > "$dir/train.log"
     fi
     for p in $PRECISIONS; do
+        [ -f "$dir/eval-$p.json" ] && continue # done in an earlier run
         echo "== $c: fastflow eval --precision $p"
         "$FF" eval --model "$dir/model.safetensors" --data "$data" --threads "$THREADS" --precision "$p" \
             --json "$dir/eval-$p.json" > "$dir/eval-$p.log"
