@@ -88,8 +88,9 @@ int sel_run_epoch(sel_run *r, const ff_trainer *t, int32_t epoch, bool *stop) {
     double t0 = cli_now_seconds();
     if (r->sel == NULL && create_selector(r, t) != 0) return 1;
     double v = 0.0;
-    int32_t improved = 0, done = 0;
-    ff_status st = ff_selector_update(r->sel, t, &v, &improved, &done);
+    int32_t improved = 0;
+    /* the selector's stop also counts max_epochs; the loop ends there itself */
+    ff_status st = ff_selector_update(r->sel, t, &v, &improved, NULL);
     if (st == FF_E_STATE) {
         /* "the criterion ... cannot be computed on the selection set (...)" */
         fprintf(stderr, "fastflow %s: %s\n", r->cmd, ff_last_error_message());
@@ -102,12 +103,10 @@ int sel_run_epoch(sel_run *r, const ff_trainer *t, int32_t epoch, bool *stop) {
         r->best = v;
     }
     r->seconds += cli_now_seconds() - t0;
-    /* the log names the patience only: the loop itself ends at max_epochs */
     *stop = epoch - r->best_epoch >= r->patience;
     printf("epoch %d %s %.6f (best epoch %d: %.6f)%s\n", (int)epoch, ff_select_criterion_name(r->criterion), v,
            (int)r->best_epoch, r->best, *stop ? "; stopping: no improvement for the patience" : "");
     fflush(stdout);
-    (void)done;
     return 0;
 }
 
