@@ -174,8 +174,8 @@ enum ff_cpu_feature {
  * NULL supported_out). */
 FF_API ff_status ff_cpu_supports(int32_t feature, int32_t *supported_out);
 
-/* Arithmetic precision of the networks (FF_SCORER_PRECISION). Values are
- * pinned. */
+/* Arithmetic precision of the networks (FF_SCORER_PRECISION; for
+ * training, FF_TRAINER_PRECISION). Values are pinned. */
 enum ff_precision {
     /* float32 everywhere: results match the PyTorch reference to float
      * rounding (the default). */
@@ -610,6 +610,20 @@ enum ff_trainer_param {
      * checkpoints carry it); training itself is unchanged. Memory: 4 more
      * bytes per flow parameter. */
     FF_TRAINER_EMA_DECAY = 7,
+    /* i32, enum ff_precision, default FF_PRECISION_FP32; settable only
+     * before the first batch (FF_E_STATE after). FF_PRECISION_BF16 runs the
+     * flows' subnet convolutions (forward, backward-data, backward-weights)
+     * on bf16 inputs, weights and output gradients, accumulating in
+     * float32; the parameters, their gradients, Adam's moments, LayerNorm,
+     * couplings, log-dets, the loss and the feature cache stay float32.
+     * Gradients move by ~1e-2 of their largest value; runs are
+     * reproducible as in float32, but not equal to float32's. Needs
+     * ff_cpu_supports(FF_CPU_BF16), else FF_E_UNSUPPORTED.
+     * FF_PRECISION_FP32_WINOGRAD trains exactly as FF_PRECISION_FP32
+     * (direct convolutions; a scorer of the trained flow may still use
+     * Winograd). Not stored in checkpoints: set it again before restoring
+     * one. */
+    FF_TRAINER_PRECISION = 8,
     /* read-only counters (get only) */
     FF_TRAINER_NUM_IMAGES = 100,        /* i64 images added                    */
     FF_TRAINER_EPOCH = 101,             /* i64 completed epochs                */
@@ -631,7 +645,8 @@ FF_API ff_status ff_trainer_create(const ff_flow *flow, ff_trainer **out);
 FF_API void ff_trainer_destroy(ff_trainer *trainer);
 /* Settings and counters, enum ff_trainer_param; one type per key (another type or an unknown key
  * is FF_E_INVALID_ARGUMENT). i32: FF_TRAINER_BATCH_SIZE ([1, 4096]; FF_E_STATE in the middle of
- * an epoch). i64: FF_TRAINER_SEED (shuffling, any value; FF_E_STATE once a batch has run),
+ * an epoch), FF_TRAINER_PRECISION (enum ff_precision; FF_E_STATE once a batch has run,
+ * FF_E_UNSUPPORTED for FF_PRECISION_BF16 on a CPU without native bf16). i64: FF_TRAINER_SEED (shuffling, any value; FF_E_STATE once a batch has run),
  * FF_TRAINER_CACHE_MEMORY (bytes >= 0; FF_E_STATE once an image was added); the
  * get_i64 getter also reads every read-only counter and, widened, FF_TRAINER_BATCH_SIZE;
  * FF_TRAINER_BATCHES_PER_EPOCH is ceil(images / batch size) over the images of the current epoch

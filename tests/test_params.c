@@ -252,7 +252,7 @@ static void test_walk(const objects *o) {
         CHECK(ff_param_name(KINDS[k], 9999) == NULL);
         CHECK_STATUS(ff_param_key(KINDS[k], "no_such_option", &key), FF_E_INVALID_ARGUMENT);
     }
-    CHECK(total == 3 + 7 + 7 + 14 + 1);
+    CHECK(total == 3 + 7 + 7 + 15 + 1);
     free(doc);
     /* unknown kinds and NULL arguments */
     int32_t v = 0;

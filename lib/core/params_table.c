@@ -54,6 +54,7 @@ static const ff_param_desc trainer_rows[] = {
     ROW(FF_TRAINER_NUM_THREADS, "num_threads", I32, 0, FF_MAX_THREADS, 0, 0),
     ROW(FF_TRAINER_CACHE_MEMORY, "cache_memory", I64, 0, I64_MAX_D, 0, 0),
     ROW(FF_TRAINER_EMA_DECAY, "ema_decay", F32, 0, (double)0.999f, 0, 0),
+    ROW(FF_TRAINER_PRECISION, "precision", I32, FF_PRECISION_FP32, FF_PRECISION_FP32_WINOGRAD, FF_PRECISION_FP32, 0),
     ROW(FF_TRAINER_NUM_IMAGES, "num_images", I64, 0, I64_MAX_D, 0, RO),
     ROW(FF_TRAINER_EPOCH, "epoch", I64, 0, I64_MAX_D, 0, RO),
     ROW(FF_TRAINER_BATCH_IN_EPOCH, "batch_in_epoch", I64, 0, I64_MAX_D, 0, RO),

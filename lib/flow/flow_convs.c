@@ -247,11 +247,20 @@ static ff_status build_backward(ff_flow_convs *cv, const_dnnl_primitive_desc_t c
     dnnl_dims_t dw1 = {s->hidden, s->c1, k, k};
     dnnl_dims_t dw2 = {2 * s->c2, s->hidden, k, k};
     dnnl_dims_t da = {s->n, 2 * s->c2, s->h, s->w};
-    dnnl_memory_desc_t any_x1, any_w1, any_w2, any_a;
-    FF_TRY(init_md(&any_x1, 4, dx1, dnnl_format_tag_any));
-    FF_TRY(init_md(&any_w1, 4, dw1, dnnl_format_tag_any));
-    FF_TRY(init_md(&any_w2, 4, dw2, dnnl_format_tag_any));
-    FF_TRY(init_md(&any_a, 4, da, dnnl_format_tag_any));
+    /* bf16: the data-flow operands (weights, da, dh) are bf16 like the
+     * forward's, while what leaves the convolutions stays float32: the
+     * input gradient (added into the float32 dx) and the weight and bias
+     * gradients (the trainer's Adam state and master weights are float32;
+     * oneDNN accumulates into float32 either way). dh keeps h's descriptor,
+     * so it is bf16 too. */
+    const dnnl_data_type_t dt = s->precision == FF_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_memory_desc_t any_dx1, any_w1, any_w2, any_a, any_dw1, any_dw2;
+    FF_TRY(init_md(&any_dx1, 4, dx1, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_w1, 4, dw1, dt, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_w2, 4, dw2, dt, dnnl_format_tag_any));
+    FF_TRY(init_md_dt(&any_a, 4, da, dt, dnnl_format_tag_any));
+    FF_TRY(init_md(&any_dw1, 4, dw1, dnnl_format_tag_any));
+    FF_TRY(init_md(&any_dw2, 4, dw2, dnnl_format_tag_any));
     dnnl_convolution_desc_t d;
     dnnl_primitive_desc_t pd = NULL;
     ff_status st;
@@ -268,7 +277,7 @@ static ff_status build_backward(ff_flow_convs *cv, const_dnnl_primitive_desc_t c
     FF_TRY(st);
 
     /* conv2 backward-weights on the same da format */
-    FF_DNNL_TRY(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &cv->md[M_H], &any_w2,
+    FF_DNNL_TRY(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &cv->md[M_H], &any_dw2,
                                                             &cv->md[M_DB2], &cv->md[M_DAC], k_strides, pad,
                                                             pad),
                 "describing the subnet's backward-weights convolution");
@@ -279,7 +288,7 @@ static ff_status build_backward(ff_flow_convs *cv, const_dnnl_primitive_desc_t c
     FF_TRY(st);
 
     /* conv1 backward-data into its own format, then added into dx */
-    FF_DNNL_TRY(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &any_x1, &any_w1,
+    FF_DNNL_TRY(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &any_dx1, &any_w1,
                                                          &cv->md[M_DH], k_strides, pad, pad),
                 "describing the subnet's backward-data convolution");
     FF_TRY(conv_pd(&d, 0, 0, c1pd, &pd, "creating the subnet's backward-data convolution"));
@@ -290,7 +299,7 @@ static ff_status build_backward(ff_flow_convs *cv, const_dnnl_primitive_desc_t c
     FF_TRY(st);
 
     FF_DNNL_TRY(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &cv->md[M_X1C],
-                                                            &any_w1, &cv->md[M_DB1], &cv->md[M_DH], k_strides,
+                                                            &any_dw1, &cv->md[M_DB1], &cv->md[M_DH], k_strides,
                                                             pad, pad),
                 "describing the subnet's backward-weights convolution");
     FF_TRY(conv_pd(&d, 0, 0, c1pd, &pd, "creating the subnet's backward-weights convolution"));
@@ -346,8 +355,8 @@ ff_status ff_flow_convs_create(const ff_flow_conv_shape *shape, int32_t training
     FF_CHECK_ARG(shape->precision == FF_PRECISION_FP32 || shape->precision == FF_PRECISION_BF16 ||
                      shape->precision == FF_PRECISION_FP32_WINOGRAD,
                  "invalid flow convolution precision %d", (int)shape->precision);
-    if (training && shape->precision != FF_PRECISION_FP32)
-        return ff_fail(FF_E_UNSUPPORTED, "training runs the flow convolutions in float32 (direct) only");
+    if (training && shape->precision == FF_PRECISION_FP32_WINOGRAD)
+        return ff_fail(FF_E_UNSUPPORTED, "training runs the flow convolutions in float32 (direct) or bf16 only");
     if (ff_dnnl_engine() == NULL) return FF_E_INTERNAL;
     ff_flow_convs *cv = ff_calloc(1, sizeof *cv);
     if (cv == NULL) return ff_fail(FF_E_OUT_OF_MEMORY, "out of memory for flow convolutions");
@@ -442,14 +451,32 @@ static void relu_mask(float *restrict dh, const float *restrict h, size_t n) {
     for (size_t i = 0; i < n; i++) dh[i] = h[i] > 0.0f ? dh[i] : 0.0f;
 }
 
+/* The same on bf16 h and dh (bf16 training): a bf16 is the upper half of
+ * a float32, so h > 0 is tested on the widened value and dh is kept or
+ * zeroed as raw bits. */
+FF_SIMD_CLONES
+static void relu_mask_bf16(uint16_t *restrict dh, const uint16_t *restrict h, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits = (uint32_t)h[i] << 16;
+        float v;
+        memcpy(&v, &bits, sizeof v);
+        dh[i] = v > 0.0f ? dh[i] : 0;
+    }
+}
+
 #define RELU_CHUNK ((size_t)16384)
 
-static void relu_backward(float *dh, const float *h, size_t n) {
+/* dh and h: `bytes` of conv1's output format, float32 or bf16. */
+static void relu_backward(void *dh, const void *h, size_t bytes, int bf16) {
+    size_t n = bytes / (bf16 ? sizeof(uint16_t) : sizeof(float));
     size_t chunks = (n + RELU_CHUNK - 1) / RELU_CHUNK;
 #pragma omp parallel for schedule(static)
     for (size_t c = 0; c < chunks; c++) {
         size_t lo = c * RELU_CHUNK, len = n - lo < RELU_CHUNK ? n - lo : RELU_CHUNK;
-        relu_mask(dh + lo, h + lo, len);
+        if (bf16)
+            relu_mask_bf16((uint16_t *)dh + lo, (const uint16_t *)h + lo, len);
+        else
+            relu_mask((float *)dh + lo, (const float *)h + lo, len);
     }
 }
 
@@ -478,7 +505,7 @@ ff_status ff_flow_convs_backward(ff_flow_convs *cv, dnnl_stream_t st, void *ws, 
     if (cv->rdw2)
         FF_TRY(reorder_exec(cv, st, cv->rdw2, M_DW2C, cv->dw2c, M_DW2U, dw2, "reordering weight gradients"));
     FF_DNNL_TRY(dnnl_stream_wait(st), "waiting for the flow convolutions");
-    relu_backward(cv->dh, h, dnnl_memory_desc_get_size(&cv->md[M_H]) / sizeof(float));
+    relu_backward(cv->dh, h, dnnl_memory_desc_get_size(&cv->md[M_H]), cv->s.precision == FF_PRECISION_BF16);
 
     if (cv->rx1 && x1_kept) {
         x1 = x1_kept;

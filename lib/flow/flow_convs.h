@@ -32,11 +32,13 @@ typedef struct ff_flow_convs ff_flow_convs;
 typedef struct ff_flow_conv_shape {
     int32_t n, c, h, w; /* batch and the level's feature map */
     int32_t c1, c2, hidden, kernel;
-    /* enum ff_precision, inference only for all but FP32. bf16: x1, the
-     * weights and h are bf16, the bias and conv2's output a stay float32;
-     * the reorders at the edges convert, so the caller's tensors are
-     * float32 either way. FP32_WINOGRAD: 3x3 kernels by Winograd's
-     * algorithm where oneDNN has it. */
+    /* enum ff_precision. bf16: x1, the weights and h are bf16, the bias
+     * and conv2's output a stay float32; for training also da and dh are
+     * bf16 while dx and the weight and bias gradients stay float32. The
+     * reorders at the edges convert, so the caller's tensors are float32
+     * either way (h and the kept x1 are opaque bytes). FP32_WINOGRAD
+     * (inference only): 3x3 kernels by Winograd's algorithm where oneDNN
+     * has it. */
     int32_t precision;
 } ff_flow_conv_shape;
 

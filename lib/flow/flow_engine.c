@@ -317,8 +317,8 @@ ff_status ff_flow_engine_set_params_constant(ff_flow_engine *e, int32_t constant
 ff_status ff_flow_engine_set_precision(ff_flow_engine *e, int32_t precision) {
     FF_CHECK_ARG(e != NULL, "engine is NULL");
     FF_TRY(ff_check_precision(precision, "the flow's precision"));
-    if (e->training && precision != FF_PRECISION_FP32)
-        return ff_fail(FF_E_UNSUPPORTED, "training runs the flow convolutions in float32 (direct) only");
+    if (e->training && precision == FF_PRECISION_FP32_WINOGRAD)
+        return ff_fail(FF_E_UNSUPPORTED, "training runs the flow convolutions in float32 (direct) or bf16 only");
     if (precision == e->precision) return FF_OK;
     /* the primitives (and cached weights) of the old precision are dropped;
      * the next forward builds new ones */

@@ -33,9 +33,10 @@ ff_status ff_flow_engine_set_params_constant(ff_flow_engine *engine, int32_t con
 
 /* Runs the subnet convolutions in `precision` (enum ff_precision;
  * FF_PRECISION_FP32 at creation) from the next forward; everything else
- * (LayerNorm, couplings, log-dets, maps) stays float32/double. bf16 is
- * for inference engines only (FF_E_UNSUPPORTED for training ones, and on
- * a CPU without native bf16). Forgets the last forward's results. */
+ * (LayerNorm, couplings, log-dets, maps) stays float32/double, and so do
+ * a training engine's gradients (bf16 goes into the convolutions only).
+ * FF_E_UNSUPPORTED: bf16 on a CPU without native bf16, FP32_WINOGRAD on a
+ * training engine. Forgets the last forward's results. */
 ff_status ff_flow_engine_set_precision(ff_flow_engine *engine, int32_t precision);
 
 /* Forward pass on a batch of `n` samples. feats[l] is level l's feature map,

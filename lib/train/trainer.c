@@ -9,13 +9,15 @@
  * stream, so a run is reproducible for a seed and a thread count.
  * With FF_TRAINER_EMA_DECAY > 0 a fifth buffer holds the moving average of
  * the parameters over epochs, updated when an epoch completes; snapshots
- * return it. */
+ * return it. FF_TRAINER_PRECISION only changes the engine's convolutions:
+ * every buffer here stays float32. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backbone/backbone.h"
 #include "core/busy.h"
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/finite.h"
 #include "core/memory.h"
@@ -44,6 +46,7 @@ struct ff_trainer {
     float lr, weight_decay;
     float ema_decay; /* FF_TRAINER_EMA_DECAY: 0 = off */
     float *ema;      /* the moving average; allocated when a decay > 0 is set, valid from epoch 1 */
+    int32_t precision; /* FF_TRAINER_PRECISION, the engine's convolutions */
     int64_t seed;
     ff_rng rng;
 
@@ -77,6 +80,7 @@ static ff_status create(const ff_flow *flow, ff_trainer **out) {
     t->lr = ff_param_default_f32(K, FF_TRAINER_LEARNING_RATE);
     t->weight_decay = ff_param_default_f32(K, FF_TRAINER_WEIGHT_DECAY);
     t->ema_decay = ff_param_default_f32(K, FF_TRAINER_EMA_DECAY);
+    t->precision = (int32_t)ff_param_default_int(K, FF_TRAINER_PRECISION);
     t->seed = ff_param_default_int(K, FF_TRAINER_SEED);
     ff_rng_seed(&t->rng, (uint64_t)t->seed);
     t->data_hash = FF_FNV_OFFSET;
@@ -133,12 +137,28 @@ void ff_trainer_destroy(ff_trainer *t) {
 /* Types, bounds and defaults are the table's (core/params_table.c); these
  * add the state rules. */
 
+/* A run keeps one precision from its first batch (its Adam state and
+ * shuffle belong to that run), like the seed. FP32_WINOGRAD trains as
+ * FP32: the engine's backward convolutions are direct ones, and a forward
+ * by another algorithm than its backward would not give the gradient of
+ * the loss it reports. */
+static ff_status set_precision(ff_trainer *t, int32_t value) {
+    FF_TRY(ff_check_precision(value, "FF_TRAINER_PRECISION"));
+    if (t->steps > 0 || t->in_epoch)
+        return ff_fail(FF_E_STATE, "FF_TRAINER_PRECISION can only be set before training starts (%lld steps done)",
+                       (long long)t->steps);
+    FF_TRY(ff_flow_engine_set_precision(t->engine, value == FF_PRECISION_BF16 ? value : FF_PRECISION_FP32));
+    t->precision = value;
+    return FF_OK;
+}
+
 static ff_status locked_set_i32(ff_trainer *t, int32_t key, int32_t value) {
     FF_TRY(ff_param_set_check_int(FF_OBJECT_TRAINER, key, FF_PARAM_I32, value));
     if (key == FF_TRAINER_NUM_THREADS) {
         t->threads = value;
         return FF_OK;
     }
+    if (key == FF_TRAINER_PRECISION) return set_precision(t, value);
     if (t->in_epoch) /* FF_TRAINER_BATCH_SIZE */
         return ff_fail(FF_E_STATE, "the batch size can only change between epochs (%lld batches of this epoch done)",
                        (long long)t->batch_in_epoch);
@@ -200,7 +220,7 @@ static int64_t batches_per_epoch(const ff_trainer *t, int64_t images) {
 
 static ff_status locked_get_i32(const ff_trainer *t, int32_t key, int32_t *value_out) {
     FF_TRY(ff_param_lookup(FF_OBJECT_TRAINER, key, FF_PARAM_I32, 0, NULL));
-    *value_out = key == FF_TRAINER_NUM_THREADS ? t->threads : t->batch_size;
+    *value_out = key == FF_TRAINER_NUM_THREADS ? t->threads : key == FF_TRAINER_PRECISION ? t->precision : t->batch_size;
     return FF_OK;
 }
 
@@ -218,6 +238,7 @@ static ff_status locked_get_i64(const ff_trainer *t, int32_t key, int64_t *value
     switch (key) {
     case FF_TRAINER_BATCH_SIZE: v = t->batch_size; break;
     case FF_TRAINER_NUM_THREADS: v = t->threads; break;
+    case FF_TRAINER_PRECISION: v = t->precision; break;
     case FF_TRAINER_SEED: v = t->seed; break;
     case FF_TRAINER_NUM_IMAGES: v = t->cache.count; break;
     case FF_TRAINER_EPOCH: v = t->epoch; break;
