@@ -616,8 +616,9 @@ enum ff_trainer_param {
      * on bf16 inputs, weights and output gradients, accumulating in
      * float32; the parameters, their gradients, Adam's moments, LayerNorm,
      * couplings, log-dets, the loss and the feature cache stay float32.
-     * Gradients move by ~1e-2 of their largest value; runs are
-     * reproducible as in float32, but not equal to float32's. Needs
+     * Gradients move by up to a few percent (relative L2 per tensor,
+     * measured on small flows); runs are reproducible as in float32, but
+     * not equal to float32's. Needs
      * ff_cpu_supports(FF_CPU_BF16), else FF_E_UNSUPPORTED.
      * FF_PRECISION_FP32_WINOGRAD trains exactly as FF_PRECISION_FP32
      * (direct convolutions; a scorer of the trained flow may still use

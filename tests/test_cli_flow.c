@@ -1,7 +1,7 @@
 /* The `fastflow train` and `fastflow score` commands end to end on a tiny
  * synthetic set (random resnet18 weights, 64x64, 1 flow step): exit codes,
  * the model file, the score lines, --json, and the .npy maps (format and
- * contents equal to the library's maps). */
+ * contents equal to the library's maps); train --precision. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,19 @@
 #include "test_util.h"
 
 #define SIZE 64
+
+static int same_file(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same_bytes = fa && fb;
+    for (int ca = 0, cb = 0; same_bytes && ca != EOF;) {
+        ca = fgetc(fa);
+        cb = fgetc(fb);
+        same_bytes = ca == cb;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same_bytes;
+}
 
 int main(void) {
     char dir[512], weights[600], model[600], maps[600], good[600], out[600];
@@ -65,16 +78,27 @@ int main(void) {
     log = ct_slurp(out);
     CHECK(log && strstr(log, "in a temporary file beyond --cache-memory"));
     free(log);
-    FILE *fa = fopen(model, "rb"), *fb = fopen(model2, "rb");
-    int same_bytes = fa && fb;
-    for (int ca = 0, cb = 0; same_bytes && ca != EOF;) {
-        ca = fgetc(fa);
-        cb = fgetc(fb);
-        same_bytes = ca == cb;
-    }
-    CHECK(same_bytes);
-    if (fa) fclose(fa);
-    if (fb) fclose(fb);
+    CHECK(same_file(model, model2));
+    /* --precision: fp32 is the default (same bytes); bf16 trains another
+     * model where the CPU has bf16 and is refused (exit 1) elsewhere */
+    const char *train_fp32[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights,
+                                "--epochs", "2", "--batch", "2", "--flow-steps", "1", "--size", "64",
+                                "--precision", "fp32", "--out", model2};
+    CHECK(ct_run(ff_cmd_train, 19, train_fp32) == 0);
+    CHECK(same_file(model, model2));
+    int32_t bf16 = 0;
+    CHECK_OK(ff_cpu_supports(FF_CPU_BF16, &bf16));
+    const char *train_bf16[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights,
+                                "--epochs", "2", "--batch", "2", "--flow-steps", "1", "--size", "64",
+                                "--precision", "bf16", "--out", model2};
+    CHECK(ct_run_to(out, ff_cmd_train, 19, train_bf16) == (bf16 ? 0 : 1));
+    log = ct_slurp(out);
+    if (bf16) CHECK(log && strstr(log, "epoch 2/2 loss")); /* else the reason is on stderr */
+    free(log);
+    if (bf16) CHECK(!same_file(model, model2));
+    const char *bad_precision[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights,
+                                   "--epochs", "1", "--precision", "fp16", "--out", model2};
+    CHECK(ct_run(ff_cmd_train, 13, bad_precision) == 2);
     const char *bad_size[] = {"train", "--data", good, "--backbone", "resnet18", "--weights", weights, "--epochs",
                               "1", "--cache-memory", "4X", "--out", model2};
     CHECK(ct_run(ff_cmd_train, 13, bad_size) == 2);

@@ -43,6 +43,9 @@ static void help(void) {
            "                      average (with --epochs auto, also the one scored and kept)\n"
            "  --seed N            seeds the flow's initialisation and the shuffling (default 0)\n"
            "  --threads N         computation threads, %s (0: all cores)\n"
+           "  --precision P       the flow's convolutions during training: fp32 (default) or bf16\n"
+           "                      (needs AVX512-BF16; parameters, optimiser state and loss stay\n"
+           "                      fp32; winograd trains as fp32)\n"
            "  --cache-memory SIZE memory for cached features (e.g. 4G; default: no limit); the\n"
            "                      features beyond it go to a temporary file in $TMPDIR (else /tmp)\n"
            "                      and are read back each epoch; the model is the same either way\n"
@@ -152,6 +155,7 @@ static int parse(int argc, char **argv, train_args *a, stats_args *v) {
         if (cli_opt_param_f32(argc, argv, &i, "--hidden-ratio", FLOW, FF_FLOW_HIDDEN_RATIO, &a->hidden_ratio, &bad))
             continue;
         if (cli_opt_size(argc, argv, &i, "--cache-memory", &a->cache_memory, &bad)) continue;
+        if (cli_opt_precision(argc, argv, &i, &a->precision, &bad)) continue;
         if (cli_opt_str(argc, argv, &i, "--val", &v->val, &bad)) continue;
         if (cli_opt_f32(argc, argv, &i, "--val-fraction", 1e-6f, 0.999f, &v->val_fraction, &bad)) continue;
         fprintf(stderr, "fastflow %s: unknown option '%s'\n", CMD, argv[i]);

@@ -19,6 +19,7 @@ void train_args_defaults(train_args *a) {
     a->lr = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_LEARNING_RATE);
     a->wd = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_WEIGHT_DECAY);
     a->ema = (float)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_EMA_DECAY);
+    a->precision = (int32_t)cli_param_default(FF_OBJECT_TRAINER, FF_TRAINER_PRECISION);
     a->conv3x3_only = -1; /* steps, size, hidden_ratio 0: unset */
 }
 
@@ -62,6 +63,7 @@ static int configure(const char *CMD, const train_args *a, ff_trainer *t) {
     if (st == FF_OK) st = ff_trainer_set_i64(t, FF_TRAINER_SEED, a->seed);
     if (st == FF_OK) st = ff_trainer_set_i64(t, FF_TRAINER_CACHE_MEMORY, a->cache_memory);
     if (st == FF_OK) st = ff_trainer_set_f32(t, FF_TRAINER_EMA_DECAY, a->ema);
+    if (st == FF_OK) st = ff_trainer_set_i32(t, FF_TRAINER_PRECISION, a->precision);
     return st == FF_OK ? 0 : cli_fail(CMD, "configuring the trainer", st);
 }
 

@@ -21,6 +21,8 @@ typedef struct {
     /* FF_TRAINER_EMA_DECAY, 0 = off: the model written (and with --epochs
      * auto, the one scored and kept) is the parameters' moving average */
     float ema;
+    /* FF_TRAINER_PRECISION (enum ff_precision) */
+    int32_t precision;
     /* resuming: a trainer checkpoint written every checkpoint_every epochs
      * (0: never) to `checkpoint`; `resume` restores one before training */
     int32_t checkpoint_every;
@@ -30,7 +32,7 @@ typedef struct {
     struct sel_run *select;
 } train_args;
 
-/* batch 32, lr 1e-3, weight decay 1e-5, seed 0, no EMA; no paths, epochs 0. The
+/* batch 32, lr 1e-3, weight decay 1e-5, seed 0, no EMA, fp32; no paths, epochs 0. The
  * flow settings start unset (steps, size, hidden_ratio 0, conv3x3_only -1)
  * so that the flow takes its backbone's defaults for those not given. */
 void train_args_defaults(train_args *a);
