@@ -9,10 +9,11 @@ from . import _lib
 from ._handle import WorkingHandle, call, exclusive
 from .flow import Flow
 from .image import decode, pixel_args, RGB8
-from .scorer import _is_encoded
+from .scorer import _is_encoded, _PRECISIONS
 
 #: enum ff_trainer_param
 BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, SEED, NUM_THREADS, CACHE_MEMORY, EMA_DECAY = 1, 2, 3, 4, 5, 6, 7
+PRECISION = 8
 NUM_IMAGES, EPOCH, BATCH_IN_EPOCH, BATCHES_PER_EPOCH, STEPS, FEATURE_BYTES = 100, 101, 102, 103, 104, 105
 FEATURE_BYTES_SPILLED = 106
 
@@ -35,13 +36,19 @@ class Trainer(WorkingHandle):
     batch): keep an exponential moving average of the parameters over
     epochs (after epoch 1 the parameters, then decay * average + (1 - decay)
     * parameters); :meth:`snapshot` then returns the average and
-    :meth:`snapshot_raw` the parameters themselves."""
+    :meth:`snapshot_raw` the parameters themselves.
+
+    ``precision`` ("fp32", the default, or "bf16"; only before the first
+    batch): "bf16" runs the flow's convolutions on bf16 inputs, weights and
+    gradients (needs :func:`fastflow.cpu_supports_bf16`, else
+    :class:`fastflow.Unsupported`); parameters, optimiser state and loss
+    stay float32. "winograd" trains as "fp32"."""
 
     _destroy_name = "ff_trainer_destroy"
     _advice = "make the calls from one thread, or serialise them with a lock"
 
     def __init__(self, flow, batch_size=None, learning_rate=None, weight_decay=None, seed=None, num_threads=None,
-                 cache_memory=None, ema_decay=None):
+                 cache_memory=None, ema_decay=None, precision=None):
         out = _lib.trainer_p()
         call("ff_trainer_create", flow._handle(), ctypes.byref(out))
         super().__init__(out, parents=(flow,))
@@ -59,6 +66,8 @@ class Trainer(WorkingHandle):
             self.cache_memory = cache_memory
         if ema_decay is not None:
             self.ema_decay = ema_decay
+        if precision is not None:
+            self.precision = precision
 
     @exclusive
     def _i32(self, key):
@@ -104,6 +113,19 @@ class Trainer(WorkingHandle):
     ema_decay = property(lambda self: self._f32(EMA_DECAY),
                          lambda self, v: self._set("ff_trainer_set_f32", EMA_DECAY, float(v)),
                          doc="decay of the moving average of the parameters over epochs; 0 = off")
+
+    @property
+    def precision(self):
+        """"fp32", "bf16" or "winograd" (trains as "fp32")."""
+        v = self._i32(PRECISION)
+        return next(k for k, x in _PRECISIONS.items() if x == v)
+
+    @precision.setter
+    def precision(self, value):
+        if value not in _PRECISIONS:
+            raise ValueError("precision must be 'fp32', 'bf16' or 'winograd', not %r" % (value,))
+        self._set("ff_trainer_set_i32", PRECISION, _PRECISIONS[value])
+
     feature_bytes_spilled = property(lambda self: self._i64(FEATURE_BYTES_SPILLED),
                                      doc="of feature_bytes, those in the temporary file beyond cache_memory")
 

@@ -645,6 +645,39 @@ class TestFlowAndTrainer(unittest.TestCase):
             self.assertEqual(got[name], want, name)
 
 
+    def test_precision(self):
+        # FF_TRAINER_PRECISION: "fp32" by default; "bf16" trains another
+        # (close) model where the CPU has bf16 and is refused elsewhere; only
+        # before the first batch
+        m = tinymodel.get()
+
+        def trainer(**kw):
+            tr = fastflow.Trainer(m.untrained, batch_size=2, seed=7, **kw)
+            for im in m.train_images:
+                tr.add(im)
+            return tr
+
+        self.assertEqual(fastflow.params.table(fastflow.params.TRAINER)["precision"].default, 0)
+        with trainer() as plain:
+            self.assertEqual(plain.precision, "fp32")
+            with self.assertRaises(ValueError):
+                plain.precision = "fp16"
+            if not fastflow.cpu_supports_bf16():
+                with self.assertRaises(fastflow.Unsupported) as cm:
+                    plain.precision = "bf16"
+                self.assertIn("AVX512-BF16", cm.exception.message)
+                return
+            plain.fit(1)
+            with self.assertRaisesRegex(fastflow.StateError, "before training starts"):
+                plain.precision = "bf16"
+            with trainer(precision="bf16") as half:
+                self.assertEqual(half.precision, "bf16")
+                half.fit(1)
+                loss16, loss32 = half.run_epoch(), plain.run_epoch()
+            self.assertTrue(math.isfinite(loss16))
+            self.assertAlmostEqual(loss16, loss32, delta=5e-2 * abs(loss32))
+
+
 class TestSelector(unittest.TestCase):
     """fastflow.Selector and Trainer.train_auto (ff_selector, experimental)."""
 
