@@ -4,7 +4,8 @@
  * parameter gradient against the float32 engine's on the same batch (3x3
  * and alternating 3x3/1x1 flows, fresh and after some training), a bf16
  * trainer whose loss goes down and stays finite, whose runs repeat for a
- * seed and whose parameters stay float32 (not rounded to bf16).
+ * seed (also resumed from a checkpoint) and whose parameters stay float32
+ * (not rounded to bf16).
  * Everywhere: the option's default, bounds and state rules, and that
  * choosing bf16 and going back to float32 before the first batch, or
  * choosing FF_PRECISION_FP32_WINOGRAD, trains bit for bit as the default.
@@ -102,10 +103,15 @@ static void check_option(const ff_flow *flow, int32_t bf16) {
     ff_trainer_destroy(t);
 }
 
-/* Trains 2 epochs; *params_out: the raw parameters (malloc'd). */
+/* Trains `epochs` epochs and returns the last one's mean batch loss;
+ * *first_out (optional): the first's; *params_out: the raw parameters
+ * (malloc'd). */
 static float train(const ff_flow *flow, ff_trainer *t, int epochs, float *first_out, float **params_out) {
     float loss = NAN, first = NAN;
-    for (int e = 0; e < epochs; e++) CHECK_OK(ff_trainer_run_epoch(t, e == 0 ? &first : &loss));
+    for (int e = 0; e < epochs; e++) {
+        CHECK_OK(ff_trainer_run_epoch(t, &loss));
+        if (e == 0) first = loss;
+    }
     if (first_out) *first_out = first;
     ff_flow *snap = NULL;
     CHECK_OK(ff_trainer_snapshot_raw(t, &snap));
@@ -258,6 +264,29 @@ static void check_bf16_training(const ff_flow *flow) {
     ff_trainer_destroy(c);
 }
 
+/* A bf16 run resumed from a checkpoint (precision set again before the
+ * restore, as documented) ends bit-identical to the uninterrupted run. */
+static void check_bf16_resume(const ff_flow *flow) {
+    ff_trainer *a = trainer_with_images(flow, FF_PRECISION_BF16), *b = trainer_with_images(flow, FF_PRECISION_BF16);
+    CHECK(a && b);
+    if (a && b) {
+        const char *ckpt = ft_path("bf16.ckpt");
+        CHECK_OK(ff_trainer_run_epoch(a, NULL));
+        CHECK_OK(ff_trainer_save_checkpoint(a, ckpt));
+        CHECK_OK(ff_trainer_restore_checkpoint(b, ckpt));
+        CHECK(get_precision(b) == FF_PRECISION_BF16);
+        float *pa = NULL, *pb = NULL;
+        float la = train(flow, a, 1, NULL, &pa), lb = train(flow, b, 1, NULL, &pb);
+        CHECK(la == lb);
+        CHECK(pa && pb && memcmp(pa, pb, flow->layout.num_params * sizeof(float)) == 0);
+        free(pa);
+        free(pb);
+        remove(ckpt);
+    }
+    ff_trainer_destroy(a);
+    ff_trainer_destroy(b);
+}
+
 int main(void) {
     int32_t bf16 = 0;
     CHECK_OK(ff_cpu_supports(FF_CPU_BF16, &bf16));
@@ -275,6 +304,7 @@ int main(void) {
         compare_engines("fresh 3x3", &flow->layout, flow->params, flow->perms);
         compare_engines("fresh 3x3/1x1", &alt->layout, alt->params, alt->perms);
         check_bf16_training(flow);
+        check_bf16_resume(flow);
     } else if (!bf16) {
         printf("this CPU (as oneDNN sees it) has no native bf16: checked the refusal only\n");
     }
