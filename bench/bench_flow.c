@@ -10,8 +10,11 @@
  * Inference uses constant-parameter mode (weights kept in oneDNN's
  * formats between calls, as a scorer on a read-only flow should);
  * --reorder-weights measures the per-call weight reorders instead.
+ * --train-precision bf16 runs the training step's convolutions in bf16
+ * (FF_TRAINER_PRECISION's path; needs a CPU with native bf16).
  *
- *   bench_flow [--runs N] [--train-runs M] [--threads T] [--only infer|train] [--reorder-weights] */
+ *   bench_flow [--runs N] [--train-runs M] [--threads T] [--only infer|train] [--reorder-weights]
+ *              [--train-precision fp32|bf16] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,15 +70,20 @@ static void report(const char *what, int32_t batch, double *t, int runs) {
 int main(int argc, char **argv) {
     int runs = 20, train_runs = 3, threads = 2, constant = 1;
     const char *only = NULL;
+    int32_t train_precision = FF_PRECISION_FP32;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--train-runs") && i + 1 < argc) train_runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--reorder-weights")) constant = 0;
+        else if (!strcmp(argv[i], "--train-precision") && i + 1 < argc && !strcmp(argv[i + 1], "bf16") && ++i)
+            train_precision = FF_PRECISION_BF16;
+        else if (!strcmp(argv[i], "--train-precision") && i + 1 < argc && !strcmp(argv[i + 1], "fp32") && ++i)
+            train_precision = FF_PRECISION_FP32;
         else {
             fprintf(stderr, "usage: bench_flow [--runs N] [--train-runs M] [--threads T] [--only infer|train] "
-                            "[--reorder-weights]\n");
+                            "[--reorder-weights] [--train-precision fp32|bf16]\n");
             return 2;
         }
     }
@@ -132,6 +140,8 @@ int main(int argc, char **argv) {
         ff_flow_engine *e = NULL;
         if ((st = ff_flow_engine_create(&L, 1, &e)) != FF_OK)
             return bench_fail("bench_flow", "ff_flow_engine_create", st);
+        if ((st = ff_flow_engine_set_precision(e, train_precision)) != FF_OK)
+            return bench_fail("bench_flow", "--train-precision", st);
         float loss = 0.0f;
         for (int i = 0; i < train_runs + 1; i++) { /* 1 warm-up run */
             double t0 = bench_now_ms();
@@ -141,7 +151,8 @@ int main(int argc, char **argv) {
                 return bench_fail("bench_flow", "backward", st);
             if (i >= 1) t[i - 1] = (bench_now_ms() - t0) / max_batch;
         }
-        report("training step", max_batch, t, train_runs);
+        report(train_precision == FF_PRECISION_BF16 ? "training step bf16" : "training step", max_batch, t,
+               train_runs);
         ff_flow_engine_destroy(e);
     }
     for (int l = 0; l < 3; l++) free(feats[l]);
