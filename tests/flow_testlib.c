@@ -151,3 +151,16 @@ done:
     ff_flow_destroy(f);
     return out;
 }
+
+ff_status ft_add_images(ff_trainer *t, int n, uint64_t seed0) {
+    for (int i = 0; i < n; i++) {
+        uint8_t *img = ft_image(seed0 + (uint64_t)i, 70, 64, 0);
+        ff_status st = img ? ff_trainer_add_image(t, img, 70, 64, 0, FF_PIXEL_RGB8) : FF_E_OUT_OF_MEMORY;
+        free(img);
+        if (st != FF_OK) {
+            fprintf(stderr, "add_image: %s\n", ff_last_error_message());
+            return st;
+        }
+    }
+    return FF_OK;
+}

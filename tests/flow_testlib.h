@@ -20,6 +20,9 @@ ff_flow *ft_trained_flow(const ff_backbone *bb, int32_t size);
 /* A deterministic RGB8 w x h image (smooth pattern + noise + an optional
  * bright square "defect"); malloc'd. */
 uint8_t *ft_image(uint64_t seed, int32_t w, int32_t h, int defect);
+/* Adds n normal 70x64 ft_image pictures (seeds seed0, seed0 + 1, ...) to a
+ * trainer; prints the library's message and returns its status on failure. */
+ff_status ft_add_images(ff_trainer *t, int n, uint64_t seed0);
 
 /* Edits applied while copying a safetensors file (ft_rewrite). */
 typedef struct ft_edit {

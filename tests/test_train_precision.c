@@ -48,15 +48,9 @@ static ff_trainer *trainer_with_images(const ff_flow *flow, int32_t precision) {
     CHECK_OK(ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, BATCH));
     CHECK_OK(ff_trainer_set_i64(t, FF_TRAINER_SEED, 3));
     if (precision != FF_PRECISION_FP32) CHECK_OK(ff_trainer_set_i32(t, FF_TRAINER_PRECISION, precision));
-    for (int i = 0; i < NIMG; i++) {
-        uint8_t *img = ft_image(200 + (uint64_t)i, 70, 64, 0);
-        ff_status st = ff_trainer_add_image(t, img, 70, 64, 0, FF_PIXEL_RGB8);
-        free(img);
-        if (st != FF_OK) {
-            fprintf(stderr, "add_image: %s\n", ff_last_error_message());
-            ff_trainer_destroy(t);
-            return NULL;
-        }
+    if (ft_add_images(t, NIMG, 200) != FF_OK) {
+        ff_trainer_destroy(t);
+        return NULL;
     }
     return t;
 }

@@ -172,15 +172,9 @@ static ff_trainer *trainer_with_budget(const ff_flow *flow, int32_t batch, int64
     if (budget) CHECK_OK(ff_trainer_set_i64(t, FF_TRAINER_CACHE_MEMORY, budget));
     ff_trainer_set_i32(t, FF_TRAINER_BATCH_SIZE, batch);
     ff_trainer_set_i64(t, FF_TRAINER_SEED, seed);
-    for (int i = 0; i < NIMG; i++) {
-        uint8_t *img = ft_image(100 + (uint64_t)i, 70, 64, 0);
-        ff_status st = ff_trainer_add_image(t, img, 70, 64, 0, FF_PIXEL_RGB8);
-        free(img);
-        if (st != FF_OK) {
-            fprintf(stderr, "add_image: %s\n", ff_last_error_message());
-            ff_trainer_destroy(t);
-            return NULL;
-        }
+    if (ft_add_images(t, NIMG, 100) != FF_OK) {
+        ff_trainer_destroy(t);
+        return NULL;
     }
     return t;
 }
