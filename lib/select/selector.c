@@ -11,6 +11,7 @@
 
 #include "core/busy.h"
 #include "core/error.h"
+#include "core/float_text.h"
 #include "select/criteria.h"
 #include "select/select_set.h"
 
@@ -145,15 +146,9 @@ ff_status ff_selector_add_labelled_image(ff_selector *s, const uint8_t *pixels, 
                              mask, mask_width, mask_height, mask_row_stride));
 }
 
-/* "16 held-out normal training images + 32 synthetic anomalies" or "6
- * labelled images (3 good, 3 defect)": the record's selection_set. */
+/* The record's selection_set. */
 static void describe(const ff_selector *s, char *buf, size_t cap) {
-    if (s->kind == SET_LABELLED)
-        snprintf(buf, cap, "%d labelled images (%d good, %d defect)", (int)s->n_added,
-                 (int)(s->n_added - s->n_defect), (int)s->n_defect);
-    else
-        snprintf(buf, cap, "%d held-out normal training images + %d synthetic anomalies", (int)s->n_added,
-                 (int)(s->n_added * FF_SEL_SYNTH_PER_IMAGE));
+    ff_sel_describe(s->kind == SET_LABELLED, (size_t)s->n_added, (size_t)s->n_defect, buf, cap);
 }
 
 static ff_status update(ff_selector *s, const ff_trainer *t, double *value_out, int32_t *improved_out,
@@ -213,21 +208,12 @@ ff_status ff_selector_update(ff_selector *s, const ff_trainer *trainer, double *
     FF_BUSY_RETURN(&s->busy, "selector", SELECTOR_ADVICE, update(s, trainer, value_out, improved_out, stop_out));
 }
 
-/* The shortest decimal that reads back as x ("0.6", not "0.60000002"). */
-static const char *float_text(float x, char *buf, size_t cap) {
-    for (int digits = 1; digits <= 9; digits++) {
-        snprintf(buf, cap, "%.*g", digits, (double)x);
-        if (strtof(buf, NULL) == x) break; /* 9 digits always read back */
-    }
-    return buf;
-}
-
 /* The record's JSON text into buf (cap bytes); -1 when it does not fit.
  * "ema_decay" only with the average on, so that records without it stay
  * as they were before the option existed. */
 static int record(const ff_selector *s, char *buf, size_t cap) {
     char ema[64] = "", d[32], desc[160];
-    if (s->ema_decay > 0.0f) snprintf(ema, sizeof ema, "\"ema_decay\":%s,", float_text(s->ema_decay, d, sizeof d));
+    if (s->ema_decay > 0.0f) snprintf(ema, sizeof ema, "\"ema_decay\":%s,", ff_float_text(s->ema_decay, d, sizeof d));
     describe(s, desc, sizeof desc);
     int k = snprintf(buf, cap,
                      "{\"method\":\"epochs-auto\",\"criterion\":\"%s\",\"higher_is_better\":%s,"

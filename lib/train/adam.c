@@ -4,13 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/float_text.h"
+
 double ff_adam_float_to_double(float f) {
     char buf[40];
-    for (int prec = 1; prec <= 9; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
-        if (strtof(buf, NULL) == f) return strtod(buf, NULL);
-    }
-    return (double)f;
+    return strtod(ff_float_text(f, buf, sizeof buf), NULL);
 }
 
 void ff_adam_step(const ff_adam_config *cfg, int64_t t, float *params, const float *grads, float *m, float *v,

@@ -244,14 +244,6 @@ double cli_param_default(int32_t kind, int32_t key) {
     return ff_param_info(kind, key, NULL, NULL, NULL, &def, NULL) == FF_OK ? def : 0;
 }
 
-const char *cli_float_text(float x, char *buf, size_t cap) {
-    for (int digits = 1; digits <= 9; digits++) {
-        snprintf(buf, cap, "%.*g", digits, (double)x);
-        if (strtof(buf, NULL) == x) break; /* 9 digits always read back */
-    }
-    return buf;
-}
-
 const char *cli_param_bounds(int32_t kind, int32_t key, char *buf, size_t cap) {
     int32_t type = 0, flags = 0;
     double lo = 0, hi = 0;

@@ -55,9 +55,6 @@ const char *cli_param_help(int32_t kind, int32_t key, char *buf, size_t cap);
 double cli_param_default(int32_t kind, int32_t key);
 /* The bounds alone: "[1, 4096]". */
 const char *cli_param_bounds(int32_t kind, int32_t key, char *buf, size_t cap);
-/* The shortest %g text that reads back as x ("0.6" for 0.6f, not
- * "0.600000024"), for logs and training records (written into buf). */
-const char *cli_float_text(float x, char *buf, size_t cap);
 /* The backbone architectures the library supports, comma-separated, with
  * a line break and `indent` spaces wherever a line would pass 80 columns
  * at `column` (written into buf). */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli_util.h"
+#include "core/float_text.h"
 #include "commands.h"
 #include "eval/dataset.h"
 #include "fastflow.h"
@@ -257,7 +258,7 @@ static int select_source(const train_args *a, const stats_args *v, const ff_data
     }
     if (sel_run_init(sel, CMD, v->criterion, v->max_epochs, v->patience, &src) != 0) return 1;
     char d[32] = "";
-    if (a->ema > 0.0f) cli_float_text(a->ema, d, sizeof d);
+    if (a->ema > 0.0f) ff_float_text(a->ema, d, sizeof d);
     printf("choosing the epoch by %s on %s: at most %d epochs, patience %d%s%s%s\n", ff_select_criterion_name(v->criterion),
            sel->set_desc, (int)v->max_epochs, (int)v->patience, d[0] ? "; scoring the moving average (decay " : "", d,
            d[0] ? ")" : "");

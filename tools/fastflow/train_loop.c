@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli_util.h"
+#include "core/float_text.h"
 #include "progress.h"
 #include "select_run.h"
 
@@ -177,8 +178,8 @@ static int resume(const char *CMD, const train_args *a, ff_trainer *t) {
         /* --ema is named only when one of the runs used it */
         char e1[48] = "", e2[48] = "", d[32];
         if (ema > 0.0f || a->ema > 0.0f) {
-            snprintf(e1, sizeof e1, " --ema %s", cli_float_text(ema, d, sizeof d));
-            snprintf(e2, sizeof e2, " --ema %s", cli_float_text(a->ema, d, sizeof d));
+            snprintf(e1, sizeof e1, " --ema %s", ff_float_text(ema, d, sizeof d));
+            snprintf(e2, sizeof e2, " --ema %s", ff_float_text(a->ema, d, sizeof d));
         }
         fprintf(stderr,
                 "fastflow %s: %s: the checkpoint was written with --batch %d --lr %g --weight-decay %g%s; resume "
@@ -231,7 +232,7 @@ static int take_trained(const char *CMD, const train_args *a, const ff_trainer *
     }
     char rec[128], d[32];
     snprintf(rec, sizeof rec, "{\"method\":\"epochs-fixed\",\"epochs\":%d,\"ema_decay\":%s}", (int)a->epochs,
-             cli_float_text(a->ema, d, sizeof d));
+             ff_float_text(a->ema, d, sizeof d));
     st = ff_flow_with_training_record(snap, rec, trained);
     ff_flow_destroy(snap);
     if (st != FF_OK) return cli_fail(CMD, "recording the training", st);
