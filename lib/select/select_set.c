@@ -1,5 +1,6 @@
 #include "select/select_set.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,14 @@
 #include "core/rng.h"
 #include "image/resample.h"
 #include "select/synth.h"
+
+void ff_sel_describe(int labelled, size_t n, size_t n_defect, char *buf, size_t cap) {
+    if (labelled)
+        snprintf(buf, cap, "%zu labelled images (%zu good, %zu defect)", n, n - n_defect, n_defect);
+    else
+        snprintf(buf, cap, "%zu held-out normal training images + %zu synthetic anomalies", n,
+                 n * FF_SEL_SYNTH_PER_IMAGE);
+}
 
 size_t ff_sel_split_indices(size_t n, int64_t seed, size_t *held) {
     if (n < 3) return 0;

@@ -36,6 +36,12 @@ typedef struct {
  * of memory). */
 size_t ff_sel_split_indices(size_t n, int64_t seed, size_t *held);
 
+/* The selection set in words, for training records and logs: "16
+ * held-out normal training images + 32 synthetic anomalies" (n held-out
+ * images) or "6 labelled images (3 good, 3 defect)" (labelled: n images,
+ * n_defect of them anomalous). */
+void ff_sel_describe(int labelled, size_t n, size_t n_defect, char *buf, size_t cap);
+
 /* An empty set of images at width x height (the model's input size). */
 void ff_sel_set_init(ff_sel_set *s, int32_t width, int32_t height);
 /* Appends one image: pre-processes pixels (as ff_image_preprocess takes

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_util.h"
+#include "select/select_set.h"
 #include "train_loop.h"
 
 int sel_run_init(sel_run *r, const char *cmd, int32_t criterion, int32_t max_epochs, int32_t patience,
@@ -15,16 +16,11 @@ int sel_run_init(sel_run *r, const char *cmd, int32_t criterion, int32_t max_epo
     r->max_epochs = max_epochs;
     r->patience = patience;
     r->src = *src;
-    /* the selector's record says the same (ff_selector_best); the log line
-     * that announces the run is printed before the selector exists */
+    /* the words of the selector's record (ff_sel_describe), for the log
+     * line that announces the run before the selector exists */
     size_t bad = 0;
     for (size_t i = 0; src->labels && i < src->n; i++) bad += src->labels[i] != 0;
-    if (src->labels)
-        snprintf(r->set_desc, sizeof r->set_desc, "%zu labelled images (%zu good, %zu defect)", src->n, src->n - bad,
-                 bad);
-    else
-        snprintf(r->set_desc, sizeof r->set_desc, "%zu held-out normal training images + %zu synthetic anomalies",
-                 src->n, src->n * 2);
+    ff_sel_describe(src->labels != NULL, src->n, bad, r->set_desc, sizeof r->set_desc);
     return 0;
 }
 
