@@ -59,11 +59,6 @@ static uint64_t tensors_checksum(const ff_trainer_state *s, const int32_t *order
     return h;
 }
 
-/* The average exists from the first completed epoch on (trainer.c). */
-static int has_ema(float decay, int64_t epoch) {
-    return decay > 0.0f && epoch >= 1;
-}
-
 static ff_status meta_i64(ff_st_writer *w, const char *key, int64_t v) {
     char buf[32];
     snprintf(buf, sizeof buf, "%" PRId64, v);
@@ -118,7 +113,7 @@ static ff_status locked_trainer_save_checkpoint(const ff_trainer *trainer, const
     ff_trainer_state_of((ff_trainer *)(uintptr_t)trainer, &s);
     const int32_t *order = *s.in_epoch ? *s.order : NULL;
     int64_t n_order = *s.in_epoch ? *s.epoch_images : 0;
-    const float *ema = has_ema(*s.ema_decay, *s.epoch) ? *s.ema : NULL;
+    const float *ema = ff_trainer_has_ema(*s.ema_decay, *s.epoch) ? *s.ema : NULL;
     ff_st_writer *w = NULL;
     FF_TRY(ff_st_writer_create(&w));
     int64_t shape = (int64_t)s.num_params;
@@ -301,7 +296,7 @@ static ff_status read_tensors(const ff_st_file *f, const ff_trainer_state *s, pa
     if (p->ema_decay > 0.0f) {
         /* the trainer's buffer to be, also when the file has no average yet */
         FF_TRY(ff_alloc_floats(s->num_params, "moving average of the parameters", &p->ema));
-        if (has_ema(p->ema_decay, p->epoch)) FF_TRY(ff_st_read_f32(f, "ema", 1, &shape, p->ema));
+        if (ff_trainer_has_ema(p->ema_decay, p->epoch)) FF_TRY(ff_st_read_f32(f, "ema", 1, &shape, p->ema));
     }
     uint64_t sum = 0;
     FF_TRY(meta_hex_get(f, "checksum", 16, &sum));
@@ -309,7 +304,7 @@ static ff_status read_tensors(const ff_st_file *f, const ff_trainer_state *s, pa
     got.params = p->params;
     got.m = p->m;
     got.v = p->v;
-    if (tensors_checksum(&got, p->order, p->epoch_images, has_ema(p->ema_decay, p->epoch) ? p->ema : NULL) != sum)
+    if (tensors_checksum(&got, p->order, p->epoch_images, ff_trainer_has_ema(p->ema_decay, p->epoch) ? p->ema : NULL) != sum)
         return ff_fail(FF_E_BAD_FORMAT, "checksum mismatch: the checkpoint's tensors are corrupt");
     return FF_OK;
 }

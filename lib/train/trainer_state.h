@@ -20,6 +20,13 @@ static inline uint64_t ff_fnv1a64(uint64_t h, const void *data, size_t n) {
     return h;
 }
 
+/* The moving average of the parameters exists from the first completed
+ * epoch on, when a decay is set: snapshots return it and checkpoints carry
+ * it from then. */
+static inline int ff_trainer_has_ema(float decay, int64_t epoch) {
+    return decay > 0.0f && epoch >= 1;
+}
+
 typedef struct {
     const ff_flow *flow; /* the flow the trainer started from */
     float *params, *m, *v;
