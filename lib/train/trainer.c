@@ -137,6 +137,15 @@ void ff_trainer_destroy(ff_trainer *t) {
 /* Types, bounds and defaults are the table's (core/params_table.c); these
  * add the state rules. */
 
+/* Settings that belong to a whole run (seed, precision, EMA decay) are
+ * fixed once its first batch has run. */
+static ff_status before_training(const ff_trainer *t, const char *what) {
+    if (t->steps > 0 || t->in_epoch)
+        return ff_fail(FF_E_STATE, "%s can only be set before training starts (%lld steps done)", what,
+                       (long long)t->steps);
+    return FF_OK;
+}
+
 /* A run keeps one precision from its first batch (its Adam state and
  * shuffle belong to that run), like the seed. FP32_WINOGRAD trains as
  * FP32: the engine's backward convolutions are direct ones, and a forward
@@ -144,9 +153,7 @@ void ff_trainer_destroy(ff_trainer *t) {
  * the loss it reports. */
 static ff_status set_precision(ff_trainer *t, int32_t value) {
     FF_TRY(ff_check_precision(value, "FF_TRAINER_PRECISION"));
-    if (t->steps > 0 || t->in_epoch)
-        return ff_fail(FF_E_STATE, "FF_TRAINER_PRECISION can only be set before training starts (%lld steps done)",
-                       (long long)t->steps);
+    FF_TRY(before_training(t, "FF_TRAINER_PRECISION"));
     FF_TRY(ff_flow_engine_set_precision(t->engine, value == FF_PRECISION_BF16 ? value : FF_PRECISION_FP32));
     t->precision = value;
     return FF_OK;
@@ -175,8 +182,7 @@ ff_status ff_trainer_set_i32(ff_trainer *t, int32_t key, int32_t value) {
 static ff_status locked_set_i64(ff_trainer *t, int32_t key, int64_t value) {
     FF_TRY(ff_param_set_check_int(FF_OBJECT_TRAINER, key, FF_PARAM_I64, value));
     if (key == FF_TRAINER_CACHE_MEMORY) return ff_feature_cache_set_budget(&t->cache, value);
-    if (t->steps > 0 || t->in_epoch) /* FF_TRAINER_SEED */
-        return ff_fail(FF_E_STATE, "the shuffling seed can only be set before training starts");
+    FF_TRY(before_training(t, "the shuffling seed")); /* FF_TRAINER_SEED */
     t->seed = value;
     ff_rng_seed(&t->rng, (uint64_t)value);
     return FF_OK;
@@ -191,9 +197,7 @@ ff_status ff_trainer_set_i64(ff_trainer *t, int32_t key, int64_t value) {
 /* The average starts from the parameters of the first epoch, so its decay
  * is fixed before training starts (like the seed). */
 static ff_status set_ema_decay(ff_trainer *t, float value) {
-    if (t->steps > 0 || t->in_epoch)
-        return ff_fail(FF_E_STATE, "the EMA decay can only be set before training starts (%lld steps done)",
-                       (long long)t->steps);
+    FF_TRY(before_training(t, "the EMA decay"));
     if (value > 0.0f && t->ema == NULL)
         FF_TRY(ff_alloc_floats(t->layout->num_params, "moving average of the parameters", &t->ema));
     t->ema_decay = value;
@@ -462,7 +466,7 @@ ff_status ff_trainer_run_epoch(ff_trainer *t, float *loss_out) {
 
 static ff_status locked_snapshot(const ff_trainer *t, int raw, ff_flow **out) {
     const ff_flow *src = t->flow;
-    const float *params = !raw && t->ema_decay > 0.0f && t->epoch >= 1 ? t->ema : t->params;
+    const float *params = !raw && ff_trainer_has_ema(t->ema_decay, t->epoch) ? t->ema : t->params;
     ff_flow *f = NULL;
     FF_TRY(ff_flow_alloc(src->backbone, &src->layout, src->seed, &f));
     memcpy(f->params, params, src->layout.num_params * sizeof(float));
