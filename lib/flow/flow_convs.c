@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "core/bits.h"
 #include "core/dnnl_util.h"
 #include "core/error.h"
 #include "core/memory.h"
@@ -456,12 +457,7 @@ static void relu_mask(float *restrict dh, const float *restrict h, size_t n) {
  * zeroed as raw bits. */
 FF_SIMD_CLONES
 static void relu_mask_bf16(uint16_t *restrict dh, const uint16_t *restrict h, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t bits = (uint32_t)h[i] << 16;
-        float v;
-        memcpy(&v, &bits, sizeof v);
-        dh[i] = v > 0.0f ? dh[i] : 0;
-    }
+    for (size_t i = 0; i < n; i++) dh[i] = ff_bits_f32((uint32_t)h[i] << 16) > 0.0f ? dh[i] : 0;
 }
 
 #define RELU_CHUNK ((size_t)16384)
