@@ -43,6 +43,16 @@ def as_bgr(img):
     return fastflow.Image(bytes(px), img.width, img.height, fastflow.BGR8)
 
 
+
+def tiny_trainer(m, **kw):
+    """A trainer over the tiny model's untrained flow and training images
+    (batch 2, seed 7), with the options kw."""
+    tr = fastflow.Trainer(m.untrained, batch_size=2, seed=7, **kw)
+    for im in m.train_images:
+        tr.add(im)
+    return tr
+
+
 class TestLibrary(unittest.TestCase):
     def test_version(self):
         self.assertEqual(fastflow.version(), "%d.%d.%d" % (fastflow.version_number() // 10000,
@@ -603,10 +613,7 @@ class TestFlowAndTrainer(unittest.TestCase):
         m = tinymodel.get()
 
         def trainer(**kw):
-            tr = fastflow.Trainer(m.untrained, batch_size=2, seed=7, **kw)
-            for im in m.train_images:
-                tr.add(im)
-            return tr
+            return tiny_trainer(m, **kw)
 
         def tensors(flow, name):
             path = os.path.join(m.dir, name)
@@ -652,10 +659,7 @@ class TestFlowAndTrainer(unittest.TestCase):
         m = tinymodel.get()
 
         def trainer(**kw):
-            tr = fastflow.Trainer(m.untrained, batch_size=2, seed=7, **kw)
-            for im in m.train_images:
-                tr.add(im)
-            return tr
+            return tiny_trainer(m, **kw)
 
         self.assertEqual(fastflow.params.table(fastflow.params.TRAINER)["precision"].default, 0)
         with trainer() as plain:
