@@ -484,17 +484,19 @@ typedef struct ff_flow ff_flow;
 typedef struct ff_flow_options ff_flow_options;
 
 /* Keys 1-5 default to the backbone's settings (filled in by ff_flow_create
- * for every key the caller did not set): ResNets 256 / 8 / 1 / 1.0;
- * transformers (DeiT, CaiT) their native input side (384, 448, 224) / 20 /
- * 0 (alternating) / 0.16. ff_flow_options_get_* reports the ResNet values
- * for unset keys; ff_flow_get_* reads back a flow's effective values. */
+ * for every key the caller did not set): ResNets 256 / 8 / 1 for resnet18,
+ * 0 (alternating) for the others / 1.0; transformers (DeiT, CaiT) their
+ * native input side (384, 448, 224) / 20 / 0 / 0.16: the paper's settings.
+ * ff_flow_options_get_* reports resnet18's values for unset keys;
+ * ff_flow_get_* reads back a flow's effective values. */
 enum ff_flow_param {
     FF_FLOW_INPUT_HEIGHT = 1,  /* i32, default the backbone's (ResNets 256, ViTs
                                   their native side), divisible by 16, [32, 4096] */
     FF_FLOW_INPUT_WIDTH = 2,   /* i32, default as FF_FLOW_INPUT_HEIGHT           */
     FF_FLOW_STEPS = 3,         /* i32, default ResNets 8, ViTs 20, [1, 64]       */
-    FF_FLOW_CONV3X3_ONLY = 4,  /* i32 0/1, default ResNets 1 (every subnet uses
-                                  3x3 convolutions), ViTs 0 (alternates 3x3
+    FF_FLOW_CONV3X3_ONLY = 4,  /* i32 0/1, default resnet18 1 (every subnet
+                                  uses 3x3 convolutions); resnet34, resnet50,
+                                  wide_resnet50_2 and ViTs 0 (alternates 3x3
                                   and 1x1)                                      */
     FF_FLOW_HIDDEN_RATIO = 5,  /* f32, default ResNets 1.0, ViTs 0.16, (0, 16]:
                                   subnet hidden channels = int(c1 * ratio),

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "flow/flow_internal.h"
+#include "backbone_testlib.h"
 #include "flow_testlib.h"
 #include "tensor/safetensors.h"
 #include "test_util.h"
@@ -154,6 +155,41 @@ static float *map_of(const ff_flow *f, uint64_t seed) {
     ff_scorer_destroy(s);
     free(img);
     return m;
+}
+
+/* The kernels' default follows the backbone (the paper and the model spec):
+ * 3x3 in every step over resnet18, alternating 3x3 / 1x1 over the other
+ * ResNets; an explicit setting still wins. */
+static void test_kernel_default_per_arch(void) {
+    const char *arch[] = {"resnet18", "resnet34", "resnet50", "wide_resnet50_2"};
+    const int32_t want[] = {1, 0, 0, 0};
+    for (int a = 0; a < 4; a++) {
+        size_t n = 0;
+        uint8_t *w = bt_random_weights(arch[a], 1, "", NULL, NULL, &n, NULL, NULL);
+        ff_backbone *bb = NULL;
+        ff_flow_options *o = NULL;
+        ff_flow *f = NULL, *g = NULL;
+        CHECK(w != NULL);
+        if (w) CHECK_OK(ff_backbone_load_from_memory(arch[a], w, n, &bb));
+        free(w);
+        CHECK_OK(ff_flow_options_create(&o));
+        if (o) CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_INPUT_HEIGHT, 32));
+        if (o) CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_INPUT_WIDTH, 32));
+        if (o) CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_STEPS, 2));
+        if (bb && o) CHECK_OK(ff_flow_create(bb, o, &f));
+        int32_t v = -1;
+        if (f) CHECK_OK(ff_flow_get_i32(f, FF_FLOW_CONV3X3_ONLY, &v));
+        CHECK(v == want[a]);
+        if (f) CHECK(f->layout.level[0].step[1].kernel == (want[a] ? 3 : 1));
+        if (o) CHECK_OK(ff_flow_options_set_i32(o, FF_FLOW_CONV3X3_ONLY, !want[a]));
+        if (bb && o) CHECK_OK(ff_flow_create(bb, o, &g));
+        if (g) CHECK_OK(ff_flow_get_i32(g, FF_FLOW_CONV3X3_ONLY, &v));
+        CHECK(v == !want[a]);
+        ff_flow_destroy(g);
+        ff_flow_destroy(f);
+        ff_flow_options_destroy(o);
+        ff_backbone_destroy(bb);
+    }
 }
 
 static void check_same_flow(const ff_flow *a, const ff_flow *b) {
@@ -444,6 +480,7 @@ static void test_stats_source(const ff_backbone *bb) {
 
 int main(void) {
     test_options();
+    test_kernel_default_per_arch();
     ff_backbone *bb = ft_backbone(42);
     CHECK(bb != NULL);
     if (bb) {

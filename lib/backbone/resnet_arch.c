@@ -4,10 +4,10 @@
 #include <string.h>
 
 static const ff_resnet_arch k_archs[] = {
-    {"resnet18", FF_BLOCK_BASIC, {2, 2, 2}, 64},
-    {"resnet34", FF_BLOCK_BASIC, {3, 4, 6}, 64},
-    {"resnet50", FF_BLOCK_BOTTLENECK, {3, 4, 6}, 64},
-    {"wide_resnet50_2", FF_BLOCK_BOTTLENECK, {3, 4, 6}, 128},
+    {"resnet18", FF_BLOCK_BASIC, {2, 2, 2}, 64, 1},
+    {"resnet34", FF_BLOCK_BASIC, {3, 4, 6}, 64, 0},
+    {"resnet50", FF_BLOCK_BOTTLENECK, {3, 4, 6}, 64, 0},
+    {"wide_resnet50_2", FF_BLOCK_BOTTLENECK, {3, 4, 6}, 128, 0},
 };
 
 const ff_resnet_arch *ff_resnet_arch_find(const char *name) {

@@ -19,6 +19,10 @@ typedef struct ff_resnet_arch {
     ff_block_kind kind;
     int32_t blocks[FF_RESNET_LEVELS]; /* blocks in layer1..layer3 */
     int32_t width_per_group;          /* 64; 128 for the wide variants */
+    /* The flow's default FF_FLOW_CONV3X3_ONLY over this backbone: the paper
+     * (and the model spec) use 3x3 subnets in every step for resnet18 and
+     * alternate 3x3 / 1x1 for the others (anomalib's wide_resnet50_2 too). */
+    int32_t flow_conv3x3_only;
 } ff_resnet_arch;
 
 /* One convolution and the BatchNorm after it (folded together at load). */

@@ -82,11 +82,13 @@ void ff_backbone_get_flow_defaults(const ff_backbone *bb, ff_backbone_flow_defau
         *out = (ff_backbone_flow_defaults){bb->vit->arch->img, 20, 0, 0.16f};
         return;
     }
-    /* ResNets: the flow options' table defaults (core/params_table.c) */
+    /* ResNets: the flow options' table defaults (core/params_table.c, which
+     * are resnet18's), except the kernels, which the architecture sets. */
     const int32_t K = FF_OBJECT_FLOW_OPTIONS;
+    const int32_t only3 = bb && bb->layout.arch ? bb->layout.arch->flow_conv3x3_only
+                                                : (int32_t)ff_param_default_int(K, FF_FLOW_CONV3X3_ONLY);
     *out = (ff_backbone_flow_defaults){(int32_t)ff_param_default_int(K, FF_FLOW_INPUT_HEIGHT),
-                                       (int32_t)ff_param_default_int(K, FF_FLOW_STEPS),
-                                       (int32_t)ff_param_default_int(K, FF_FLOW_CONV3X3_ONLY),
+                                       (int32_t)ff_param_default_int(K, FF_FLOW_STEPS), only3,
                                        ff_param_default_f32(K, FF_FLOW_HIDDEN_RATIO)};
 }
 

@@ -73,8 +73,9 @@ static void help(void) {
            "                      each gets two synthetic anomalies (CutPaste, noise patch,\n"
            "                      scratch, spot). The best epoch's parameters are saved, with\n"
            "                      the criterion's curve in the model's \"training\" metadata.\n\n");
-    printf("Flow settings (default: the backbone's; ResNets 8 steps, hidden ratio 1.0, 3x3-only,\n"
-           "size 256; transformers 20 steps, hidden ratio 0.16, alternating, their native side):\n"
+    printf("Flow settings (default: the backbone's; ResNets 8 steps, hidden ratio 1.0, size 256,\n"
+           "3x3-only for resnet18, alternating for the other ResNets; transformers 20 steps,\n"
+           "hidden ratio 0.16, alternating, their native side):\n"
            "  --flow-steps N      coupling steps per level, %s\n"
            "  --hidden-ratio X    subnet hidden channels / input channels, %s\n"
            "  --conv3x3-only      3x3 convolutions in every step\n"
