@@ -84,8 +84,11 @@ int main(int argc, char **argv) {
         (st = ff_trainer_create(flow, &tr)) || (st = ff_trainer_set_i32(tr, FF_TRAINER_BATCH_SIZE, batch)) ||
         (st = ff_trainer_set_i64(tr, FF_TRAINER_CACHE_MEMORY, budget)))
         return bench_fail(PROG, "creating the trainer", st);
-    printf("%s: %s, %d images of %dx%d, batch %d, cache budget %lld bytes%s, %lld threads\n", PROG, arch, (int)images,
-           (int)size, (int)size, (int)batch, (long long)budget, budget ? "" : " (none)", (long long)threads);
+    int32_t only3 = 0;
+    ff_flow_get_i32(flow, FF_FLOW_CONV3X3_ONLY, &only3);
+    printf("%s: %s, %d images of %dx%d, %s kernels, batch %d, cache budget %lld bytes%s, %lld threads\n", PROG, arch,
+           (int)images, (int)size, (int)size, only3 ? "3x3-only" : "alternating 3x3/1x1", (int)batch, (long long)budget,
+           budget ? "" : " (none)", (long long)threads);
     fflush(stdout);
     printf("peak RSS after creating the trainer: %.0f MiB\n", peak_rss_mib());
     uint8_t *rgb = malloc((size_t)size * (size_t)size * 3);
@@ -106,13 +109,28 @@ int main(int argc, char **argv) {
            (int)images, add_ms / 1e3, add_ms / images, (double)bytes / 1048576.0, (double)spilled / 1048576.0,
            peak_rss_mib());
     fflush(stdout);
+    int64_t nb = 0;
+    ff_trainer_get_i64(tr, FF_TRAINER_BATCHES_PER_EPOCH, &nb);
+    const int64_t every = nb >= 10 ? nb / 10 : 1; /* a progress line per tenth of the epoch */
     for (int32_t e = 0; e < epochs; e++) {
-        float loss = 0;
+        double sum = 0;
         t0 = bench_now_ms();
-        if ((st = ff_trainer_run_epoch(tr, &loss)) != FF_OK) return bench_fail(PROG, "training", st);
+        /* batch by batch (as ff_trainer_run_epoch does), so that a long run
+         * shows its peak RSS (reached in the first batch) and its rate early */
+        for (int64_t b = 1; b <= nb; b++) {
+            float loss = 0;
+            if ((st = ff_trainer_run_batch(tr, &loss)) != FF_OK) return bench_fail(PROG, "training", st);
+            sum += loss;
+            if (b % every == 0 && b < nb) {
+                const double ms = bench_now_ms() - t0;
+                printf("  epoch %d: batch %lld/%lld, %.0f s, %.0f s to go; peak RSS %.0f MiB\n", (int)e + 1,
+                       (long long)b, (long long)nb, ms / 1e3, ms / 1e3 * (double)(nb - b) / (double)b, peak_rss_mib());
+                fflush(stdout);
+            }
+        }
         double ms = bench_now_ms() - t0;
         printf("epoch %d: %.1f s (%.1f ms per image), loss %g; peak RSS %.0f MiB\n", (int)e + 1, ms / 1e3, ms / images,
-               (double)loss, peak_rss_mib());
+               sum / (double)nb, peak_rss_mib());
         fflush(stdout);
     }
     ff_trainer_destroy(tr);
