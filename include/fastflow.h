@@ -716,8 +716,9 @@ FF_API ff_status ff_trainer_snapshot_raw(const ff_trainer *trainer, ff_flow **ou
  * (temporary file, fsync, rename: an interrupted save leaves the previous
  * file intact). ff_trainer_restore_checkpoint loads one into a trainer
  * created from the same flow with the same images added in the same order
- * (FF_E_STATE, naming both fingerprints, otherwise); the settings are the
- * checkpoint's. Training on from there gives bit for bit the parameters an
+ * (FF_E_STATE, naming both fingerprints, otherwise) and set to the same
+ * FF_TRAINER_PRECISION (the file records a bf16 run; FF_E_STATE for the
+ * other precision); the other settings are the checkpoint's. Training on from there gives bit for bit the parameters an
  * uninterrupted run gives (same FF_GLOBAL_NUM_THREADS). A corrupt or
  * truncated file is FF_E_BAD_FORMAT (the tensors carry a checksum); on any
  * error the trainer is unchanged. Format: docs/model-format.md. */

@@ -11,7 +11,10 @@
  *  - --ema: bounds, the model written is the moving average (the parameters
  *    after one epoch, not them after more), recorded in the training
  *    record; --epochs auto keeps the average of the chosen epoch; a resumed
- *    --ema run equals the uninterrupted one. */
+ *    --ema run equals the uninterrupted one;
+ *  - --precision bf16 (where the CPU has it): the training record says so,
+ *    for fixed and automatic epoch counts, and a resume in fp32 is refused
+ *    with a message naming --precision. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -302,6 +305,34 @@ static void test_ema(void) {
     ff_flow_destroy(full_ema);
 }
 
+static void test_bf16_record(void) {
+    int32_t bf16 = 0;
+    CHECK_OK(ff_cpu_supports(FF_CPU_BF16, &bf16));
+    if (!bf16) {
+        printf("no native bf16 on this CPU: --precision bf16 records not checked\n");
+        return;
+    }
+    char ck[700];
+    snprintf(ck, sizeof ck, "%s", path("bf16.ckpt"));
+    const char *one[] = {"--epochs", "2", "--precision", "bf16", "--checkpoint-every", "1", "--checkpoint", ck};
+    CHECK(train(data, path("bf16.safetensors"), path("bf16.log"), 8, one) == 0);
+    const char *rec = record_of(path("bf16.safetensors"));
+    printf("--precision bf16 --epochs 2: %s\n", rec);
+    CHECK(strcmp(rec, "{\"method\":\"epochs-fixed\",\"epochs\":2,\"ema_decay\":0,\"precision\":\"bf16\"}") == 0);
+    const char *res[] = {"--epochs", "3", "--resume", ck};
+    CHECK(train_err(data, path("x.safetensors"), path("bf16-err.log"), 4, res) == 1);
+    char *text = ct_slurp(path("bf16-err.log"));
+    printf("resumed in fp32: %s\n", text ? text : "(no log)");
+    CHECK(text && strstr(text, "trained with bf16 convolutions and this trainer uses fp32") &&
+          strstr(text, "--precision"));
+    free(text);
+    const char *aut[] = {"--epochs", "auto", "--max-epochs", "2", "--patience", "1", "--select", "normal-mean",
+                         "--val", data, "--precision", "bf16"};
+    CHECK(train(data, path("auto-bf16.safetensors"), path("auto-bf16.log"), 12, aut) == 0);
+    rec = record_of(path("auto-bf16.safetensors"));
+    CHECK(strstr(rec, "\"method\":\"epochs-auto\"") && strstr(rec, "\"precision\":\"bf16\","));
+}
+
 int main(void) {
     snprintf(weights, sizeof weights, "%s", path("w.safetensors"));
     snprintf(data, sizeof data, "%s", path("set"));
@@ -316,5 +347,6 @@ int main(void) {
     test_auto("mean-auroc", 1, 3, 0);
     test_resume();
     test_ema();
+    test_bf16_record();
     return ff_test_finish();
 }

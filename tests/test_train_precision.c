@@ -259,7 +259,9 @@ static void check_bf16_training(const ff_flow *flow) {
 }
 
 /* A bf16 run resumed from a checkpoint (precision set again before the
- * restore, as documented) ends bit-identical to the uninterrupted run. */
+ * restore, as documented) ends bit-identical to the uninterrupted run; a
+ * trainer of the other precision refuses the file (and an fp32 file)
+ * with a message that names the setting, its state unchanged. */
 static void check_bf16_resume(const ff_flow *flow) {
     ff_trainer *a = trainer_with_images(flow, FF_PRECISION_BF16), *b = trainer_with_images(flow, FF_PRECISION_BF16);
     CHECK(a && b);
@@ -267,6 +269,23 @@ static void check_bf16_resume(const ff_flow *flow) {
         const char *ckpt = ft_path("bf16.ckpt");
         CHECK_OK(ff_trainer_run_epoch(a, NULL));
         CHECK_OK(ff_trainer_save_checkpoint(a, ckpt));
+        ff_trainer *f32 = trainer_with_images(flow, FF_PRECISION_FP32);
+        CHECK(f32 != NULL);
+        if (f32) {
+            CHECK_STATUS(ff_trainer_restore_checkpoint(f32, ckpt), FF_E_STATE);
+            CHECK_MSG("trained with bf16 convolutions and this trainer uses fp32");
+            CHECK_MSG("FF_TRAINER_PRECISION");
+            int64_t epoch = -1;
+            CHECK_OK(ff_trainer_get_i64(f32, FF_TRAINER_EPOCH, &epoch));
+            CHECK(epoch == 0);
+            const char *ckpt32 = ft_path("fp32.ckpt");
+            CHECK_OK(ff_trainer_run_batch(f32, NULL));
+            CHECK_OK(ff_trainer_save_checkpoint(f32, ckpt32));
+            CHECK_STATUS(ff_trainer_restore_checkpoint(b, ckpt32), FF_E_STATE);
+            CHECK_MSG("trained with fp32 convolutions and this trainer uses bf16");
+            remove(ckpt32);
+        }
+        ff_trainer_destroy(f32);
         CHECK_OK(ff_trainer_restore_checkpoint(b, ckpt));
         CHECK(get_precision(b) == FF_PRECISION_BF16);
         float *pa = NULL, *pb = NULL;

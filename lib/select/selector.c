@@ -32,6 +32,7 @@ struct ff_selector {
     double *curve; /* value after epoch e at curve[e - 1] */
     int32_t epochs_run;
     float ema_decay; /* the trainer's FF_TRAINER_EMA_DECAY at the last update (0: off), for the record */
+    int32_t bf16;    /* the trainer ran bf16 convolutions (FF_TRAINER_PRECISION), for the record */
 };
 
 ff_status ff_select_held_out(uint64_t num_images, int64_t seed, uint64_t *indices_out, uint64_t capacity,
@@ -157,7 +158,9 @@ static ff_status update(ff_selector *s, const ff_trainer *t, double *value_out, 
     if (s->epochs_run >= s->max_epochs)
         return ff_fail(FF_E_STATE, "the selector scored its max_epochs (%d) epochs already", (int)s->max_epochs);
     float ema = 0.0f;
+    int32_t precision = FF_PRECISION_FP32;
     FF_TRY(ff_trainer_get_f32(t, FF_TRAINER_EMA_DECAY, &ema));
+    FF_TRY(ff_trainer_get_i32(t, FF_TRAINER_PRECISION, &precision));
     ff_flow *now = NULL;
     FF_TRY(ff_trainer_snapshot(t, &now));
     int32_t w = 0, h = 0;
@@ -187,6 +190,7 @@ static ff_status update(ff_selector *s, const ff_trainer *t, double *value_out, 
     int32_t epoch = ++s->epochs_run;
     s->curve[epoch - 1] = v;
     s->ema_decay = ema;
+    s->bf16 = precision == FF_PRECISION_BF16;
     int improved = ff_sel_tracker_update(&s->tracker, epoch, v);
     if (improved) {
         ff_flow_destroy(s->best);
@@ -209,11 +213,13 @@ ff_status ff_selector_update(ff_selector *s, const ff_trainer *trainer, double *
 }
 
 /* The record's JSON text into buf (cap bytes); -1 when it does not fit.
- * "ema_decay" only with the average on, so that records without it stay
- * as they were before the option existed. */
+ * "ema_decay" only with the average on and "precision" only for bf16
+ * training, so that records without them stay as they were before the
+ * options existed. */
 static int record(const ff_selector *s, char *buf, size_t cap) {
-    char ema[64] = "", d[32], desc[160];
+    char ema[96] = "", d[32], desc[160];
     if (s->ema_decay > 0.0f) snprintf(ema, sizeof ema, "\"ema_decay\":%s,", ff_float_text(s->ema_decay, d, sizeof d));
+    if (s->bf16) strcat(ema, "\"precision\":\"bf16\",");
     describe(s, desc, sizeof desc);
     int k = snprintf(buf, cap,
                      "{\"method\":\"epochs-auto\",\"criterion\":\"%s\",\"higher_is_better\":%s,"

@@ -20,7 +20,12 @@
  *   (4 x 16 hex digits), lr_bits / weight_decay_bits (float bits in hex;
  *   lr / weight_decay repeat them readably), epoch_loss_sum_bits (double
  *   bits), checksum (FNV-1a 64 over the tensors' bytes, in the order
- *   above, which the safetensors layer does not check).
+ *   above, which the safetensors layer does not check), and precision =
+ *   "bf16" for a run with bf16 convolutions (absent: fp32, so fp32 runs
+ *   write the same files as before bf16 training existed). A restore
+ *   refuses a file of the other precision instead of switching the
+ *   trainer's: the caller chose it, and a silent switch would change
+ *   what the resumed run computes.
  * Written with the library's atomic writer (temporary file, fsync,
  * rename): an interrupted save leaves the previous checkpoint as it was.
  * Restoring validates everything before it changes the trainer. */
@@ -101,6 +106,7 @@ static ff_status write_meta(ff_st_writer *w, const ff_trainer_state *s, uint64_t
     if (st == FF_OK && ema_on) st = meta_hex(w, "ema_decay_bits", ff_f32_bits(*s->ema_decay), 8);
     snprintf(buf, sizeof buf, "%.9g", (double)*s->ema_decay);
     if (st == FF_OK && ema_on) st = ff_st_writer_set_meta(w, "ema_decay", buf);
+    if (st == FF_OK && s->bf16) st = ff_st_writer_set_meta(w, "precision", "bf16");
     if (st == FF_OK) st = meta_hex(w, "checksum", checksum, 16);
     return st;
 }
@@ -224,6 +230,15 @@ static ff_status check_identity(const ff_st_file *f, const ff_trainer_state *s, 
                        "; this trainer has %lld, %016" PRIx64 "): add the same images in the same order as "
                        "the interrupted run before restoring",
                        (long long)ni, data_fp, (long long)s->num_images, s->data_hash);
+    const char *prec = ff_st_meta(f, "precision");
+    if (prec && strcmp(prec, "bf16") != 0)
+        return ff_fail(FF_E_BAD_FORMAT, "metadata 'precision' is '%s', expected 'bf16' or absent (fp32)", prec);
+    const int file_bf16 = prec != NULL;
+    if (file_bf16 != s->bf16)
+        return ff_fail(FF_E_STATE,
+                       "the checkpoint was trained with %s convolutions and this trainer uses %s: set "
+                       "FF_TRAINER_PRECISION (fastflow train --precision) to %s to resume it",
+                       file_bf16 ? "bf16" : "fp32", s->bf16 ? "bf16" : "fp32", file_bf16 ? "bf16" : "fp32");
     return FF_OK;
 }
 

@@ -479,7 +479,7 @@ void ff_trainer_state_of(ff_trainer *t, ff_trainer_state *s) {
     *s = (ff_trainer_state){t->flow, t->params, t->m, t->v, t->layout->num_params, &t->batch_size, &t->lr,
                             &t->weight_decay, &t->ema_decay, &t->ema, &t->seed, &t->rng, &t->order, &t->order_cap,
                             &t->in_epoch, &t->epoch_images, &t->epoch, &t->batch_in_epoch, &t->steps,
-                            &t->epoch_loss_sum, t->cache.count, t->data_hash};
+                            &t->epoch_loss_sum, t->cache.count, t->data_hash, t->precision == FF_PRECISION_BF16};
 }
 
 ff_status ff_trainer_snapshot(const ff_trainer *t, ff_flow **out) {

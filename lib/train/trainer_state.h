@@ -44,6 +44,7 @@ typedef struct {
     double *epoch_loss_sum;
     int64_t num_images;
     uint64_t data_hash;
+    int32_t bf16; /* the engine trains in bf16 (FF_TRAINER_PRECISION); a restore checks, never changes, it */
 } ff_trainer_state;
 
 void ff_trainer_state_of(ff_trainer *t, ff_trainer_state *s);

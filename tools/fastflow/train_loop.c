@@ -220,23 +220,26 @@ done:
 }
 
 /* The trained flow of a fixed epoch count. With --ema it is the moving
- * average, and a training record says so (a record otherwise stays
- * absent, as before the option existed). */
+ * average and with --precision bf16 it was trained in bf16; a training
+ * record says so (a record otherwise stays absent, as before the options
+ * existed). */
 static int take_trained(const char *CMD, const train_args *a, const ff_trainer *t, ff_flow **trained) {
     ff_flow *snap = NULL;
     ff_status st = ff_trainer_snapshot(t, &snap);
     if (st != FF_OK) return cli_fail(CMD, "taking the trained flow", st);
-    if (a->ema <= 0.0f) {
+    const int bf16 = a->precision == FF_PRECISION_BF16;
+    if (a->ema <= 0.0f && !bf16) {
         *trained = snap;
         return 0;
     }
-    char rec[128], d[32];
-    snprintf(rec, sizeof rec, "{\"method\":\"epochs-fixed\",\"epochs\":%d,\"ema_decay\":%s}", (int)a->epochs,
-             ff_float_text(a->ema, d, sizeof d));
+    char rec[160], d[32];
+    snprintf(rec, sizeof rec, "{\"method\":\"epochs-fixed\",\"epochs\":%d,\"ema_decay\":%s%s}", (int)a->epochs,
+             ff_float_text(a->ema, d, sizeof d), bf16 ? ",\"precision\":\"bf16\"" : "");
     st = ff_flow_with_training_record(snap, rec, trained);
     ff_flow_destroy(snap);
     if (st != FF_OK) return cli_fail(CMD, "recording the training", st);
-    printf("the model is the moving average of the parameters over epochs (decay %s)\ntraining record: %s\n", d, rec);
+    if (a->ema > 0.0f) printf("the model is the moving average of the parameters over epochs (decay %s)\n", d);
+    printf("training record: %s\n", rec);
     return 0;
 }
 
