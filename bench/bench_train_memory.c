@@ -7,7 +7,11 @@
  * the time of the epoch.
  *
  *   bench_train_memory [--arch A] [--images N] [--size S] [--batch B] [--cache-memory BYTES]
- *                      [--epochs E] [--threads T]
+ *                      [--epochs E] [--max-batches M] [--threads T]
+ *
+ * --max-batches M stops after M batches of the first epoch: the peak RSS is
+ * reached in the first batch (every buffer exists from then on), so this
+ * measures the memory of a budget without the hour an epoch takes.
  *
  * Defaults: wide_resnet50_2, 3000 images of 256x256, batch 8, no budget,
  * 1 epoch, 2 threads. bench/run_train_memory.sh runs the issue's cases. */
@@ -48,6 +52,7 @@ static double peak_rss_mib(void) {
 int main(int argc, char **argv) {
     const char *arch = "wide_resnet50_2";
     int32_t images = 3000, size = 256, batch = 8, epochs = 1;
+    int64_t max_batches = 0; /* 0: whole epochs */
     int64_t budget = 0, threads = 2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--arch") && i + 1 < argc) arch = argv[++i];
@@ -56,11 +61,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) epochs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--cache-memory") && i + 1 < argc) budget = strtoll(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-batches") && i + 1 < argc) max_batches = strtoll(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = strtoll(argv[++i], NULL, 10);
         else {
             fprintf(stderr,
                     "usage: %s [--arch A] [--images N] [--size S] [--batch B] [--cache-memory BYTES] [--epochs E] "
-                    "[--threads T]\n",
+                    "[--max-batches M] [--threads T]\n",
                     PROG);
             return 2;
         }
@@ -112,6 +118,7 @@ int main(int argc, char **argv) {
     int64_t nb = 0;
     ff_trainer_get_i64(tr, FF_TRAINER_BATCHES_PER_EPOCH, &nb);
     const int64_t every = nb >= 10 ? nb / 10 : 1; /* a progress line per tenth of the epoch */
+    int stopped = 0;
     for (int32_t e = 0; e < epochs; e++) {
         double sum = 0;
         t0 = bench_now_ms();
@@ -121,6 +128,14 @@ int main(int argc, char **argv) {
             float loss = 0;
             if ((st = ff_trainer_run_batch(tr, &loss)) != FF_OK) return bench_fail(PROG, "training", st);
             sum += loss;
+            if (b == max_batches) {
+                const double ms = bench_now_ms() - t0;
+                printf("stopped after %lld of %lld batches (--max-batches): %.1f s (%.1f ms per image); peak RSS %.0f "
+                       "MiB\n",
+                       (long long)b, (long long)nb, ms / 1e3, ms / (double)(b * batch), peak_rss_mib());
+                stopped = 1;
+                break;
+            }
             if (b % every == 0 && b < nb) {
                 const double ms = bench_now_ms() - t0;
                 printf("  epoch %d: batch %lld/%lld, %.0f s, %.0f s to go; peak RSS %.0f MiB\n", (int)e + 1,
@@ -128,6 +143,7 @@ int main(int argc, char **argv) {
                 fflush(stdout);
             }
         }
+        if (stopped) break;
         double ms = bench_now_ms() - t0;
         printf("epoch %d: %.1f s (%.1f ms per image), loss %g; peak RSS %.0f MiB\n", (int)e + 1, ms / 1e3, ms / images,
                sum / (double)nb, peak_rss_mib());
