@@ -67,7 +67,8 @@ class Flow(Handle):
         """An untrained flow. input_size: int or (height, width); options:
         steps, conv3x3_only, hidden_ratio, clamp, seed. Options not given
         take the backbone's defaults, filled in by the library (ResNets:
-        256x256, 8 steps, 3x3 only, ratio 1.0; transformers: their native
+        256x256, 8 steps, ratio 1.0, 3x3 only for resnet18 and alternating
+        kernels for the other ResNets; transformers: their native
         side, 20 steps, alternating kernels, ratio 0.16; clamp 2.0, seed 0
         for all)."""
         if input_size is not None:
