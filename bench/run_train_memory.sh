@@ -6,15 +6,15 @@
 #   2. the same 3000 images with a 2 GiB budget, stopped after MAX_BATCHES batches (the peak RSS is reached
 #      in the first batch): the budget that keeps the whole run under 5 GiB at batch 8;
 #   3. the time per epoch with the budget against the unbounded cache, on a size that fits in memory
-#      (IMAGES_FIT images, default 500 = 3.5 GiB of features) with a budget of a quarter of it.
+#      (IMAGES_FIT images, default 250 = 1.7 GiB of features) with a budget of a quarter of it.
 # Case 1 takes about an hour on 2 cores; run the script alone (memory does not depend on the load, times do).
-#   bench/run_train_memory.sh [BUILD_DIR]      env: THREADS (2), BATCH (8), IMAGES_FIT (500), MAX_BATCHES (20),
+#   bench/run_train_memory.sh [BUILD_DIR]      env: THREADS (2), BATCH (8), IMAGES_FIT (250), MAX_BATCHES (20),
 #                                                   CASES ("1 2 3")
 set -eu
 build=${1:-build}
 threads=${THREADS:-2}
 batch=${BATCH:-8}
-fit=${IMAGES_FIT:-500}
+fit=${IMAGES_FIT:-250}
 maxb=${MAX_BATCHES:-20}
 cases=${CASES:-1 2 3}
 b="$build/bench/bench_train_memory --arch wide_resnet50_2 --batch $batch --threads $threads"
