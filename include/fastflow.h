@@ -624,8 +624,8 @@ enum ff_trainer_param {
      * ff_cpu_supports(FF_CPU_BF16), else FF_E_UNSUPPORTED.
      * FF_PRECISION_FP32_WINOGRAD trains exactly as FF_PRECISION_FP32
      * (direct convolutions; a scorer of the trained flow may still use
-     * Winograd). Not stored in checkpoints: set it again before restoring
-     * one. */
+     * Winograd). Checkpoints of a bf16 run record it: set the same
+     * precision before restoring one (FF_E_STATE otherwise). */
     FF_TRAINER_PRECISION = 8,
     /* read-only counters (get only) */
     FF_TRAINER_NUM_IMAGES = 100,        /* i64 images added                    */

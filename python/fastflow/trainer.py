@@ -42,7 +42,8 @@ class Trainer(WorkingHandle):
     batch): "bf16" runs the flow's convolutions on bf16 inputs, weights and
     gradients (needs :func:`fastflow.cpu_supports_bf16`, else
     :class:`fastflow.Unsupported`); parameters, optimiser state and loss
-    stay float32. "winograd" trains as "fp32"."""
+    stay float32. "winograd" trains as "fp32". A checkpoint records a bf16
+    run; restore it into a trainer of the same precision."""
 
     _destroy_name = "ff_trainer_destroy"
     _advice = "make the calls from one thread, or serialise them with a lock"
