@@ -71,11 +71,31 @@ static int writing_in(pid_t pid, const char *dir, const char *except) {
     return found;
 }
 
+/* Waits up to 20 s for `pid` to end; a child that does not is SIGKILLed
+ * and reported, so that a signal the child cannot receive fails the test
+ * instead of hanging it. */
+static int wait_or_kill(pid_t pid, int *status) {
+    for (int i = 0; i < 20000; i++) {
+        if (waitpid(pid, status, WNOHANG) == pid) return 1;
+        usleep(1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, status, 0);
+    return 0;
+}
+
 /* Kills a child in the middle of a BIG write over `target` (whose old
  * content is "old"); returns 1 when the kill landed during the write. */
 static int kill_during_write(const char *dir, const char *target, int sig, int tmpfile, int handlers) {
     pid_t pid = fork();
     if (pid == 0) {
+        /* The dispositions a terminal gives: a test run under nohup (SIGHUP
+         * ignored) or as a background job of a script (SIGINT ignored)
+         * passes the ignoring on, and cli_signals_install rightly keeps an
+         * ignored signal ignored, so the child would never end. */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
         ff_atomic_write_use_tmpfile = tmpfile;
         if (handlers) cli_signals_install();
         uint8_t *big = malloc(BIG);
@@ -90,7 +110,7 @@ static int kill_during_write(const char *dir, const char *target, int sig, int t
     }
     kill(pid, landed ? sig : SIGKILL);
     int status = 0;
-    waitpid(pid, &status, 0);
+    if (!wait_or_kill(pid, &status)) fprintf(stderr, "signal %d did not end the child within 20 s\n", sig);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == (landed ? sig : SIGKILL));
     return landed;
 }
