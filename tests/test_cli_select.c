@@ -134,6 +134,17 @@ static void test_auto(const char *criterion, int higher, int max_epochs, int wit
     ff_flow_destroy(flow);
 }
 
+/* Whether the log file at `log` holds `a` and, unless NULL, `b`; prints
+ * the log when it does not, so that a failed check shows what was said. */
+static int log_has(const char *log, const char *a, const char *b) {
+    char *text = ct_slurp(log);
+    int ok = text && strstr(text, a) && (!b || strstr(text, b));
+    if (!ok) printf("%s lacks '%s'%s%s%s:\n%s\n", log, a, b ? " or '" : "", b ? b : "", b ? "'" : "",
+                    text ? text : "(no log)");
+    free(text);
+    return ok;
+}
+
 static void test_resume(void) {
     char full[700], part[700], resumed[700], ck[700];
     snprintf(full, sizeof full, "%s", path("full.safetensors"));
@@ -145,12 +156,10 @@ static void test_resume(void) {
     /* a 2-epoch run leaves its checkpoint after epoch 1; resume it to 3 epochs */
     const char *two[] = {"--epochs", "2", "--checkpoint-every", "1", "--checkpoint", ck};
     CHECK(train(data, part, path("part.log"), 6, two) == 0);
-    char *text = ct_slurp(path("part.log"));
-    CHECK(text && strstr(text, "checkpoint after epoch 1"));
-    free(text);
+    CHECK(log_has(path("part.log"), "checkpoint after epoch 1", NULL));
     const char *res[] = {"--epochs", "3", "--resume", ck};
     CHECK(train(data, resumed, path("resumed.log"), 4, res) == 0);
-    text = ct_slurp(path("resumed.log"));
+    char *text = ct_slurp(path("resumed.log"));
     CHECK(text && strstr(text, "resuming after epoch 1") && strstr(text, "epoch 3/3") && !strstr(text, "epoch 1/3"));
     free(text);
     ff_flow *a = load(full), *b = load(resumed);
@@ -231,9 +240,7 @@ static void test_ema(void) {
     /* out of bounds: a usage error naming them */
     const char *big[] = {"--epochs", "1", "--ema", "1"};
     CHECK(train_err(data, path("x.safetensors"), path("ema-err.log"), 4, big) == 2);
-    char *text = ct_slurp(path("ema-err.log"));
-    CHECK(text && strstr(text, "option --ema takes a number in [0, 0.999], got '1'"));
-    free(text);
+    CHECK(log_has(path("ema-err.log"), "option --ema takes a number in [0, 0.999], got '1'", NULL));
     const char *neg[] = {"--epochs", "1", "--ema", "-0.1"};
     CHECK(train_err(data, path("x.safetensors"), path("ema-err.log"), 4, neg) == 2);
 
@@ -247,10 +254,7 @@ static void test_ema(void) {
     ff_flow_destroy(b);
     const char *three[] = {"--epochs", "3", "--ema", "0.6"};
     CHECK(train(data, path("full-ema.safetensors"), path("full-ema.log"), 4, three) == 0);
-    text = ct_slurp(path("full-ema.log"));
-    CHECK(text && strstr(text, "moving average of the parameters over epochs (decay 0.6)") &&
-          strstr(text, "wrote "));
-    free(text);
+    CHECK(log_has(path("full-ema.log"), "moving average of the parameters over epochs (decay 0.6)", "wrote "));
     const char *rec = record_of(path("full-ema.safetensors"));
     printf("--ema 0.6 --epochs 3: %s\n", rec);
     CHECK(strcmp(rec, "{\"method\":\"epochs-fixed\",\"epochs\":3,\"ema_decay\":0.6}") == 0);
@@ -271,18 +275,13 @@ static void test_ema(void) {
     ff_flow_destroy(r);
     const char *plain[] = {"--epochs", "3", "--resume", ck};
     CHECK(train_err(data, path("x.safetensors"), path("ema-err.log"), 4, plain) == 1);
-    text = ct_slurp(path("ema-err.log"));
-    CHECK(text && strstr(text, "--ema 0.6; resume with the options of the interrupted run") &&
-          strstr(text, "--ema 0)"));
-    free(text);
+    CHECK(log_has(path("ema-err.log"), "--ema 0.6; resume with the options of the interrupted run", "--ema 0)"));
 
     /* --epochs auto: the criterion is the average's and the kept model the chosen epoch's average */
     const char *aut[] = {"--epochs", "auto", "--max-epochs", "3", "--patience", "1", "--select", "normal-mean",
                          "--val", data, "--ema", "0.6"};
     CHECK(train(data, path("auto-ema.safetensors"), path("auto-ema.log"), 12, aut) == 0);
-    text = ct_slurp(path("auto-ema.log"));
-    CHECK(text && strstr(text, "scoring the moving average (decay 0.6)"));
-    free(text);
+    CHECK(log_has(path("auto-ema.log"), "scoring the moving average (decay 0.6)", NULL));
     rec = record_of(path("auto-ema.safetensors"));
     printf("--epochs auto --ema 0.6: %s\n", rec);
     CHECK(strstr(rec, "\"method\":\"epochs-auto\"") && strstr(rec, "\"ema_decay\":0.6,"));
@@ -321,11 +320,7 @@ static void test_bf16_record(void) {
     CHECK(strcmp(rec, "{\"method\":\"epochs-fixed\",\"epochs\":2,\"ema_decay\":0,\"precision\":\"bf16\"}") == 0);
     const char *res[] = {"--epochs", "3", "--resume", ck};
     CHECK(train_err(data, path("x.safetensors"), path("bf16-err.log"), 4, res) == 1);
-    char *text = ct_slurp(path("bf16-err.log"));
-    printf("resumed in fp32: %s\n", text ? text : "(no log)");
-    CHECK(text && strstr(text, "trained with bf16 convolutions and this trainer uses fp32") &&
-          strstr(text, "--precision"));
-    free(text);
+    CHECK(log_has(path("bf16-err.log"), "trained with bf16 convolutions and this trainer uses fp32", "--precision"));
     const char *aut[] = {"--epochs", "auto", "--max-epochs", "2", "--patience", "1", "--select", "normal-mean",
                          "--val", data, "--precision", "bf16"};
     CHECK(train(data, path("auto-bf16.safetensors"), path("auto-bf16.log"), 12, aut) == 0);
