@@ -217,16 +217,16 @@ ff_status ff_selector_update(ff_selector *s, const ff_trainer *trainer, double *
  * training, so that records without them stay as they were before the
  * options existed. */
 static int record(const ff_selector *s, char *buf, size_t cap) {
-    char ema[96] = "", d[32], desc[160];
-    if (s->ema_decay > 0.0f) snprintf(ema, sizeof ema, "\"ema_decay\":%s,", ff_float_text(s->ema_decay, d, sizeof d));
-    if (s->bf16) strcat(ema, "\"precision\":\"bf16\",");
+    char opt[96] = "", d[32], desc[160]; /* the optional fields, each ending in a comma */
+    if (s->ema_decay > 0.0f) snprintf(opt, sizeof opt, "\"ema_decay\":%s,", ff_float_text(s->ema_decay, d, sizeof d));
+    if (s->bf16) strcat(opt, "\"precision\":\"bf16\",");
     describe(s, desc, sizeof desc);
     int k = snprintf(buf, cap,
                      "{\"method\":\"epochs-auto\",\"criterion\":\"%s\",\"higher_is_better\":%s,"
                      "\"selection_set\":\"%s\",\"max_epochs\":%d,\"patience\":%d,%s\"epochs_run\":%d,"
                      "\"chosen_epoch\":%d,\"curve\":[",
                      ff_select_criterion_name(s->criterion), s->tracker.higher_better ? "true" : "false", desc,
-                     (int)s->max_epochs, (int)s->tracker.patience, ema, (int)s->epochs_run,
+                     (int)s->max_epochs, (int)s->tracker.patience, opt, (int)s->epochs_run,
                      (int)s->tracker.best_epoch);
     if (k < 0 || (size_t)k >= cap) return -1;
     size_t n = (size_t)k;
